@@ -1,0 +1,47 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Strict settings for every target: Swift 6 mode, explicit existentials, imports that say what they expose.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "ramp",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ramp", targets: ["ramp"]),
+        .library(name: "RampEngine", targets: ["RampEngine"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "RampCore", swiftSettings: strict),
+        .target(name: "RampStore", dependencies: ["CSQLite", "RampCore"], swiftSettings: strict),
+        .target(name: "RampMetrics", dependencies: ["RampCore"], swiftSettings: strict),
+        .target(
+            name: "RampEngine",
+            dependencies: ["RampCore", "RampStore", "RampMetrics"],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "ramp", dependencies: ["RampEngine", "RampCore"], swiftSettings: strict),
+        .testTarget(name: "RampCoreTests", dependencies: ["RampCore"], swiftSettings: strict),
+        .testTarget(
+            name: "RampStoreTests",
+            dependencies: ["RampStore", "RampCore", "RampEngine"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RampEndToEndTests",
+            dependencies: ["ramp", "RampStore", "RampCore"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

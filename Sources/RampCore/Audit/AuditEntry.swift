@@ -1,0 +1,138 @@
+/// One entry of the append-only, hash-chained audit log.
+public struct AuditEntry: Sendable, Equatable {
+    public var seq: Int64
+    public var at: Instant
+    /// Who or what did it: an operator's login, or `tick@host`.
+    public var actor: String
+    public var rollout: Int64?
+    public var flag: String
+    public var event: String
+    public var fromState: String?
+    public var toState: String?
+    public var fromPercent: Percent?
+    public var toPercent: Percent?
+    public var reason: String
+    /// The gate checks behind the decision, or other facts (a submitted plan's digest).
+    public var evidence: JSONValue
+    public var planDigest: String?
+    public var prevHash: String
+    public var hash: String
+
+    public init(
+        seq: Int64, at: Instant, actor: String, rollout: Int64?, flag: String, event: String, fromState: String?,
+        toState: String?, fromPercent: Percent?, toPercent: Percent?, reason: String, evidence: JSONValue,
+        planDigest: String?, prevHash: String = "", hash: String = ""
+    ) {
+        self.seq = seq
+        self.at = at
+        self.actor = actor
+        self.rollout = rollout
+        self.flag = flag
+        self.event = event
+        self.fromState = fromState
+        self.toState = toState
+        self.fromPercent = fromPercent
+        self.toPercent = toPercent
+        self.reason = reason
+        self.evidence = evidence
+        self.planDigest = planDigest
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    /// The entry's fields as hashed (all but the hashes themselves); percentages in basis points.
+    public var body: JSONValue {
+        func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        func opt(_ p: Percent?) -> JSONValue { p.map { .number(Double($0.basisPoints)) } ?? .null }
+        return [
+            "seq": .number(Double(seq)), "at": .string(at.description), "actor": .string(actor),
+            "rollout": rollout.map { .number(Double($0)) } ?? .null, "flag": .string(flag), "event": .string(event),
+            "from_state": opt(fromState), "to_state": opt(toState), "from_bp": opt(fromPercent),
+            "to_bp": opt(toPercent), "reason": .string(reason), "evidence": evidence, "plan_digest": opt(planDigest),
+        ]
+    }
+
+    /// The JSON line `ramp audit log --json` prints: the body with readable percentages and both hashes.
+    public var json: JSONValue {
+        guard case .object(var object) = body else { return body }
+        object["from_bp"] = nil
+        object["to_bp"] = nil
+        object["from_percent"] = fromPercent.map { .number($0.value) } ?? .null
+        object["to_percent"] = toPercent.map { .number($0.value) } ?? .null
+        object["prev_hash"] = .string(prevHash)
+        object["hash"] = .string(hash)
+        return .object(object)
+    }
+
+    /// SHA-256(previous hash ‖ canonical body), hex.
+    public func computeHash() -> String {
+        AuditChain.hash(prev: prevHash, body: body.canonical)
+    }
+
+    /// This entry linked after `prev` (nil for the first), with its hash filled in.
+    public func chained(after prev: (seq: Int64, hash: String)?) -> AuditEntry {
+        var entry = self
+        entry.seq = (prev?.seq ?? 0) + 1
+        entry.prevHash = prev?.hash ?? AuditChain.genesis
+        entry.hash = entry.computeHash()
+        return entry
+    }
+}
+
+/// Verifies the audit chain entry by entry.
+public struct AuditChain: Sendable {
+    /// The previous hash of the first entry: 32 zero bytes.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func hash(prev: String, body: String) -> String {
+        var hasher = SHA256()
+        hasher.update(Hex.decode(prev) ?? Array(prev.utf8))
+        hasher.update(body.utf8)
+        return Hex.encode(hasher.finalize())
+    }
+
+    /// Why the chain is broken, naming the first bad entry.
+    public struct Broken: Error, Sendable, Equatable, CustomStringConvertible {
+        public var seq: Int64
+        public var message: String
+        public var description: String { "audit entry #\(seq): \(message)" }
+    }
+
+    private var expectedSeq: Int64 = 1
+    private var lastHash = AuditChain.genesis
+    public private(set) var count: Int64 = 0
+
+    public init() {}
+
+    /// Checks the next entry in storage order.
+    public mutating func append(_ entry: AuditEntry) throws(Broken) {
+        guard entry.seq == expectedSeq else {
+            let problem = entry.seq > expectedSeq
+                ? "entries #\(expectedSeq)…#\(entry.seq - 1) are missing" : "is out of order (expected #\(expectedSeq))"
+            throw Broken(seq: entry.seq, message: problem)
+        }
+        guard entry.prevHash == lastHash else {
+            throw Broken(seq: entry.seq, message: "previous hash does not match entry #\(entry.seq - 1)'s hash")
+        }
+        guard entry.computeHash() == entry.hash else {
+            throw Broken(seq: entry.seq, message: "contents do not match its hash (altered)")
+        }
+        expectedSeq += 1
+        lastHash = entry.hash
+        count += 1
+    }
+
+    /// Checks that the chain ends at the recorded head (so removing the newest entries is noticed).
+    public func finish(head: (seq: Int64, hash: String)?) throws(Broken) {
+        let headSeq = head?.seq ?? 0
+        if headSeq != expectedSeq - 1 {
+            let problem = headSeq > expectedSeq - 1
+                ? "is missing: the log ends at #\(expectedSeq - 1) but the recorded head is #\(headSeq)"
+                : "is beyond the recorded head #\(headSeq)"
+            throw Broken(seq: max(headSeq, expectedSeq - 1 == 0 ? 1 : expectedSeq - 1), message: problem)
+        }
+        if let head, head.hash != lastHash {
+            throw Broken(seq: head.seq, message: "hash does not match the recorded head")
+        }
+    }
+}

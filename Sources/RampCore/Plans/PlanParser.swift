@@ -1,0 +1,221 @@
+/// Turns a plan document into a `Plan`, refusing anything malformed with the file and field path.
+public enum PlanParser {
+    /// Parses and validates a plan. `file` is only used in error messages.
+    public static func parse(_ text: String, file: String) throws(PlanError) -> Plan {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(text)
+        } catch {
+            throw PlanError(file: file, path: "line \(error.line), column \(error.column)", message: error.message)
+        }
+        var fields = try Fields(file: file, path: "", value: document)
+        return try fields.plan()
+    }
+
+    /// The SHA-256 of the plan file's exact bytes: a plan is kept verbatim and named by this digest.
+    public static func digest(_ text: String) -> String { SHA256.hex(text) }
+}
+
+/// Reads one JSON object field by field, remembering which keys were used so unknown keys are refused.
+private struct Fields {
+    let file: String
+    let path: String
+    let members: [String: JSONValue]
+    var used: Set<String> = []
+
+    init(file: String, path: String, value: JSONValue) throws(PlanError) {
+        self.file = file
+        self.path = path
+        guard case .object(let members) = value else {
+            throw PlanError(file: file, path: path, message: "expected an object, found \(value.typeName)")
+        }
+        self.members = members
+    }
+
+    func fail(_ key: String?, _ message: String) -> PlanError {
+        PlanError(file: file, path: join(key), message: message)
+    }
+
+    func join(_ key: String?) -> String {
+        guard let key else { return path }
+        return path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    mutating func value(_ key: String) -> JSONValue? {
+        used.insert(key)
+        return members[key]
+    }
+
+    mutating func string(_ key: String) throws(PlanError) -> String? {
+        guard let v = value(key) else { return nil }
+        guard case .string(let s) = v else { throw fail(key, "expected a string, found \(v.typeName)") }
+        return s
+    }
+
+    mutating func requiredString(_ key: String) throws(PlanError) -> String {
+        guard let s = try string(key) else { throw fail(key, "is required") }
+        return s
+    }
+
+    mutating func number(_ key: String) throws(PlanError) -> Double? {
+        guard let v = value(key) else { return nil }
+        guard case .number(let n) = v else { throw fail(key, "expected a number, found \(v.typeName)") }
+        return n
+    }
+
+    mutating func bool(_ key: String) throws(PlanError) -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard case .bool(let b) = v else { throw fail(key, "expected true or false, found \(v.typeName)") }
+        return b
+    }
+
+    mutating func span(_ key: String, minimum: TimeSpan) throws(PlanError) -> TimeSpan? {
+        guard let text = try string(key) else { return nil }
+        guard let span = TimeSpan(parsing: text) else {
+            throw fail(key, "\"\(text)\" is not a duration (use forms like 90s, 10m, 2h, 1h30m, 1d)")
+        }
+        guard span >= minimum else { throw fail(key, "\(span) is shorter than the minimum \(minimum)") }
+        return span
+    }
+
+    func rejectUnknown() throws(PlanError) {
+        if let unknown = members.keys.filter({ !used.contains($0) }).sorted().first {
+            throw fail(unknown, "unknown field")
+        }
+    }
+
+    // MARK: - The plan
+
+    mutating func plan() throws(PlanError) -> Plan {
+        _ = value("$schema")
+        let flag = try requiredString("flag")
+        guard Self.isValidKey(flag) else {
+            throw fail("flag", "\"\(flag)\" is not a valid flag key (letters, digits, '.', '_', '-'; at most 128)")
+        }
+        let description = try string("description")
+        let canary = try requiredString("canary")
+        let baseline = try requiredString("baseline")
+        guard canary != baseline else { throw fail("baseline", "must differ from the canary \"\(canary)\"") }
+        var variants: [String: JSONValue]?
+        if let v = value("variants") {
+            guard case .object(let object) = v else {
+                throw fail("variants", "expected an object of variant name to value, found \(v.typeName)")
+            }
+            for name in [canary, baseline] where object[name] == nil {
+                throw fail("variants", "has no variant \"\(name)\" (named as \(name == canary ? "canary" : "baseline"))")
+            }
+            variants = object
+        }
+        let steps = try self.steps()
+        let sources = try self.sources()
+        let gates = try self.gates(sources: sources)
+        let policy = try self.policy()
+        let interval = try span("interval", minimum: TimeSpan(seconds: 1)) ?? TimeSpan(seconds: 60)
+        try rejectUnknown()
+        return Plan(
+            flag: flag, description: description, variants: variants, canary: canary, baseline: baseline,
+            steps: steps, sources: sources, gates: gates, policy: policy, interval: interval)
+    }
+
+    static func isValidKey(_ key: String) -> Bool {
+        !key.isEmpty && key.utf8.count <= 128
+            && key.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
+    mutating func array(_ key: String) throws(PlanError) -> [JSONValue]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let items) = v else { throw fail(key, "expected an array, found \(v.typeName)") }
+        return items
+    }
+
+    mutating func steps() throws(PlanError) -> [Plan.Step] {
+        guard let items = try array("steps") else { throw fail("steps", "is required") }
+        guard !items.isEmpty else { throw fail("steps", "needs at least one step") }
+        var steps: [Plan.Step] = []
+        for (i, item) in items.enumerated() {
+            var step = try Fields(file: file, path: join("steps[\(i)]"), value: item)
+            guard let number = try step.number("percent") else { throw step.fail("percent", "is required") }
+            guard number > 0, number <= 100, let percent = Percent(number) else {
+                throw step.fail("percent", "\(JSONValue.format(number)) is not a percentage in (0, 100] with at most two decimals")
+            }
+            if let previous = steps.last, percent <= previous.percent {
+                throw step.fail("percent", "\(percent.description.dropLast()) is not above the previous step's \(previous.percent.description.dropLast())")
+            }
+            let bake = try step.span("bake", minimum: .zero) ?? .zero
+            let approval = try step.bool("approval") ?? false
+            try step.rejectUnknown()
+            steps.append(Plan.Step(percent: percent, bake: bake, approval: approval))
+        }
+        return steps
+    }
+
+    mutating func sources() throws(PlanError) -> [String: SourceSpec] {
+        guard let v = value("sources") else { return [:] }
+        guard case .object(let object) = v else { throw fail("sources", "expected an object of source name to source, found \(v.typeName)") }
+        var sources: [String: SourceSpec] = [:]
+        for name in object.keys.sorted() {
+            var source = try Fields(file: file, path: join("sources.\(name)"), value: object[name]!)
+            let type = try source.requiredString("type")
+            switch type {
+            case "command":
+                guard let argv = try source.array("command") else { throw source.fail("command", "is required") }
+                guard !argv.isEmpty else { throw source.fail("command", "needs at least the executable") }
+                var words: [String] = []
+                for (i, word) in argv.enumerated() {
+                    guard case .string(let s) = word else {
+                        throw source.fail("command[\(i)]", "expected a string, found \(word.typeName)")
+                    }
+                    words.append(s)
+                }
+                guard !words[0].isEmpty else { throw source.fail("command[0]", "the executable is empty") }
+                let timeout = try source.span("timeout", minimum: TimeSpan(seconds: 1)) ?? TimeSpan(seconds: 10)
+                sources[name] = .command(argv: words, timeout: timeout)
+            default:
+                throw source.fail("type", "unknown source type \"\(type)\" (known: command)")
+            }
+            try source.rejectUnknown()
+        }
+        return sources
+    }
+
+    mutating func gates(sources: [String: SourceSpec]) throws(PlanError) -> [Gate] {
+        guard let items = try array("gates") else { return [] }
+        var gates: [Gate] = []
+        for (i, item) in items.enumerated() {
+            var gate = try Fields(file: file, path: join("gates[\(i)]"), value: item)
+            let name = try gate.requiredString("name")
+            guard !name.isEmpty else { throw gate.fail("name", "must not be empty") }
+            if gates.contains(where: { $0.name == name }) { throw gate.fail("name", "\"\(name)\" is used by another gate") }
+            let source = try gate.requiredString("source")
+            guard sources[source] != nil else {
+                let known = sources.keys.sorted().joined(separator: ", ")
+                throw gate.fail("source", "unknown source \"\(source)\" (defined: \(known.isEmpty ? "none" : known))")
+            }
+            let min = try gate.number("min")
+            let max = try gate.number("max")
+            if min == nil && max == nil { throw gate.fail(nil, "needs \"min\", \"max\" or both") }
+            if let lo = min, let hi = max, lo > hi {
+                throw gate.fail("min", "\(JSONValue.format(lo)) is above max \(JSONValue.format(hi))")
+            }
+            try gate.rejectUnknown()
+            gates.append(Gate(name: name, source: source, min: min, max: max))
+        }
+        return gates
+    }
+
+    mutating func policy() throws(PlanError) -> Plan.Policy {
+        guard let v = value("on") else { return Plan.Policy() }
+        var on = try Fields(file: file, path: join("on"), value: v)
+        func action(_ key: String, _ fallback: Plan.Action) throws(PlanError) -> Plan.Action {
+            guard let text = try on.string(key) else { return fallback }
+            guard let action = Plan.Action(rawValue: text) else {
+                throw on.fail(key, "\"\(text)\" is not an action (rollback, pause or hold)")
+            }
+            return action
+        }
+        let policy = Plan.Policy(
+            fail: try action("fail", .rollback), noData: try action("no_data", .hold), error: try action("error", .hold))
+        try on.rejectUnknown()
+        return policy
+    }
+}

@@ -1,0 +1,54 @@
+/// What happened, as the audit log names it.
+public enum AuditEvent: String, Sendable, CaseIterable {
+    case submit, start, advance, complete
+    case awaitApproval = "await_approval"
+    case approve, promote, pause, resume, rollback, abort, kill, unkill
+}
+
+/// An operator's command, as the state machine sees it.
+public enum OperatorCommand: Sendable, Equatable {
+    case pause, resume, approve, abort, kill
+    case promote(full: Bool)
+
+    public var verb: String {
+        switch self {
+        case .pause: "pause"
+        case .resume: "resume"
+        case .approve: "approve"
+        case .abort: "abort"
+        case .kill: "kill"
+        case .promote(let full): full ? "promote --full" : "promote"
+        }
+    }
+}
+
+/// A change of a rollout's state: exactly what one audit entry records.
+public struct Transition: Sendable, Equatable {
+    public var event: AuditEvent
+    public var before: Rollout
+    public var after: Rollout
+    public var fromPercent: Percent
+    public var toPercent: Percent
+    public var reason: String
+}
+
+/// The state machine's answer for one rollout at one moment.
+public enum Decision: Sendable, Equatable {
+    /// Nothing changes; the reason says why (bake left, a gate without data, waiting for approval).
+    case hold(reason: String)
+    case transition(Transition)
+
+    public var transition: Transition? { if case .transition(let t) = self { t } else { nil } }
+    public var reason: String {
+        switch self {
+        case .hold(let reason): reason
+        case .transition(let t): t.reason
+        }
+    }
+}
+
+/// An operator command that does not fit the rollout's state.
+public struct CommandRefused: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
