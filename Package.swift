@@ -30,7 +30,7 @@ let package = Package(
             dependencies: ["RampCore", "RampStore", "RampMetrics"],
             swiftSettings: strict
         ),
-        .executableTarget(name: "ramp", dependencies: ["RampEngine", "RampCore"], swiftSettings: strict),
+        .executableTarget(name: "ramp", dependencies: ["RampEngine", "RampStore", "RampCore"], swiftSettings: strict),
         .testTarget(name: "RampCoreTests", dependencies: ["RampCore"], swiftSettings: strict),
         .testTarget(
             name: "RampStoreTests",

@@ -1,0 +1,57 @@
+import Foundation
+public import RampCore
+
+/// Where "now" comes from: the wall clock, or a fixed start that `run` advances by its interval without sleeping.
+public enum Clock: Sendable {
+    case system
+    case simulated(start: Instant)
+
+    public static func wallNow() -> Instant { Instant(seconds: Int64(Date().timeIntervalSince1970)) }
+}
+
+/// Set by SIGTERM/SIGINT; the run loop finishes its current tick and stops.
+public final class StopSignal: @unchecked Sendable {  // `stopped` is only touched under `lock`
+    private let lock = NSLock()
+    private var stopped = false
+    private let wake = DispatchSemaphore(value: 0)
+
+    public init() {}
+
+    public var isStopped: Bool { lock.withLock { stopped } }
+
+    public func stop() {
+        lock.withLock { stopped = true }
+        wake.signal()
+    }
+
+    /// Sleeps up to `seconds`, returning early when stopped.
+    func sleep(seconds: Int64) {
+        guard !isStopped, seconds > 0 else { return }
+        _ = wake.wait(timeout: .now() + .seconds(Int(seconds)))
+    }
+}
+
+extension Ramp {
+    /// Ticks every `interval` until stopped, or until no rollout can move on its own (`untilSettled`).
+    /// With a simulated clock it never sleeps: time jumps by `interval` after each tick.
+    public func runLoop(
+        interval: TimeSpan, untilSettled: Bool, clock: Clock, maxTicks: Int?, actor: String, concurrency: Int = 8, stop: StopSignal,
+        onTick: (Instant, [TickOutcome]) -> Void
+    ) throws(RampError) -> Int {
+        var simulated: Instant? = if case .simulated(let start) = clock { start } else { nil }
+        var ticks = 0
+        while !stop.isStopped {
+            let now = simulated ?? Clock.wallNow()
+            onTick(now, try tick(now: now, actor: actor, concurrency: concurrency))
+            ticks += 1
+            if untilSettled, try !hasMovingRollouts() { break }
+            if let maxTicks, ticks >= maxTicks { break }
+            if let current = simulated {
+                simulated = current + interval
+            } else {
+                stop.sleep(seconds: interval.seconds)
+            }
+        }
+        return ticks
+    }
+}

@@ -1,0 +1,80 @@
+public import RampCore
+import RampStore
+
+/// What `submit` created.
+public struct Submission: Sendable {
+    public var plan: Plan
+    public var digest: String
+    public var rolloutID: Int64
+    public var createdFlag: Bool
+    public var entry: AuditEntry
+}
+
+extension Ramp {
+    /// Validates a plan and starts a pending rollout for its flag, creating the flag if it is new.
+    ///
+    /// Refused when the flag already has an active rollout, is killed, or disagrees with the plan's variants.
+    public func submit(
+        text: String, file: String, baseDir: String, actor: String, reason: String?, now: Instant
+    ) throws(RampError) -> Submission {
+        let plan = try Self.validate(text, file: file)
+        let digest = PlanParser.digest(text)
+        let result: Result<Submission, RampError> = try run { () throws(StoreError) in
+            try store.immediate { () throws(StoreError) -> Result<Submission, RampError> in
+                var created = false
+                var flag: Flag
+                if let existing = try store.flag(plan.flag) {
+                    flag = existing
+                    if let variants = plan.variants, variants != existing.variants {
+                        return .failure(.invalid(PlanError(
+                            file: file, path: "variants",
+                            message: "differ from flag \"\(plan.flag)\"'s stored variants "
+                                + "(\(existing.variants.keys.sorted().joined(separator: ", "))); leave them out to use the stored ones")))
+                    }
+                    for (role, name) in [("canary", plan.canary), ("baseline", plan.baseline)]
+                    where existing.variants[name] == nil {
+                        return .failure(.invalid(PlanError(
+                            file: file, path: role,
+                            message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
+                                + "(it has \(existing.variants.keys.sorted().joined(separator: ", ")))")))
+                    }
+                    if existing.killed {
+                        return .failure(.conflict("flag \"\(plan.flag)\" is killed; run `ramp unkill \(plan.flag)` before submitting a plan"))
+                    }
+                    if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
+                        return .failure(.conflict(
+                            "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
+                                + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"))
+                    }
+                } else {
+                    guard let variants = plan.variants else {
+                        return .failure(.invalid(PlanError(
+                            file: file, path: "variants", message: "is required to create the new flag \"\(plan.flag)\"")))
+                    }
+                    flag = Flag(key: plan.flag, variants: variants, baseline: plan.baseline, canary: plan.canary)
+                    try store.insertFlag(flag, now: now)
+                    created = true
+                }
+                let before = created ? Percent.zero : (flag.killed ? .zero : flag.canaryPercent)
+                flag.baseline = plan.baseline
+                flag.canary = plan.canary
+                flag.canaryPercent = .zero
+                try store.updateFlag(flag, now: now)
+                try store.insertPlan(
+                    StoredPlan(digest: digest, flag: plan.flag, file: file, baseDir: baseDir, body: text, submittedAt: now))
+                let id = try store.insertRollout(Rollout(id: 0, flag: plan.flag, planDigest: digest), now: now)
+                let entry = try store.appendAudit(
+                    AuditEntry(
+                        seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: AuditEvent.submit.rawValue,
+                        fromState: nil, toState: RolloutState.pending.rawValue, fromPercent: before, toPercent: .zero,
+                        reason: reason ?? "plan \(file) submitted",
+                        evidence: ["plan_file": .string(file), "created_flag": .bool(created),
+                                   "steps": .array(plan.steps.map { .number($0.percent.value) })],
+                        planDigest: digest))
+                return .success(Submission(plan: plan, digest: digest, rolloutID: id, createdFlag: created, entry: entry))
+            }
+        }
+        // Every refusal above is found before the first write, so its (empty) transaction changed nothing.
+        return try result.get()
+    }
+}

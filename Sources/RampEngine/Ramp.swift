@@ -1,0 +1,82 @@
+public import RampCore
+public import RampStore
+
+/// ramp's use cases over one store: submit plans, tick rollouts, operate them, evaluate flags, read the audit log.
+///
+/// Owns a store connection, so it is not Sendable: one per thread or process.
+public final class Ramp {
+    public let store: Store
+
+    /// Opens the store at `path`. Commands that only read pass `create: false` so a typo never makes a new file.
+    public init(storePath: String, create: Bool) throws(RampError) {
+        do {
+            store = try Store(path: storePath, create: create)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Runs a store call, wrapping its error.
+    func run<T>(_ body: () throws(StoreError) -> T) throws(RampError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Parses and validates a plan without touching the store.
+    public static func validate(_ text: String, file: String) throws(RampError) -> Plan {
+        do {
+            return try PlanParser.parse(text, file: file)
+        } catch {
+            throw .invalid(error)
+        }
+    }
+
+    /// The flag named `key`, or a not-found error that says so.
+    public func requireFlag(_ key: String) throws(RampError) -> Flag {
+        guard let flag = try run({ () throws(StoreError) in try store.flag(key) }) else {
+            throw .notFound("unknown flag \"\(key)\"")
+        }
+        return flag
+    }
+
+    /// The plan a rollout follows, parsed from its stored text.
+    func plan(for rollout: Rollout) throws(RampError) -> (Plan, StoredPlan) {
+        guard let stored = try run({ () throws(StoreError) in try store.plan(digest: rollout.planDigest) }) else {
+            throw .store(.notAStore(path: store.path, message: "rollout \(rollout.id) names a missing plan"))
+        }
+        do {
+            return (try PlanParser.parse(stored.body, file: stored.file), stored)
+        } catch {
+            throw .invalid(error)
+        }
+    }
+
+    /// Commits a transition: compare-and-set on the rollout, the flag's share, and the audit entry, all or nothing.
+    /// Returns the entry, or nil when another writer moved the rollout first.
+    func commit(
+        _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
+        killFlag: Bool = false, observation: Observation? = nil
+    ) throws(RampError) -> AuditEntry? {
+        try run { () throws(StoreError) in
+            try store.immediate { () throws(StoreError) -> AuditEntry? in
+                guard try store.compareAndSet(transition.after, expectedVersion: transition.before.version, now: now),
+                    var flag = try store.flag(transition.after.flag)
+                else { return nil }
+                flag.canaryPercent = transition.toPercent
+                if killFlag { flag.killed = true }
+                try store.updateFlag(flag, now: now)
+                if let observation { try store.recordObservation(rollout: transition.after.id, observation) }
+                return try store.appendAudit(
+                    AuditEntry(
+                        seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
+                        event: transition.event.rawValue, fromState: transition.before.state.rawValue,
+                        toState: transition.after.state.rawValue, fromPercent: transition.fromPercent,
+                        toPercent: transition.toPercent, reason: transition.reason, evidence: evidence,
+                        planDigest: transition.after.planDigest))
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+internal import CSQLite
+
+/// What went wrong in the store, said so a user can act on it.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(path: String, message: String)
+    case missing(path: String)
+    case notAStore(path: String, message: String)
+    case newerSchema(path: String, found: Int, known: Int)
+    case sql(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let message): "\(path): cannot open the store: \(message)"
+        case .missing(let path): "\(path): no store here (submit a plan to create one, or pass --store)"
+        case .notAStore(let path, let message): "\(path): not a usable ramp store: \(message)"
+        case .newerSchema(let path, let found, let known):
+            "\(path): store schema version \(found) is newer than this ramp understands (\(known)); upgrade ramp"
+        case .sql(let path, let message): "\(path): \(message)"
+        }
+    }
+}
+
+/// One SQLite connection. Owns a C handle, so it is a class and not Sendable: use it from one thread at a time.
+final class Connection {
+    let path: String
+    private let handle: OpaquePointer
+
+    init(path: String, create: Bool) throws(StoreError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_close_v2(db)
+            if rc == SQLITE_CANTOPEN && !create { throw .missing(path: path) }
+            throw .cannotOpen(path: path, message: message)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    private func failure(_ context: String? = nil) -> StoreError {
+        let code = sqlite3_errcode(handle)
+        let message = String(cString: sqlite3_errmsg(handle))
+        if code == SQLITE_NOTADB || code == SQLITE_CORRUPT || (code & 0xff) == SQLITE_CORRUPT {
+            return .notAStore(path: path, message: message)
+        }
+        return .sql(path: path, message: context.map { "\($0): \(message)" } ?? message)
+    }
+
+    /// Runs one or more statements that return no rows.
+    func execute(_ sql: String) throws(StoreError) {
+        var error: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(handle, sql, nil, nil, &error) != SQLITE_OK {
+            sqlite3_free(error)
+            throw failure()
+        }
+    }
+
+    /// Prepares, binds, and steps a statement, handing each row to `row`.
+    func query(_ sql: String, _ values: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in }) throws(StoreError) {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw failure()
+        }
+        defer { sqlite3_finalize(statement) }
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(statement, index)
+            case .int(let n): rc = sqlite3_bind_int64(statement, index, n)
+            case .real(let d): rc = sqlite3_bind_double(statement, index, d)
+            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, ramp_sqlite_transient())
+            }
+            guard rc == SQLITE_OK else { throw failure() }
+        }
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: try row(Row(statement: statement))
+            case SQLITE_DONE: return
+            default: throw failure()
+            }
+        }
+    }
+
+    /// The rows of a query, each mapped by `transform`.
+    func rows<T>(_ sql: String, _ values: [SQLValue] = [], _ transform: (Row) throws(StoreError) -> T) throws(StoreError) -> [T] {
+        var out: [T] = []
+        try query(sql, values) { (row) throws(StoreError) in out.append(try transform(row)) }
+        return out
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+    var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+}
+
+/// A value bound to a statement parameter.
+enum SQLValue {
+    case null
+    case int(Int64)
+    case real(Double)
+    case text(String)
+
+    static func optional(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+    static func optional(_ n: Int64?) -> SQLValue { n.map { .int($0) } ?? .null }
+}
+
+/// A result row, valid only inside the `row` closure.
+struct Row {
+    fileprivate let statement: OpaquePointer
+
+    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
+    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
+    func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+    func text(_ i: Int32) -> String {
+        guard let pointer = sqlite3_column_text(statement, i) else { return "" }
+        return String(cString: pointer)
+    }
+    func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+}

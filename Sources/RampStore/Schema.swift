@@ -1,0 +1,77 @@
+/// The store's schema, one migration per version; `PRAGMA user_version` says which have run.
+enum Schema {
+    static let migrations: [String] = [
+        // Version 1: flags, plans, rollouts, the latest observation per rollout, and the audit log.
+        """
+        CREATE TABLE flags(
+            key TEXT PRIMARY KEY,
+            variants TEXT NOT NULL,
+            baseline TEXT NOT NULL,
+            canary TEXT NOT NULL,
+            canary_bp INTEGER NOT NULL DEFAULT 0 CHECK (canary_bp BETWEEN 0 AND 10000),
+            killed INTEGER NOT NULL DEFAULT 0 CHECK (killed IN (0, 1)),
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE plans(
+            digest TEXT PRIMARY KEY,
+            flag TEXT NOT NULL REFERENCES flags(key),
+            file TEXT NOT NULL,
+            base_dir TEXT NOT NULL,
+            body TEXT NOT NULL,
+            submitted_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE rollouts(
+            id INTEGER PRIMARY KEY,
+            flag TEXT NOT NULL REFERENCES flags(key),
+            plan_digest TEXT NOT NULL REFERENCES plans(digest),
+            state TEXT NOT NULL CHECK (state IN
+                ('pending', 'progressing', 'awaiting_approval', 'paused', 'completed', 'rolled_back')),
+            step INTEGER NOT NULL,
+            step_entered_at INTEGER,
+            paused_from TEXT,
+            version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX rollouts_one_active_per_flag ON rollouts(flag)
+            WHERE state NOT IN ('completed', 'rolled_back');
+        CREATE INDEX rollouts_by_flag ON rollouts(flag, id);
+        CREATE TABLE observations(
+            rollout_id INTEGER PRIMARY KEY REFERENCES rollouts(id),
+            checked_at INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            evidence TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE audit(
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            rollout_id INTEGER,
+            flag TEXT NOT NULL,
+            event TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT,
+            from_bp INTEGER,
+            to_bp INTEGER,
+            reason TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            plan_digest TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_by_flag ON audit(flag, seq);
+        CREATE INDEX audit_by_rollout ON audit(rollout_id, seq);
+        CREATE TRIGGER audit_refuses_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_refuses_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TABLE audit_head(
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
+        """
+    ]
+
+    static var version: Int { migrations.count }
+}

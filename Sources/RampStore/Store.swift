@@ -1,0 +1,331 @@
+internal import CSQLite
+public import RampCore
+
+/// The ramp store: one SQLite file holding flags, plans, rollouts and the audit log.
+///
+/// Owns a connection, so it is not Sendable: open one per thread or process.
+public final class Store {
+    let db: Connection
+
+    /// The file this store lives in.
+    public var path: String { db.path }
+
+    /// Opens the store at `path`, creating and migrating it when `create` is set.
+    ///
+    /// Without `create`, a missing file is `StoreError.missing` and nothing is written to disk.
+    public init(path: String, create: Bool) throws(StoreError) {
+        db = try Connection(path: path, create: create)
+        try db.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+        try migrate(create: create)
+    }
+
+    private func migrate(create: Bool) throws(StoreError) {
+        var current = try userVersion()
+        if current > Schema.version { throw .newerSchema(path: path, found: current, known: Schema.version) }
+        if current == Schema.version { return }
+        if current == 0 && !create {
+            // An empty file or one that is not ours: do not write to it on a read.
+            throw .notAStore(path: path, message: "it holds no ramp schema")
+        }
+        try db.execute("PRAGMA journal_mode = WAL")
+        try immediate { () throws(StoreError) in
+            current = try userVersion()
+            if current == 0 {
+                let existing = try db.rows("SELECT count(*) FROM sqlite_schema") { $0.int(0) }.first ?? 0
+                if existing > 0 { throw StoreError.notAStore(path: path, message: "it holds tables that are not ramp's") }
+            }
+            for version in current..<Schema.version {
+                try db.execute(Schema.migrations[version])
+                try db.execute("PRAGMA user_version = \(version + 1)")
+            }
+        }
+    }
+
+    private func userVersion() throws(StoreError) -> Int {
+        Int(try db.rows("PRAGMA user_version") { $0.int(0) }.first ?? 0)
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
+    public func immediate<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try db.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try db.execute("COMMIT")
+            return result
+        } catch {
+            if db.isInTransaction { try? db.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok", or what is wrong.
+    public func integrityCheck() throws(StoreError) -> String {
+        try db.rows("PRAGMA integrity_check") { $0.text(0) }.joined(separator: "; ")
+    }
+
+    /// A statement for tests and tools that need raw access (tampering tests, inspection).
+    public func executeRaw(_ sql: String) throws(StoreError) { try db.execute(sql) }
+}
+
+// MARK: - Flags
+
+extension Store {
+    private static let flagColumns = "key, variants, baseline, canary, canary_bp, killed"
+
+    private func flag(from row: Row) throws(StoreError) -> Flag {
+        let variantsText = row.text(1)
+        guard case .object(let variants)? = try? JSONParser.parse(variantsText) else {
+            throw .notAStore(path: path, message: "flag \(row.text(0)) has unreadable variants")
+        }
+        return Flag(
+            key: row.text(0), variants: variants, baseline: row.text(2), canary: row.text(3),
+            canaryPercent: Percent(basisPoints: Int(row.int(4))), killed: row.int(5) != 0)
+    }
+
+    public func flag(_ key: String) throws(StoreError) -> Flag? {
+        try db.rows("SELECT \(Self.flagColumns) FROM flags WHERE key = ?", [.text(key)], flag(from:)).first
+    }
+
+    public func flags() throws(StoreError) -> [Flag] {
+        try db.rows("SELECT \(Self.flagColumns) FROM flags ORDER BY key", [], flag(from:))
+    }
+
+    public func insertFlag(_ flag: Flag, now: Instant) throws(StoreError) {
+        try db.query(
+            "INSERT INTO flags(key, variants, baseline, canary, canary_bp, killed, updated_at) VALUES (?,?,?,?,?,?,?)",
+            [.text(flag.key), .text(JSONValue.object(flag.variants).canonical), .text(flag.baseline),
+             .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)), .int(flag.killed ? 1 : 0),
+             .int(now.seconds)])
+    }
+
+    /// Sets the canary share, the pair of variants it moves between, and the kill switch.
+    public func updateFlag(_ flag: Flag, now: Instant) throws(StoreError) {
+        try db.query(
+            "UPDATE flags SET baseline = ?, canary = ?, canary_bp = ?, killed = ?, updated_at = ? WHERE key = ?",
+            [.text(flag.baseline), .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)),
+             .int(flag.killed ? 1 : 0), .int(now.seconds), .text(flag.key)])
+    }
+}
+
+// MARK: - Plans
+
+/// A plan as submitted: its exact text, and where it came from (relative command paths resolve against `baseDir`).
+public struct StoredPlan: Sendable {
+    public var digest: String
+    public var flag: String
+    public var file: String
+    public var baseDir: String
+    public var body: String
+    public var submittedAt: Instant
+
+    public init(digest: String, flag: String, file: String, baseDir: String, body: String, submittedAt: Instant) {
+        self.digest = digest
+        self.flag = flag
+        self.file = file
+        self.baseDir = baseDir
+        self.body = body
+        self.submittedAt = submittedAt
+    }
+}
+
+extension Store {
+    public func plan(digest: String) throws(StoreError) -> StoredPlan? {
+        try db.rows(
+            "SELECT digest, flag, file, base_dir, body, submitted_at FROM plans WHERE digest = ?", [.text(digest)]
+        ) { row in
+            StoredPlan(
+                digest: row.text(0), flag: row.text(1), file: row.text(2), baseDir: row.text(3), body: row.text(4),
+                submittedAt: Instant(seconds: row.int(5)))
+        }.first
+    }
+
+    /// Stores a plan verbatim; the same text submitted again is kept once.
+    public func insertPlan(_ plan: StoredPlan) throws(StoreError) {
+        try db.query(
+            "INSERT OR IGNORE INTO plans(digest, flag, file, base_dir, body, submitted_at) VALUES (?,?,?,?,?,?)",
+            [.text(plan.digest), .text(plan.flag), .text(plan.file), .text(plan.baseDir), .text(plan.body),
+             .int(plan.submittedAt.seconds)])
+    }
+}
+
+// MARK: - Rollouts
+
+/// The latest check of a rollout: when, why it held or moved, and the gate evidence.
+public struct Observation: Sendable {
+    public var checkedAt: Instant
+    public var reason: String
+    public var evidence: JSONValue
+
+    public init(checkedAt: Instant, reason: String, evidence: JSONValue) {
+        self.checkedAt = checkedAt
+        self.reason = reason
+        self.evidence = evidence
+    }
+}
+
+extension Store {
+    private static let rolloutColumns = "id, flag, plan_digest, state, step, step_entered_at, paused_from, version"
+    private static let activeStates = "('pending', 'progressing', 'awaiting_approval', 'paused')"
+
+    private func rollout(from row: Row) throws(StoreError) -> Rollout {
+        guard let state = RolloutState(rawValue: row.text(3)) else {
+            throw .notAStore(path: path, message: "rollout \(row.int(0)) has unknown state \(row.text(3))")
+        }
+        return Rollout(
+            id: row.int(0), flag: row.text(1), planDigest: row.text(2), state: state, step: Int(row.int(4)),
+            stepEnteredAt: row.optionalInt(5).map(Instant.init(seconds:)),
+            pausedFrom: row.optionalText(6).flatMap(RolloutState.init(rawValue:)), version: row.int(7))
+    }
+
+    /// Every active rollout, with when it was last checked: one indexed query, whatever the history.
+    public func activeRollouts() throws(StoreError) -> [(rollout: Rollout, lastChecked: Instant?)] {
+        let columns = Self.rolloutColumns.split(separator: ",").map { "r." + $0.trimmingPrefixSpaces }.joined(separator: ", ")
+        return try db.rows(
+            """
+            SELECT \(columns), o.checked_at FROM rollouts r INDEXED BY rollouts_one_active_per_flag
+            LEFT JOIN observations o ON o.rollout_id = r.id
+            WHERE r.state NOT IN ('completed', 'rolled_back') ORDER BY r.flag
+            """
+        ) { (row) throws(StoreError) in (try rollout(from: row), row.optionalInt(8).map(Instant.init(seconds:))) }
+    }
+
+    public func rollout(id: Int64) throws(StoreError) -> Rollout? {
+        try db.rows("SELECT \(Self.rolloutColumns) FROM rollouts WHERE id = ?", [.int(id)], rollout(from:)).first
+    }
+
+    /// The flag's active rollout, or else its most recent one.
+    public func latestRollout(flag: String) throws(StoreError) -> Rollout? {
+        try db.rows(
+            "SELECT \(Self.rolloutColumns) FROM rollouts WHERE flag = ? ORDER BY id DESC LIMIT 1", [.text(flag)],
+            rollout(from:)
+        ).first
+    }
+
+    public func allRollouts() throws(StoreError) -> [Rollout] {
+        try db.rows("SELECT \(Self.rolloutColumns) FROM rollouts ORDER BY id", [], rollout(from:))
+    }
+
+    public func insertRollout(_ rollout: Rollout, now: Instant) throws(StoreError) -> Int64 {
+        try db.query(
+            """
+            INSERT INTO rollouts(flag, plan_digest, state, step, step_entered_at, paused_from, version, created_at,
+                                 updated_at) VALUES (?,?,?,?,?,?,?,?,?)
+            """,
+            [.text(rollout.flag), .text(rollout.planDigest), .text(rollout.state.rawValue), .int(Int64(rollout.step)),
+             .optional(rollout.stepEnteredAt?.seconds), .optional(rollout.pausedFrom?.rawValue),
+             .int(rollout.version), .int(now.seconds), .int(now.seconds)])
+        return db.lastInsertID
+    }
+
+    /// Writes `after` only if the stored version is still `expectedVersion`; false when another writer won.
+    public func compareAndSet(_ after: Rollout, expectedVersion: Int64, now: Instant) throws(StoreError) -> Bool {
+        try db.query(
+            """
+            UPDATE rollouts SET state = ?, step = ?, step_entered_at = ?, paused_from = ?, version = ?, updated_at = ?
+            WHERE id = ? AND version = ?
+            """,
+            [.text(after.state.rawValue), .int(Int64(after.step)), .optional(after.stepEnteredAt?.seconds),
+             .optional(after.pausedFrom?.rawValue), .int(after.version), .int(now.seconds), .int(after.id),
+             .int(expectedVersion)])
+        return db.changes == 1
+    }
+
+    public func observation(rollout: Int64) throws(StoreError) -> Observation? {
+        try db.rows("SELECT checked_at, reason, evidence FROM observations WHERE rollout_id = ?", [.int(rollout)]) {
+            Observation(
+                checkedAt: Instant(seconds: $0.int(0)), reason: $0.text(1),
+                evidence: (try? JSONParser.parse($0.text(2))) ?? .null)
+        }.first
+    }
+
+    /// Records the latest check of a rollout (a hold is an observation, not a transition).
+    public func recordObservation(rollout: Int64, _ observation: Observation) throws(StoreError) {
+        try db.query(
+            """
+            INSERT INTO observations(rollout_id, checked_at, reason, evidence) VALUES (?,?,?,?)
+            ON CONFLICT(rollout_id) DO UPDATE SET checked_at = excluded.checked_at, reason = excluded.reason,
+                evidence = excluded.evidence
+            """,
+            [.int(rollout), .int(observation.checkedAt.seconds), .text(observation.reason),
+             .text(observation.evidence.canonical)])
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingPrefixSpaces: Substring { drop(while: { $0 == " " }) }
+}
+
+// MARK: - Audit log
+
+extension Store {
+    /// The newest entry's sequence number and hash, as recorded beside the log.
+    public func auditHead() throws(StoreError) -> (seq: Int64, hash: String)? {
+        try db.rows("SELECT seq, hash FROM audit_head WHERE id = 1") { ($0.int(0), $0.text(1)) }.first
+    }
+
+    /// Appends an entry after the current head. Call inside `immediate` with the change it records.
+    @discardableResult
+    public func appendAudit(_ draft: AuditEntry) throws(StoreError) -> AuditEntry {
+        let entry = draft.chained(after: try auditHead())
+        try db.query(
+            """
+            INSERT INTO audit(seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason,
+                              evidence, plan_digest, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """,
+            [.int(entry.seq), .text(entry.at.description), .text(entry.actor), .optional(entry.rollout),
+             .text(entry.flag), .text(entry.event), .optional(entry.fromState), .optional(entry.toState),
+             .optional(entry.fromPercent.map { Int64($0.basisPoints) }),
+             .optional(entry.toPercent.map { Int64($0.basisPoints) }), .text(entry.reason),
+             .text(entry.evidence.canonical), .optional(entry.planDigest), .text(entry.prevHash), .text(entry.hash)])
+        try db.query(
+            "INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = ?, hash = ?",
+            [.int(entry.seq), .text(entry.hash), .int(entry.seq), .text(entry.hash)])
+        return entry
+    }
+
+    /// Audit entries in storage order (by rowid, so reordered rows show up as such), optionally filtered.
+    public func auditEntries(
+        flag: String? = nil, since: Instant? = nil, each: (AuditEntry) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        if let flag {
+            conditions.append("flag = ?")
+            values.append(.text(flag))
+        }
+        if let since {
+            conditions.append("at >= ?")
+            values.append(.text(since.description))
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        try db.query(
+            """
+            SELECT seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence,
+                   plan_digest, prev_hash, hash FROM audit \(filter) ORDER BY rowid
+            """, values
+        ) { (row) throws(StoreError) in
+            let evidence: JSONValue
+            do { evidence = try JSONParser.parse(row.text(11)) } catch { evidence = .string(row.text(11)) }
+            try each(
+                AuditEntry(
+                    seq: row.int(0), at: Instant(rfc3339: row.text(1)) ?? Instant(seconds: 0), actor: row.text(2),
+                    rollout: row.optionalInt(3), flag: row.text(4), event: row.text(5), fromState: row.optionalText(6),
+                    toState: row.optionalText(7), fromPercent: row.optionalInt(8).map { Percent(basisPoints: Int($0)) },
+                    toPercent: row.optionalInt(9).map { Percent(basisPoints: Int($0)) }, reason: row.text(10),
+                    evidence: evidence, planDigest: row.optionalText(12), prevHash: row.text(13), hash: row.text(14)))
+        }
+    }
+
+    /// The last audit entry of each rollout and of each flag: what verify compares the live state with.
+    public func lastAuditStates() throws(StoreError) -> (rollouts: [Int64: String?], flags: [String: Int64?]) {
+        var rollouts: [Int64: String?] = [:]
+        try db.query(
+            "SELECT rollout_id, to_state FROM audit WHERE seq IN (SELECT max(seq) FROM audit WHERE rollout_id IS NOT NULL GROUP BY rollout_id)"
+        ) { rollouts[$0.int(0)] = $0.optionalText(1) }
+        var flags: [String: Int64?] = [:]
+        try db.query("SELECT flag, to_bp FROM audit WHERE seq IN (SELECT max(seq) FROM audit GROUP BY flag)") {
+            flags[$0.text(0)] = $0.optionalInt(1)
+        }
+        return (rollouts, flags)
+    }
+}

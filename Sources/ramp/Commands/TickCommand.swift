@@ -1,0 +1,109 @@
+import Foundation
+import RampCore
+import RampEngine
+
+enum TickCommand {
+    static let tick = Command(
+        name: "tick", usage: "tick [--now TIME] [--verbose] [--json] [--concurrency N]",
+        summary: "Evaluate every active rollout once and exit (for cron or a systemd timer)",
+        details: """
+            Polls each due rollout's gates (outside any write transaction), decides, and commits each transition
+            with its audit entry in one transaction. Safe to run concurrently: a tick that loses the race to
+            another changes nothing. Prints transitions; --verbose also prints holds; --json prints JSON lines.
+            """,
+        values: ["concurrency", "actor"], switches: ["json", "verbose"]
+    ) { context in
+        try context.args.expect([])
+        let ramp = try context.open()
+        let outcomes = try ramp.tick(now: try context.now(), actor: context.tickActor, concurrency: try concurrency(context))
+        report(outcomes, context: context)
+        return ExitCode.ok
+    }
+
+    static let run = Command(
+        name: "run", usage: "run [--interval 30s] [--until-settled] [--max-ticks N] [--now TIME] [--verbose] [--json]",
+        summary: "Tick in a loop; stop cleanly on SIGTERM/SIGINT after the current tick",
+        details: """
+            --interval      time between ticks (default 30s)
+            --until-settled stop once no rollout is pending or progressing (paused and awaiting-approval
+                            rollouts need an operator, so they count as settled)
+            --max-ticks N   stop after N ticks
+            --now TIME      simulate: start the clock at TIME and advance it by the interval after each tick,
+                            without sleeping (for rehearsals and tests)
+            """,
+        values: ["interval", "max-ticks", "concurrency", "actor"], switches: ["until-settled", "json", "verbose"]
+    ) { context in
+        try context.args.expect([])
+        let interval = try span(context.args["interval"] ?? "30s", option: "--interval")
+        let maxTicks = try context.args["max-ticks"].map { (text) throws(RampError) -> Int in
+            guard let n = Int(text), n > 0 else { throw .badInput("--max-ticks: \"\(text)\" is not a positive number") }
+            return n
+        }
+        let ramp = try context.open()
+        let stop = installStopSignal()
+        let clock: Clock = try context.injectedNow().map { .simulated(start: $0) } ?? .system
+        _ = try ramp.runLoop(
+            interval: interval, untilSettled: context.args.flag("until-settled"), clock: clock, maxTicks: maxTicks,
+            actor: context.tickActor, concurrency: try concurrency(context), stop: stop
+        ) { _, outcomes in report(outcomes, context: context) }
+        return ExitCode.ok
+    }
+
+    static func span(_ text: String, option: String) throws(RampError) -> TimeSpan {
+        guard let span = TimeSpan(parsing: text), span.seconds >= 1 else {
+            throw .badInput("\(option): \"\(text)\" is not a duration of at least 1s (like 30s, 5m)")
+        }
+        return span
+    }
+
+    static func concurrency(_ context: Context) throws(RampError) -> Int {
+        guard let text = context.args["concurrency"] else { return 8 }
+        guard let n = Int(text), n >= 1 else { throw .badInput("--concurrency: \"\(text)\" is not a positive number") }
+        return n
+    }
+
+    static func report(_ outcomes: [TickOutcome], context: Context) {
+        let verbose = context.args.flag("verbose")
+        for outcome in outcomes {
+            if context.json {
+                var object: [String: JSONValue] = ["flag": .string(outcome.flag), "rollout": .number(Double(outcome.rolloutID))]
+                switch outcome.kind {
+                case .transition(let entry): object["transition"] = entry.json
+                case .hold(let reason): object["hold"] = .string(reason)
+                case .notDue(let next): object["not_due_until"] = .string(next.description)
+                case .lostRace: object["lost_race"] = true
+                case .failed(let why): object["failed"] = .string(why)
+                }
+                Output.print(JSONValue.object(object).canonical)
+                continue
+            }
+            switch outcome.kind {
+            case .transition(let entry): Output.print(Output.transition(entry))
+            case .hold(let reason) where verbose: Output.print("\(outcome.flag): holding: \(reason)")
+            case .notDue(let next) where verbose: Output.print("\(outcome.flag): next check at \(next)")
+            case .lostRace where verbose: Output.print("\(outcome.flag): another tick moved it first; nothing written")
+            case .failed(let why): Output.error("\(outcome.flag): \(why)")
+            default: break
+            }
+        }
+    }
+
+    /// SIGTERM and SIGINT stop the loop after the tick in progress.
+    static func installStopSignal() -> StopSignal {
+        let stop = StopSignal()
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.stop() }
+            source.resume()
+            SignalSources.keep(source)
+        }
+        return stop
+    }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []  // written only at start-up
+    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+}
