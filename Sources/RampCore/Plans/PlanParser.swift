@@ -86,7 +86,13 @@ private struct Fields {
 
     // MARK: - The plan
 
+    /// Refuses keys outside `known` up front, so a misspelt key is named rather than reported as missing.
+    func allow(_ known: Set<String>) throws(PlanError) {
+        if let unknown = members.keys.filter({ !known.contains($0) }).sorted().first { throw fail(unknown, "unknown field") }
+    }
+
     mutating func plan() throws(PlanError) -> Plan {
+        try allow(["$schema", "flag", "description", "variants", "canary", "baseline", "steps", "sources", "gates", "on", "interval"])
         _ = value("$schema")
         let flag = try requiredString("flag")
         guard Self.isValidKey(flag) else {
@@ -193,11 +199,11 @@ private struct Fields {
             }
             let min = try gate.number("min")
             let max = try gate.number("max")
+            try gate.rejectUnknown()
             if min == nil && max == nil { throw gate.fail(nil, "needs \"min\", \"max\" or both") }
             if let lo = min, let hi = max, lo > hi {
                 throw gate.fail("min", "\(JSONValue.format(lo)) is above max \(JSONValue.format(hi))")
             }
-            try gate.rejectUnknown()
             gates.append(Gate(name: name, source: source, min: min, max: max))
         }
         return gates

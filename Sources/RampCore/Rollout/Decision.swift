@@ -51,4 +51,6 @@ public enum Decision: Sendable, Equatable {
 public struct CommandRefused: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
