@@ -46,6 +46,7 @@ public final class Store {
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
+    @discardableResult
     public func immediate<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         try db.execute("BEGIN IMMEDIATE")
         do {
@@ -61,6 +62,19 @@ public final class Store {
     /// `PRAGMA integrity_check`: "ok", or what is wrong.
     public func integrityCheck() throws(StoreError) -> String {
         try db.rows("PRAGMA integrity_check") { $0.text(0) }.joined(separator: "; ")
+    }
+
+    /// Every row of every table and the schema version, as text: two equal dumps mean two equal stores.
+    public func dump() throws(StoreError) -> String {
+        var out = "user_version=\(try userVersion())\n"
+        let tables = try db.rows("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0) }
+        for table in tables {
+            out += "[\(table)]\n"
+            try db.query("SELECT * FROM \"\(table)\" ORDER BY rowid") { row in
+                out += (0..<row.columnCount).map { row.optionalText($0) ?? "NULL" }.joined(separator: "|") + "\n"
+            }
+        }
+        return out
     }
 
     /// A statement for tests and tools that need raw access (tampering tests, inspection).

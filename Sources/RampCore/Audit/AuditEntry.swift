@@ -106,10 +106,11 @@ public struct AuditChain: Sendable {
 
     /// Checks the next entry in storage order.
     public mutating func append(_ entry: AuditEntry) throws(Broken) {
+        if entry.seq > expectedSeq {
+            throw Broken(seq: expectedSeq, message: "is missing (the log jumps from #\(expectedSeq - 1) to #\(entry.seq))")
+        }
         guard entry.seq == expectedSeq else {
-            let problem = entry.seq > expectedSeq
-                ? "entries #\(expectedSeq)…#\(entry.seq - 1) are missing" : "is out of order (expected #\(expectedSeq))"
-            throw Broken(seq: entry.seq, message: problem)
+            throw Broken(seq: entry.seq, message: "is out of order (found after #\(expectedSeq - 1))")
         }
         guard entry.prevHash == lastHash else {
             throw Broken(seq: entry.seq, message: "previous hash does not match entry #\(entry.seq - 1)'s hash")

@@ -115,6 +115,7 @@ enum SQLValue {
 struct Row {
     fileprivate let statement: OpaquePointer
 
+    var columnCount: Int32 { sqlite3_column_count(statement) }
     func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
     func int(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
     func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }

@@ -1,0 +1,128 @@
+import Foundation
+import RampCore
+import RampStore
+import Testing
+
+/// The result of running the `ramp` binary.
+struct Ran {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var killed: Bool
+
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+    /// stdout's JSON lines, parsed.
+    var json: [JSONValue] { lines.compactMap { try? JSONParser.parse($0) } }
+}
+
+/// A scratch folder with a store, plans and a controllable metric script, for one test.
+struct Sandbox {
+    let dir: URL
+    var store: String { dir.appendingPathComponent("ramp.db").path }
+
+    /// The built `ramp`, next to the test bundle (SwiftPM builds it first: the test target depends on it).
+    static let binary: String = {
+        if let given = ProcessInfo.processInfo.environment["RAMP_BIN"] { return given }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("ramp").path
+    }()
+
+    /// The package's root folder (for the README's demo).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    init() {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-e2e-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // metric.sh prints the number in value-<gate>.txt: tests steer each gate by writing that file.
+        write("metric.sh", "#!/bin/sh\n[ -n \"$METRIC_SLEEP\" ] && sleep \"$METRIC_SLEEP\"\ncat \"$(dirname \"$0\")/value-$RAMP_GATE.txt\"\n",
+              executable: true)
+        setMetric("errors", "0.002")
+        setMetric("latency", "120")
+    }
+
+    func write(_ name: String, _ text: String, executable: Bool = false) {
+        let url = dir.appendingPathComponent(name)
+        try! Data(text.utf8).write(to: url)
+        if executable { try! FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path) }
+    }
+
+    func setMetric(_ gate: String, _ value: String) { write("value-\(gate).txt", value + "\n") }
+
+    /// Writes a plan for `flag` with the given steps (percent, bake, approval) and two gates.
+    @discardableResult
+    func plan(
+        _ flag: String, steps: [(Double, String, Bool)] = [(1, "10m", false), (5, "10m", false), (25, "10m", false), (100, "0s", false)],
+        extra: String = "", name: String? = nil
+    ) -> String {
+        let stepsJSON = steps.map { #"{"percent": \#(JSONValue.format($0.0)), "bake": "\#($0.1)"\#($0.2 ? #", "approval": true"# : "")}"# }
+        let file = name ?? "\(flag).json"
+        write(file, """
+            {
+              "flag": "\(flag)",
+              "variants": {"on": {"color": "green"}, "off": {"color": "grey"}},
+              "canary": "on", "baseline": "off",
+              "steps": [\(stepsJSON.joined(separator: ", "))],
+              "sources": {"m": {"type": "command", "command": ["./metric.sh"], "timeout": "5s"}},
+              "gates": [{"name": "errors", "source": "m", "max": 0.01}, {"name": "latency", "source": "m", "max": 300}],
+              "interval": "1m"\(extra)
+            }
+            """)
+        return dir.appendingPathComponent(file).path
+    }
+
+    /// Runs `ramp ARGS --store <sandbox store>` and waits, or kills it with SIGKILL after `killAfter` seconds.
+    @discardableResult
+    func ramp(_ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
+              cwd: URL? = nil, killAfter: Double? = nil) -> Ran {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = args + (useStore ? ["--store", store] : [])
+        process.currentDirectoryURL = cwd ?? dir
+        var environment = ProcessInfo.processInfo.environment
+        environment["RAMP_STORE"] = nil
+        environment["RAMP_NOW"] = nil
+        environment["USER"] = "tester"
+        for (k, v) in env { environment[k] = v }
+        process.environment = environment
+        let out = dir.appendingPathComponent("out-\(UUID().uuidString)")
+        let err = dir.appendingPathComponent("err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try! FileHandle(forWritingTo: out)
+        process.standardError = try! FileHandle(forWritingTo: err)
+        let input = Pipe()
+        process.standardInput = input
+        try! process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        if let killAfter {
+            usleep(useconds_t(killAfter * 1_000_000))
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        let ran = Ran(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
+            killed: process.terminationReason == .uncaughtSignal)
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: err)
+        return ran
+    }
+
+    /// Every row of the store, for "left the store exactly as it was".
+    func dump() throws -> String { try Store(path: store, create: false).dump() }
+
+    /// The audit log's events, oldest first.
+    func events(flag: String? = nil) -> [String] {
+        ramp(["audit", "log", "--json"] + (flag.map { ["--flag", $0] } ?? [])).json.compactMap { $0["event"]?.stringValue }
+    }
+
+    func status(_ flag: String, at time: String = t(0)) -> JSONValue {
+        ramp(["status", flag, "--json", "--now", time]).json.first ?? .null
+    }
+}
+
+/// Times relative to 2026-01-01T00:00:00Z, in minutes.
+func t(_ minutes: Int64) -> String { Instant(seconds: 1_767_225_600 + minutes * 60).description }

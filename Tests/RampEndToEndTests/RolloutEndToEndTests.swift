@@ -1,0 +1,223 @@
+import Foundation
+import RampCore
+import Testing
+
+@Suite struct RolloutEndToEndTests {
+    @Test func aHealthyCanaryGoesThroughOneFiveTwentyFiveToAHundredWithAnInjectedClock() throws {
+        let box = Sandbox()
+        let plan = box.plan("checkout-v2")
+        let submitted = box.ramp(["submit", plan, "--now", t(0)])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        #expect(submitted.stdout.contains("rollout #1 of checkout-v2 is pending (new flag)"))
+        #expect(box.status("checkout-v2")["state"] == "pending")
+
+        var shares: [Double] = []
+        var canaryAt: [Double: Set<String>] = [:]
+        let keys = (0..<3000).map { "user-\($0)" }.joined(separator: "\n")
+        for minute in stride(from: Int64(0), through: 40, by: 1) {
+            let tick = box.ramp(["tick", "--now", t(minute)])
+            #expect(tick.status == 0, "\(tick.stderr)")
+            let status = box.status("checkout-v2", at: t(minute))
+            let share = status["percent"]?.numberValue ?? -1
+            if shares.last != share {
+                shares.append(share)
+                let evaluated = box.ramp(["eval", "checkout-v2", "--keys", "-"], stdin: keys).lines
+                canaryAt[share] = Set(evaluated.filter { $0.contains("\ton\t") }.map { String($0.split(separator: "\t")[0]) })
+            }
+            if minute == 5 {
+                #expect(status["bake_left_seconds"] == 300)
+                #expect(status["why"] == "bake: 5m left")
+            }
+        }
+        #expect(shares == [1, 5, 25, 100])
+        #expect(box.status("checkout-v2")["state"] == "completed")
+        #expect(box.events() == ["submit", "start", "advance", "advance", "advance", "complete"])
+        // Whoever had the canary keeps it as the share grows, and the share is about right.
+        for (small, large) in [(1.0, 5.0), (5, 25), (25, 100)] {
+            #expect(canaryAt[small]!.isSubset(of: canaryAt[large]!), "\(small)% → \(large)%")
+        }
+        #expect(abs(Double(canaryAt[25]!.count) / 3000 - 0.25) < 0.03)
+        #expect(canaryAt[100]!.count == 3000)
+        let verify = box.ramp(["audit", "verify"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout == "audit log ok: 6 entries, chain intact, store agrees with it\n")
+    }
+
+    @Test func aGateThatFailsRollsTheCanaryBackOnTheFirstTickThatSeesIt() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("search"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        box.ramp(["tick", "--now", t(10)])
+        #expect(box.status("search")["percent"] == 5)
+        box.setMetric("errors", "0.05")
+        let tick = box.ramp(["tick", "--now", t(11)])
+        #expect(tick.status == 0)
+        #expect(tick.stdout.contains("search  rollback: progressing → rolled_back, 5% → 0%  (gate errors failed: 0.05 > max 0.01)"))
+        let status = box.status("search")
+        #expect(status["state"] == "rolled_back")
+        #expect(status["percent"] == 0)
+        let served = box.ramp(["eval", "search", "--keys", "-"], stdin: (0..<500).map { "k\($0)" }.joined(separator: "\n"))
+        #expect(served.lines.count == 500)
+        #expect(served.lines.allSatisfy { $0.hasSuffix("\toff\t{\"color\":\"grey\"}") })
+        // The audit entry carries the evidence: each gate's value, bound and verdict.
+        let last = try #require(box.ramp(["audit", "log", "--json", "--flag", "search"]).json.last)
+        #expect(last["event"] == "rollback")
+        #expect(last["actor"]?.stringValue?.hasPrefix("tick@") == true)
+        let checks = try #require(last["evidence"]?["checks"]?.arrayValue)
+        #expect(checks.contains { $0["gate"] == "errors" && $0["value"] == 0.05 && $0["verdict"] == "fail" && $0["bound"] == "≤ 0.01" })
+        #expect(checks.contains { $0["gate"] == "latency" && $0["verdict"] == "pass" })
+        // Further ticks leave a finished rollout alone.
+        box.setMetric("errors", "0.001")
+        box.ramp(["tick", "--now", t(30)])
+        #expect(box.events(flag: "search").last == "rollback")
+    }
+
+    @Test func noDataAndErrorsHoldAndNeverAdvance() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        box.write("value-errors.txt", "")
+        box.ramp(["tick", "--now", t(20)])
+        #expect(box.status("f")["why"] == "errors: no data (command ./metric.sh printed nothing)")
+        box.write("value-errors.txt", "oops")
+        box.ramp(["tick", "--now", t(40)])
+        #expect(box.status("f")["why"] == #"errors: error (command ./metric.sh printed "oops", not a number)"#)
+        try FileManager.default.removeItem(at: box.dir.appendingPathComponent("value-errors.txt"))
+        box.ramp(["tick", "--now", t(60)])
+        #expect(box.status("f")["why"]?.stringValue?.hasPrefix("errors: error (command ./metric.sh: exit status 1: cat:") == true)
+        #expect(box.status("f")["percent"] == 1)
+        #expect(box.events() == ["submit", "start"])
+    }
+
+    @Test func aTickSkipsRolloutsCheckedLessThanAnIntervalAgo() {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f", steps: [(10, "0s", false), (100, "0s", false)]), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        let early = box.ramp(["tick", "--now", Instant(seconds: Instant(rfc3339: t(0))!.seconds + 20).description, "--verbose"])
+        #expect(early.stdout == "f: next check at \(t(1))\n")
+        let due = box.ramp(["tick", "--now", Instant(seconds: Instant(rfc3339: t(1))!.seconds - 3).description])
+        #expect(due.stdout.contains("advance"), "a tick a few seconds early (cron jitter) still counts: \(due.stdout)")
+    }
+
+    @Test func stepsWithApprovalWaitForAnOperatorWhileGatesKeepGuarding() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f", steps: [(1, "5m", true), (100, "0s", false)]), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        box.ramp(["tick", "--now", t(5)])
+        #expect(box.status("f")["state"] == "awaiting_approval")
+        box.ramp(["tick", "--now", t(50)])
+        #expect(box.status("f")["state"] == "awaiting_approval")
+        let approved = box.ramp(["approve", "f", "--actor", "alice", "--reason", "dashboards look fine", "--now", t(51)])
+        #expect(approved.status == 0, "\(approved.stderr)")
+        #expect(box.status("f")["percent"] == 100)
+        let entry = try #require(box.ramp(["audit", "log", "--json"]).json.last)
+        #expect(entry["actor"] == "alice")
+        #expect(entry["reason"] == "step 1 approved: dashboards look fine; step 2/2 at 100%")
+    }
+
+    @Test func operatorsCanPauseResumePromoteAndAbort() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        #expect(box.ramp(["pause", "f", "--now", t(1)]).status == 0)
+        box.ramp(["tick", "--now", t(30)])
+        #expect(box.status("f")["state"] == "paused")
+        #expect(box.status("f")["percent"] == 1)
+        let again = box.ramp(["pause", "f", "--now", t(31)])
+        #expect(again.status == 5)
+        #expect(again.stderr == "ramp: cannot pause f: it is already paused\n")
+        #expect(box.ramp(["resume", "f", "--now", t(32)]).status == 0)
+        box.ramp(["tick", "--now", t(32)])
+        #expect(box.status("f")["percent"] == 5, "the bake counted from step entry, so it advances at once")
+        #expect(box.ramp(["promote", "f", "--now", t(33)]).status == 0)
+        #expect(box.status("f")["percent"] == 25)
+        #expect(box.ramp(["abort", "f", "--reason", "changed our minds", "--now", t(34)]).status == 0)
+        #expect(box.status("f")["state"] == "rolled_back")
+        #expect(box.status("f")["percent"] == 0)
+        #expect(box.events() == ["submit", "start", "pause", "resume", "advance", "promote", "abort"])
+        let full = box.ramp(["promote", "f", "--full", "--now", t(35)])
+        #expect(full.status == 5)
+        #expect(full.stderr == "ramp: cannot promote --full f: it has no active rollout\n")
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+
+    @Test func theKillSwitchSendsEveryoneToTheBaselineAndRollsBackTheRollout() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f", steps: [(50, "1h", false), (100, "0s", false)]), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        let keys = (0..<400).map { "u\($0)" }.joined(separator: "\n")
+        #expect(box.ramp(["eval", "f", "--keys", "-"], stdin: keys).lines.contains { $0.contains("\ton\t") })
+        let killed = box.ramp(["kill", "f", "--reason", "pager", "--now", t(1)])
+        #expect(killed.status == 0, "\(killed.stderr)")
+        #expect(killed.stdout.contains("kill: progressing → rolled_back, 50% → 0%  (kill switch: pager)"))
+        #expect(box.ramp(["eval", "f", "--keys", "-"], stdin: keys).lines.allSatisfy { $0.contains("\toff\t") })
+        #expect(box.status("f")["killed"] == true)
+        #expect(box.ramp(["kill", "f", "--now", t(2)]).stdout == "f is already killed; nothing changed\n")
+        let refused = box.ramp(["submit", box.plan("f", name: "again.json"), "--now", t(3)])
+        #expect(refused.status == 5)
+        #expect(refused.stderr.contains("flag \"f\" is killed; run `ramp unkill f`"))
+        #expect(box.ramp(["unkill", "f", "--now", t(4)]).status == 0)
+        #expect(box.ramp(["submit", box.plan("f", name: "again.json"), "--now", t(5)]).status == 0)
+        #expect(box.events() == ["submit", "start", "kill", "unkill", "submit"])
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+
+    @Test func killingACompletedFlagServesTheBaselineUntilUnkilled() {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f", steps: [(100, "0s", false)]), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        box.ramp(["tick", "--now", t(1)])
+        #expect(box.status("f")["state"] == "completed")
+        #expect(box.ramp(["eval", "f", "--key", "bob"]).stdout == "on\t{\"color\":\"green\"}\n")
+        box.ramp(["kill", "f", "--now", t(2)])
+        #expect(box.ramp(["eval", "f", "--key", "bob"]).stdout == "off\t{\"color\":\"grey\"}\n")
+        box.ramp(["unkill", "f", "--now", t(3)])
+        #expect(box.ramp(["eval", "f", "--key", "bob", "--json"]).json.first == ["flag": "f", "key": "bob", "variant": "on", "value": ["color": "green"]])
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+
+    @Test func aSecondPlanForAFlagWithAnActiveRolloutIsRefused() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        let before = try box.dump()
+        let second = box.ramp(["submit", box.plan("f", name: "other.json"), "--now", t(1)])
+        #expect(second.status == 5)
+        #expect(second.stderr == "ramp: flag \"f\" already has an active rollout (#1, pending); it must complete, roll back or be aborted (`ramp abort f`) before another plan\n")
+        #expect(try box.dump() == before)
+    }
+
+    @Test func runLoopsWithASimulatedClockUntilSettled() {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        let run = box.ramp(["run", "--now", t(0), "--interval", "1m", "--until-settled"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.lines.count == 5)
+        #expect(run.lines.last?.hasPrefix("\(t(31))  f  complete:") == true, "\(run.stdout)")
+    }
+
+    @Test func runStopsCleanlyOnSIGTERM() throws {
+        let box = Sandbox()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Sandbox.binary)
+        process.arguments = ["run", "--interval", "1h", "--store", box.store]
+        box.ramp(["submit", box.plan("f")])
+        try process.run()
+        usleep(700_000)
+        let started = Date()
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(box.status("f")["state"] == "progressing", "the first tick ran before the signal")
+    }
+
+    @Test func theReadmeDemoCompletesOneRolloutAndRollsBackTheOther() {
+        let box = Sandbox()
+        let demo = box.ramp(["demo", "--store", box.store], useStore: false, cwd: Sandbox.packageRoot)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stdout.contains("checkout-v2  complete: progressing → completed, 100% → 100%"))
+        #expect(demo.stdout.contains("search-ranker  rollback: progressing → rolled_back, 5% → 0%  (gate error-rate failed: 0.041 > max 0.01)"))
+        #expect(demo.stdout.hasSuffix("audit log ok: 10 entries\n"))
+    }
+}

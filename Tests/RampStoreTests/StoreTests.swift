@@ -1,0 +1,132 @@
+import Foundation
+import RampCore
+import RampEngine
+import RampStore
+import Testing
+
+/// A fresh folder per test: Swift Testing runs tests in parallel.
+func temporaryDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-test-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+let now = Instant(seconds: 1_767_225_600)
+
+func makeStore() throws -> Store {
+    try Store(path: temporaryDirectory().appendingPathComponent("ramp.db").path, create: true)
+}
+
+@Suite struct StoreTests {
+    @Test func createsTheSchemaOnceAndReopensWithoutChange() throws {
+        let path = temporaryDirectory().appendingPathComponent("ramp.db").path
+        let first = try Store(path: path, create: true)
+        try first.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+        let before = try first.dump()
+        #expect(before.hasPrefix("user_version=1\n"))
+        let again = try Store(path: path, create: true)
+        #expect(try again.dump() == before)
+        #expect(try again.flag("f")?.variants == ["a": 1, "b": 2])
+        #expect(try again.integrityCheck() == "ok")
+    }
+
+    @Test func readingAMissingStoreCreatesNothing() throws {
+        let path = temporaryDirectory().appendingPathComponent("absent.db").path
+        #expect(throws: StoreError.self) { try Store(path: path, create: false) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func refusesAFileThatIsNotAStoreAndLeavesItAlone() throws {
+        let url = temporaryDirectory().appendingPathComponent("notes.db")
+        let garbage = Data("this is not a database, it is a shopping list\n".utf8 + Array(repeating: 0x41, count: 5000))
+        try garbage.write(to: url)
+        for create in [false, true] {
+            do {
+                _ = try Store(path: url.path, create: create)
+                Issue.record("opened a file that is not a store")
+            } catch {
+                #expect(error.description.hasPrefix("\(url.path): not a usable ramp store"), "\(error)")
+            }
+        }
+        #expect(try Data(contentsOf: url) == garbage)
+    }
+
+    @Test func refusesAStoreFromANewerRamp() throws {
+        let path = temporaryDirectory().appendingPathComponent("ramp.db").path
+        try Store(path: path, create: true).executeRaw("PRAGMA user_version = 99")
+        do {
+            _ = try Store(path: path, create: true)
+            Issue.record("opened a newer store")
+        } catch {
+            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (1)"))
+        }
+    }
+
+    @Test(arguments: ["UPDATE audit SET reason = 'nothing happened'", "DELETE FROM audit"])
+    func theAuditLogRefusesUpdatesAndDeletes(sql: String) throws {
+        let store = try makeStore()
+        try store.immediate { () throws(StoreError) in
+            try store.appendAudit(AuditEntry(
+                seq: 0, at: now, actor: "a", rollout: nil, flag: "f", event: "kill", fromState: nil, toState: nil,
+                fromPercent: nil, toPercent: nil, reason: "r", evidence: [:], planDigest: nil))
+        }
+        let before = try store.dump()
+        #expect(throws: StoreError.self) { try store.executeRaw(sql) }
+        #expect(try store.dump() == before)
+    }
+
+    @Test func compareAndSetWritesOnlyOverTheExpectedVersion() throws {
+        let store = try makeStore()
+        try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+        try store.insertPlan(StoredPlan(digest: "d", flag: "f", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
+        let id = try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now)
+        var next = try #require(try store.rollout(id: id))
+        next.state = .progressing
+        next.step = 0
+        next.version = 2
+        #expect(try store.compareAndSet(next, expectedVersion: 1, now: now))
+        var stale = next
+        stale.state = .paused
+        stale.version = 2
+        #expect(try !store.compareAndSet(stale, expectedVersion: 1, now: now))
+        #expect(try store.rollout(id: id)?.state == .progressing)
+    }
+
+    @Test func aFlagHasAtMostOneActiveRolloutEvenWithoutTheEngine() throws {
+        let store = try makeStore()
+        try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+        try store.insertPlan(StoredPlan(digest: "d", flag: "f", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
+        _ = try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now)
+        #expect(throws: StoreError.self) { try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now) }
+        _ = try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d", state: .completed), now: now)
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() throws {
+        let store = try makeStore()
+        let before = try store.dump()
+        #expect(throws: StoreError.self) {
+            try store.immediate { () throws(StoreError) in
+                try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+                try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+            }
+        }
+        #expect(try store.dump() == before)
+    }
+
+    /// The query names its partial index (INDEXED BY), so SQLite fails rather than scan history if it cannot use it.
+    @Test func activeRolloutsComeFromThePartialIndexWhateverTheHistory() throws {
+        let store = try makeStore()
+        try store.immediate { () throws(StoreError) in
+            for i in 0..<300 {
+                try store.insertFlag(Flag(key: "f\(i)", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+                if i == 0 {
+                    try store.insertPlan(
+                        StoredPlan(digest: "d", flag: "f0", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
+                }
+                let state: RolloutState = i % 100 == 7 ? .progressing : (i % 2 == 0 ? .completed : .rolledBack)
+                _ = try store.insertRollout(Rollout(id: 0, flag: "f\(i)", planDigest: "d", state: state), now: now)
+            }
+        }
+        #expect(try store.activeRollouts().map(\.rollout.flag) == ["f107", "f207", "f7"])
+    }
+}
