@@ -13,11 +13,28 @@ public struct FlagStatus: Sendable {
     public var lastCheck: Observation?
     public var nextCheck: Instant?
 
-    /// Why the rollout is not moving, if it is active.
+    /// Why the rollout is not moving, if it is active: its state, the bake clock, and any gate that did not pass
+    /// at the last check.
     public var why: String? {
         guard let rollout, rollout.state.isActive else { return nil }
-        if rollout.state == .pending && lastCheck == nil { return "waiting for the first tick" }
-        return lastCheck?.reason
+        let gates = gateProblems
+        switch rollout.state {
+        case .pending: return lastCheck == nil ? "waiting for the first tick" : gates ?? "waiting for the next tick"
+        case .paused: return "paused (ramp resume \(flag.key))" + (gates.map { "; " + $0 } ?? "")
+        case .awaitingApproval: return "awaiting approval (ramp approve \(flag.key))" + (gates.map { "; " + $0 } ?? "")
+        default: break
+        }
+        if let gates { return gates }
+        if let bakeLeft { return "bake: \(bakeLeft) left" }
+        return lastCheck == nil ? nil : "due at the next check"
+    }
+
+    /// The gates that did not pass at the last check, as `name: outcome (message)`.
+    public var gateProblems: String? {
+        guard case .array(let checks)? = lastCheck?.evidence["checks"] else { return nil }
+        let problems = checks.compactMap(GateCheck.init(json:)).filter { $0.outcome != .pass }
+            .map { "\($0.gate): \($0.outcome == .noData ? "no data" : $0.outcome.rawValue) (\($0.message))" }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
     public var json: JSONValue {

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 public import RampCore
 
@@ -18,39 +17,24 @@ public struct CommandSource: MetricSource {
         guard let executable = Self.resolve(argv[0], baseDir: context.baseDir) else {
             return .error("command \(argv[0]): not found")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(argv.dropFirst())
-        process.currentDirectoryURL = URL(fileURLWithPath: context.baseDir)
-        process.environment = ProcessInfo.processInfo.environment.merging(context.environment) { _, ours in ours }
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
+        let environment = ProcessInfo.processInfo.environment.merging(context.environment) { _, ours in ours }
+        let result: Subprocess.Result
         do {
-            try process.run()
+            result = try Subprocess.run(
+                executable: executable, arguments: Array(argv.dropFirst()), environment: environment,
+                directory: context.baseDir, timeoutSeconds: timeout.seconds)
         } catch {
-            return .error("command \(argv[0]): cannot start: \(error.localizedDescription)")
+            return .error("command \(argv[0]): cannot start: \(error)")
         }
-        let output = Drain(stdout.fileHandleForReading)
-        let errors = Drain(stderr.fileHandleForReading)
-        if exited.wait(timeout: .now() + .seconds(Int(timeout.seconds))) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            exited.wait()
-            return .error("command \(argv[0]): killed after its \(timeout) timeout")
+        let errorText = String(decoding: result.stderr, as: UTF8.self)
+        if result.timedOut { return .error("command \(argv[0]): killed after its \(timeout) timeout") }
+        if let signal = result.signal {
+            return .error("command \(argv[0]): killed by signal \(signal)" + Self.tail(errorText))
         }
-        let text = output.text(waiting: 2)
-        let errorText = errors.text(waiting: 2)
-        if process.terminationReason == .uncaughtSignal {
-            return .error("command \(argv[0]): killed by signal \(process.terminationStatus)" + Self.tail(errorText))
+        if let status = result.exitStatus, status != 0 {
+            return .error("command \(argv[0]): exit status \(status)" + Self.tail(errorText))
         }
-        if process.terminationStatus != 0 {
-            return .error("command \(argv[0]): exit status \(process.terminationStatus)" + Self.tail(errorText))
-        }
-        return Self.parse(text, command: argv[0])
+        return Self.parse(String(decoding: result.stdout, as: UTF8.self), command: argv[0])
     }
 
     /// Turns a command's stdout into a reading.
@@ -87,26 +71,5 @@ public struct CommandSource: MetricSource {
             if files.isExecutableFile(atPath: path) { return path }
         }
         return nil
-    }
-}
-
-/// Reads a pipe to its end on a background thread, so a chatty child never blocks on a full pipe.
-private final class Drain: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        DispatchQueue.global().async {
-            let read = handle.readDataToEndOfFile()
-            self.lock.withLock { self.data = read }
-            self.done.signal()
-        }
-    }
-
-    /// The text read, waiting up to `seconds` for the pipe to close (a grandchild may still hold it).
-    func text(waiting seconds: Int) -> String {
-        _ = done.wait(timeout: .now() + .seconds(seconds))
-        return lock.withLock { String(decoding: data.prefix(65_536), as: UTF8.self) }
     }
 }

@@ -71,10 +71,27 @@ struct Sandbox {
         return dir.appendingPathComponent(file).path
     }
 
-    /// Runs `ramp ARGS --store <sandbox store>` and waits, or kills it with SIGKILL after `killAfter` seconds.
-    @discardableResult
-    func ramp(_ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
-              cwd: URL? = nil, killAfter: Double? = nil) -> Ran {
+    /// A started `ramp ARGS --store <sandbox store>`; `wait()` collects it.
+    struct Running {
+        let process: Process
+        let out: URL
+        let err: URL
+
+        func wait() -> Ran {
+            process.waitUntilExit()
+            let ran = Ran(
+                status: process.terminationStatus,
+                stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
+                killed: process.terminationReason == .uncaughtSignal)
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+            return ran
+        }
+    }
+
+    func start(_ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
+               cwd: URL? = nil) -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = args + (useStore ? ["--store", store] : [])
@@ -96,19 +113,19 @@ struct Sandbox {
         try! process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
+        return Running(process: process, out: out, err: err)
+    }
+
+    /// Runs `ramp ARGS --store <sandbox store>` and waits, or kills it with SIGKILL after `killAfter` seconds.
+    @discardableResult
+    func ramp(_ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
+              cwd: URL? = nil, killAfter: Double? = nil) -> Ran {
+        let running = start(args, stdin: stdin, env: env, useStore: useStore, cwd: cwd)
         if let killAfter {
             usleep(useconds_t(killAfter * 1_000_000))
-            kill(process.processIdentifier, SIGKILL)
+            kill(running.process.processIdentifier, SIGKILL)
         }
-        process.waitUntilExit()
-        let ran = Ran(
-            status: process.terminationStatus,
-            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
-            killed: process.terminationReason == .uncaughtSignal)
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-        return ran
+        return running.wait()
     }
 
     /// Every row of the store, for "left the store exactly as it was".

@@ -1,0 +1,115 @@
+import Foundation
+import RampCore
+import RampStore
+import Testing
+
+@Suite struct RobustnessTests {
+    @Test func eightTicksStartedAtOnceOnOneDueRolloutMakeExactlyOneTransition() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        // Every tick polls for ~0.3 s (outside any transaction), so all eight decide "advance" before any commits.
+        let running = (0..<8).map { _ in box.start(["tick", "--now", t(10), "--json"], env: ["METRIC_SLEEP": "0.3"]) }
+        let all = running.map { $0.wait() }
+        #expect(all.allSatisfy { $0.status == 0 }, "\(all.map(\.stderr))")
+        let transitions = all.flatMap(\.json).filter { $0["transition"] != nil }
+        let lostRaces = all.flatMap(\.json).filter { $0["lost_race"] == true }
+        #expect(transitions.count == 1)
+        #expect(lostRaces.count + transitions.count == 8, "each tick either moved it or lost the race: \(all.map(\.stdout))")
+        #expect(box.events() == ["submit", "start", "advance"])
+        #expect(box.status("f")["percent"] == 5)
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+
+    /// Ticks over many rollouts killed with SIGKILL at random moments: every time, the store is intact, the chain
+    /// verifies, and every rollout's state is what its last audit entry says (`audit verify` checks that too).
+    @Test func aTickKilledAtRandomMomentsAlwaysLeavesAConsistentStore() throws {
+        let box = Sandbox()
+        let steps: [(Double, String, Bool)] = (1...20).map { (Double($0 * 5), "1m", false) }
+        for i in 0..<12 { box.ramp(["submit", box.plan("flag-\(i)", steps: steps), "--now", t(0)]) }
+        // Measure one whole tick (it starts all twelve rollouts), then kill later ticks anywhere within 1.2× that.
+        let started = Date()
+        #expect(box.ramp(["tick", "--now", t(0)]).status == 0)
+        let tickSeconds = Date().timeIntervalSince(started)
+        var generator = SystemRandomNumberGenerator()
+        var killedMidway = 0
+        var minute: Int64 = 0
+        for _ in 0..<40 {
+            minute += 1
+            let delay = Double.random(in: 0.0...(tickSeconds * 1.2), using: &generator)
+            let ran = box.ramp(["tick", "--now", t(minute)], killAfter: delay)
+            if ran.killed { killedMidway += 1 }
+            let store = try Store(path: box.store, create: false)
+            #expect(try store.integrityCheck() == "ok")
+            let verify = box.ramp(["audit", "verify"])
+            #expect(verify.status == 0, "after a kill at \(delay) s: \(verify.stderr)")
+            // Independently of verify: each flag's rollout and share agree with the flag's last audit entry.
+            var lastEntries: [String: JSONValue] = [:]
+            for entry in box.ramp(["audit", "log", "--json"]).json { lastEntries[entry["flag"]!.stringValue!] = entry }
+            for (flag, entry) in lastEntries {
+                #expect(try store.latestRollout(flag: flag)?.state.rawValue == entry["to_state"]?.stringValue)
+                #expect(try store.flag(flag)?.canaryPercent.value == entry["to_percent"]?.numberValue)
+            }
+        }
+        #expect(killedMidway > 5, "the test must actually kill ticks mid-way (\(killedMidway) of 40 were)")
+        let advances = box.events().filter { $0 == "advance" }.count
+        #expect(advances > 12, "killed ticks must also get work done between kills (\(advances) advances)")
+    }
+
+    @Test(arguments: TamperCase.all)
+    func tamperingWithTheAuditLogIsDetectedAndNamed(tamper: TamperCase) throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        for minute: Int64 in [0, 10, 20] { box.ramp(["tick", "--now", t(minute)]) }
+        box.ramp(["pause", "f", "--now", t(21)])
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+        #expect(box.events() == ["submit", "start", "advance", "advance", "pause"])
+        let store = try Store(path: box.store, create: false)
+        try store.executeRaw("DROP TRIGGER audit_refuses_update; DROP TRIGGER audit_refuses_delete;")
+        try store.executeRaw(tamper.sql)
+        let verify = box.ramp(["audit", "verify"])
+        #expect(verify.status == 6)
+        #expect(verify.stderr == "ramp: audit verify failed: \(tamper.message)\n")
+    }
+
+    struct TamperCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var sql: String
+        var message: String
+        var testDescription: String { name }
+
+        static let all: [TamperCase] = [
+            TamperCase(name: "reason edited", sql: "UPDATE audit SET reason = 'routine' WHERE seq = 3",
+                       message: "audit entry #3: contents do not match its hash (altered)"),
+            TamperCase(name: "actor edited", sql: "UPDATE audit SET actor = 'mallory' WHERE seq = 2",
+                       message: "audit entry #2: contents do not match its hash (altered)"),
+            TamperCase(name: "evidence edited",
+                       sql: "UPDATE audit SET evidence = replace(evidence, '\"verdict\":\"pass\"', '\"verdict\":\"fail\"') WHERE seq = 3",
+                       message: "audit entry #3: contents do not match its hash (altered)"),
+            TamperCase(name: "time edited", sql: "UPDATE audit SET at = '2026-01-01T00:00:01Z' WHERE seq = 2",
+                       message: "audit entry #2: contents do not match its hash (altered)"),
+            TamperCase(name: "hash recomputed without the chain", sql: "UPDATE audit SET prev_hash = hash WHERE seq = 4",
+                       message: "audit entry #4: previous hash does not match entry #3's hash"),
+            TamperCase(name: "middle entry deleted", sql: "DELETE FROM audit WHERE seq = 3",
+                       message: "audit entry #3: is missing (the log jumps from #2 to #4)"),
+            TamperCase(name: "first entry deleted", sql: "DELETE FROM audit WHERE seq = 1",
+                       message: "audit entry #1: is missing (the log jumps from #0 to #2)"),
+            TamperCase(name: "newest entry deleted", sql: "DELETE FROM audit WHERE seq = 5",
+                       message: "audit entry #5: is missing: the log ends at #4 but the recorded head is #5"),
+            TamperCase(name: "newest entry deleted and the head rewritten",
+                       sql: "DELETE FROM audit WHERE seq = 5; UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit WHERE seq = 4)",
+                       message: "rollout #1 (f) is paused but its last audit entry says progressing"),
+            TamperCase(name: "entries reordered",
+                       sql: "UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2",
+                       message: "audit entry #2: previous hash does not match entry #1's hash"),
+            TamperCase(name: "an entry appended by hand",
+                       sql: "INSERT INTO audit SELECT 6, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence, plan_digest, hash, hash FROM audit WHERE seq = 5",
+                       message: "audit entry #6: contents do not match its hash (altered)"),
+            TamperCase(name: "rollout state changed behind the log's back",
+                       sql: "UPDATE rollouts SET state = 'completed', step = 3",
+                       message: "rollout #1 (f) is completed but its last audit entry says paused"),
+            TamperCase(name: "flag share changed behind the log's back", sql: "UPDATE flags SET canary_bp = 10000",
+                       message: "flag f serves 100% but its last audit entry says 25%"),
+        ]
+    }
+}
