@@ -35,7 +35,8 @@ extension Ramp {
     /// Ticks every `interval` until stopped, or until no rollout can move on its own (`untilSettled`).
     /// With a simulated clock it never sleeps: time jumps by `interval` after each tick.
     public func runLoop(
-        interval: TimeSpan, untilSettled: Bool, clock: Clock, maxTicks: Int?, actor: String, concurrency: Int = 8, stop: StopSignal,
+        interval: TimeSpan, untilSettled: Bool, clock: Clock, maxTicks: Int?, actor: String, concurrency: Int = 8,
+        stop: StopSignal,
         onTick: (Instant, [TickOutcome]) -> Void
     ) throws(RampError) -> Int {
         var simulated: Instant? = if case .simulated(let start) = clock { start } else { nil }

@@ -44,7 +44,9 @@ extension Ramp {
             if logged != rollout.state.rawValue {
                 return AuditReport(
                     entries: chain.count,
-                    problem: "rollout #\(rollout.id) (\(rollout.flag)) is \(rollout.state.rawValue) but its last audit entry says \(logged ?? "nothing")")
+                    problem:
+                        "rollout #\(rollout.id) (\(rollout.flag)) is \(rollout.state.rawValue) but its last audit entry says \(logged ?? "nothing")"
+                )
             }
         }
         for flag in try run({ () throws(StoreError) in try store.flags() }) {
@@ -53,7 +55,9 @@ extension Ramp {
             if logged != served {
                 return AuditReport(
                     entries: chain.count,
-                    problem: "flag \(flag.key) serves \(Percent(basisPoints: Int(served))) but its last audit entry says \(Percent(basisPoints: Int(logged)))")
+                    problem:
+                        "flag \(flag.key) serves \(Percent(basisPoints: Int(served))) but its last audit entry says \(Percent(basisPoints: Int(logged)))"
+                )
             }
         }
         return AuditReport(entries: chain.count, problem: nil)

@@ -31,7 +31,9 @@ extension Ramp {
     public func kill(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError) -> AuditEntry? {
         let flag = try requireFlag(key)
         if flag.killed { return nil }
-        if let rollout = try run({ () throws(StoreError) in try store.latestRollout(flag: key) }), rollout.state.isActive {
+        if let rollout = try run({ () throws(StoreError) in try store.latestRollout(flag: key) }),
+            rollout.state.isActive
+        {
             let (plan, _) = try plan(for: rollout)
             let transition: Transition
             do {
@@ -39,8 +41,9 @@ extension Ramp {
             } catch {
                 throw .conflict(error.message)
             }
-            guard let entry = try commit(
-                transition, plan: plan, actor: actor, evidence: ["command": "kill"], now: now, killFlag: true)
+            guard
+                let entry = try commit(
+                    transition, plan: plan, actor: actor, evidence: ["command": "kill"], now: now, killFlag: true)
             else {
                 throw .conflict("cannot kill \(key): the rollout changed while this command ran; try again")
             }
@@ -50,7 +53,8 @@ extension Ramp {
     }
 
     /// Releases the kill switch: the flag serves its stored share again. Nil when it was not killed.
-    public func unkill(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError) -> AuditEntry? {
+    public func unkill(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError) -> AuditEntry?
+    {
         let flag = try requireFlag(key)
         guard flag.killed else { return nil }
         return try setKilled(flag, false, actor: actor, reason: reason ?? "kill switch released", now: now)

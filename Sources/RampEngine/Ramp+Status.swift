@@ -92,7 +92,9 @@ extension Ramp {
     }
 
     /// The variant and value `flag` serves to `targetingKey`.
-    public func evaluate(flag key: String, targetingKey: String) throws(RampError) -> (variant: String, value: JSONValue) {
+    public func evaluate(flag key: String, targetingKey: String) throws(RampError) -> (
+        variant: String, value: JSONValue
+    ) {
         try requireFlag(key).evaluate(targetingKey)
     }
 }

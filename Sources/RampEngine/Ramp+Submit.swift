@@ -26,30 +26,43 @@ extension Ramp {
                 if let existing = try store.flag(plan.flag) {
                     flag = existing
                     if let variants = plan.variants, variants != existing.variants {
-                        return .failure(.invalid(PlanError(
-                            file: file, path: "variants",
-                            message: "differ from flag \"\(plan.flag)\"'s stored variants "
-                                + "(\(existing.variants.keys.sorted().joined(separator: ", "))); leave them out to use the stored ones")))
+                        return .failure(
+                            .invalid(
+                                PlanError(
+                                    file: file, path: "variants",
+                                    message: "differ from flag \"\(plan.flag)\"'s stored variants "
+                                        + "(\(existing.variants.keys.sorted().joined(separator: ", "))); leave them out to use the stored ones"
+                                )))
                     }
                     for (role, name) in [("canary", plan.canary), ("baseline", plan.baseline)]
                     where existing.variants[name] == nil {
-                        return .failure(.invalid(PlanError(
-                            file: file, path: role,
-                            message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
-                                + "(it has \(existing.variants.keys.sorted().joined(separator: ", ")))")))
+                        return .failure(
+                            .invalid(
+                                PlanError(
+                                    file: file, path: role,
+                                    message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
+                                        + "(it has \(existing.variants.keys.sorted().joined(separator: ", ")))")))
                     }
                     if existing.killed {
-                        return .failure(.conflict("flag \"\(plan.flag)\" is killed; run `ramp unkill \(plan.flag)` before submitting a plan"))
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" is killed; run `ramp unkill \(plan.flag)` before submitting a plan"
+                            ))
                     }
                     if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
-                        return .failure(.conflict(
-                            "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
-                                + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"))
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
+                                    + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"
+                            ))
                     }
                 } else {
                     guard let variants = plan.variants else {
-                        return .failure(.invalid(PlanError(
-                            file: file, path: "variants", message: "is required to create the new flag \"\(plan.flag)\"")))
+                        return .failure(
+                            .invalid(
+                                PlanError(
+                                    file: file, path: "variants",
+                                    message: "is required to create the new flag \"\(plan.flag)\"")))
                     }
                     flag = Flag(key: plan.flag, variants: variants, baseline: plan.baseline, canary: plan.canary)
                     try store.insertFlag(flag, now: now)
@@ -61,17 +74,21 @@ extension Ramp {
                 flag.canaryPercent = .zero
                 try store.updateFlag(flag, now: now)
                 try store.insertPlan(
-                    StoredPlan(digest: digest, flag: plan.flag, file: file, baseDir: baseDir, body: text, submittedAt: now))
+                    StoredPlan(
+                        digest: digest, flag: plan.flag, file: file, baseDir: baseDir, body: text, submittedAt: now))
                 let id = try store.insertRollout(Rollout(id: 0, flag: plan.flag, planDigest: digest), now: now)
                 let entry = try store.appendAudit(
                     AuditEntry(
                         seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: AuditEvent.submit.rawValue,
                         fromState: nil, toState: RolloutState.pending.rawValue, fromPercent: before, toPercent: .zero,
                         reason: reason ?? "plan \(file) submitted",
-                        evidence: ["plan_file": .string(file), "created_flag": .bool(created),
-                                   "steps": .array(plan.steps.map { .number($0.percent.value) })],
+                        evidence: [
+                            "plan_file": .string(file), "created_flag": .bool(created),
+                            "steps": .array(plan.steps.map { .number($0.percent.value) }),
+                        ],
                         planDigest: digest))
-                return .success(Submission(plan: plan, digest: digest, rolloutID: id, createdFlag: created, entry: entry))
+                return .success(
+                    Submission(plan: plan, digest: digest, rolloutID: id, createdFlag: created, entry: entry))
             }
         }
         // Every refusal above is found before the first write, so its (empty) transaction changed nothing.

@@ -34,13 +34,15 @@ extension Ramp {
             do {
                 planPair = try plan(for: rollout)
             } catch {
-                outcomes.append(TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: .failed(error.description)))
+                outcomes.append(
+                    TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: .failed(error.description)))
                 continue
             }
             let (plan, stored) = planPair
             if let lastChecked, !Self.isDue(lastChecked: lastChecked, interval: plan.interval, now: now) {
                 outcomes.append(
-                    TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: .notDue(next: lastChecked + plan.interval)))
+                    TickOutcome(
+                        flag: rollout.flag, rolloutID: rollout.id, kind: .notDue(next: lastChecked + plan.interval)))
                 continue
             }
             due.append((rollout, plan, stored))
@@ -81,7 +83,9 @@ extension Ramp {
             case .hold(let reason):
                 let recorded = try run { () throws(StoreError) in
                     try store.immediate { () throws(StoreError) -> Bool in
-                        guard try store.rollout(id: item.rollout.id)?.version == item.rollout.version else { return false }
+                        guard try store.rollout(id: item.rollout.id)?.version == item.rollout.version else {
+                            return false
+                        }
                         try store.recordObservation(rollout: item.rollout.id, observation)
                         return true
                     }

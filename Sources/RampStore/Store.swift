@@ -32,7 +32,9 @@ public final class Store {
             current = try userVersion()
             if current == 0 {
                 let existing = try db.rows("SELECT count(*) FROM sqlite_schema") { $0.int(0) }.first ?? 0
-                if existing > 0 { throw StoreError.notAStore(path: path, message: "it holds tables that are not ramp's") }
+                if existing > 0 {
+                    throw StoreError.notAStore(path: path, message: "it holds tables that are not ramp's")
+                }
             }
             for version in current..<Schema.version {
                 try db.execute(Schema.migrations[version])
@@ -107,17 +109,21 @@ extension Store {
     public func insertFlag(_ flag: Flag, now: Instant) throws(StoreError) {
         try db.query(
             "INSERT INTO flags(key, variants, baseline, canary, canary_bp, killed, updated_at) VALUES (?,?,?,?,?,?,?)",
-            [.text(flag.key), .text(JSONValue.object(flag.variants).canonical), .text(flag.baseline),
-             .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)), .int(flag.killed ? 1 : 0),
-             .int(now.seconds)])
+            [
+                .text(flag.key), .text(JSONValue.object(flag.variants).canonical), .text(flag.baseline),
+                .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)), .int(flag.killed ? 1 : 0),
+                .int(now.seconds),
+            ])
     }
 
     /// Sets the canary share, the pair of variants it moves between, and the kill switch.
     public func updateFlag(_ flag: Flag, now: Instant) throws(StoreError) {
         try db.query(
             "UPDATE flags SET baseline = ?, canary = ?, canary_bp = ?, killed = ?, updated_at = ? WHERE key = ?",
-            [.text(flag.baseline), .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)),
-             .int(flag.killed ? 1 : 0), .int(now.seconds), .text(flag.key)])
+            [
+                .text(flag.baseline), .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)),
+                .int(flag.killed ? 1 : 0), .int(now.seconds), .text(flag.key),
+            ])
     }
 }
 
@@ -157,8 +163,10 @@ extension Store {
     public func insertPlan(_ plan: StoredPlan) throws(StoreError) {
         try db.query(
             "INSERT OR IGNORE INTO plans(digest, flag, file, base_dir, body, submitted_at) VALUES (?,?,?,?,?,?)",
-            [.text(plan.digest), .text(plan.flag), .text(plan.file), .text(plan.baseDir), .text(plan.body),
-             .int(plan.submittedAt.seconds)])
+            [
+                .text(plan.digest), .text(plan.flag), .text(plan.file), .text(plan.baseDir), .text(plan.body),
+                .int(plan.submittedAt.seconds),
+            ])
     }
 }
 
@@ -193,7 +201,8 @@ extension Store {
 
     /// Every active rollout, with when it was last checked: one indexed query, whatever the history.
     public func activeRollouts() throws(StoreError) -> [(rollout: Rollout, lastChecked: Instant?)] {
-        let columns = Self.rolloutColumns.split(separator: ",").map { "r." + $0.trimmingPrefixSpaces }.joined(separator: ", ")
+        let columns = Self.rolloutColumns.split(separator: ",").map { "r." + $0.trimmingPrefixSpaces }.joined(
+            separator: ", ")
         return try db.rows(
             """
             SELECT \(columns), o.checked_at FROM rollouts r INDEXED BY rollouts_one_active_per_flag
@@ -225,9 +234,12 @@ extension Store {
             INSERT INTO rollouts(flag, plan_digest, state, step, step_entered_at, paused_from, version, created_at,
                                  updated_at) VALUES (?,?,?,?,?,?,?,?,?)
             """,
-            [.text(rollout.flag), .text(rollout.planDigest), .text(rollout.state.rawValue), .int(Int64(rollout.step)),
-             .optional(rollout.stepEnteredAt?.seconds), .optional(rollout.pausedFrom?.rawValue),
-             .int(rollout.version), .int(now.seconds), .int(now.seconds)])
+            [
+                .text(rollout.flag), .text(rollout.planDigest), .text(rollout.state.rawValue),
+                .int(Int64(rollout.step)),
+                .optional(rollout.stepEnteredAt?.seconds), .optional(rollout.pausedFrom?.rawValue),
+                .int(rollout.version), .int(now.seconds), .int(now.seconds),
+            ])
         return db.lastInsertID
     }
 
@@ -238,9 +250,11 @@ extension Store {
             UPDATE rollouts SET state = ?, step = ?, step_entered_at = ?, paused_from = ?, version = ?, updated_at = ?
             WHERE id = ? AND version = ?
             """,
-            [.text(after.state.rawValue), .int(Int64(after.step)), .optional(after.stepEnteredAt?.seconds),
-             .optional(after.pausedFrom?.rawValue), .int(after.version), .int(now.seconds), .int(after.id),
-             .int(expectedVersion)])
+            [
+                .text(after.state.rawValue), .int(Int64(after.step)), .optional(after.stepEnteredAt?.seconds),
+                .optional(after.pausedFrom?.rawValue), .int(after.version), .int(now.seconds), .int(after.id),
+                .int(expectedVersion),
+            ])
         return db.changes == 1
     }
 
@@ -260,8 +274,10 @@ extension Store {
             ON CONFLICT(rollout_id) DO UPDATE SET checked_at = excluded.checked_at, reason = excluded.reason,
                 evidence = excluded.evidence
             """,
-            [.int(rollout), .int(observation.checkedAt.seconds), .text(observation.reason),
-             .text(observation.evidence.canonical)])
+            [
+                .int(rollout), .int(observation.checkedAt.seconds), .text(observation.reason),
+                .text(observation.evidence.canonical),
+            ])
     }
 }
 
@@ -286,11 +302,13 @@ extension Store {
             INSERT INTO audit(seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason,
                               evidence, plan_digest, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """,
-            [.int(entry.seq), .text(entry.at.description), .text(entry.actor), .optional(entry.rollout),
-             .text(entry.flag), .text(entry.event), .optional(entry.fromState), .optional(entry.toState),
-             .optional(entry.fromPercent.map { Int64($0.basisPoints) }),
-             .optional(entry.toPercent.map { Int64($0.basisPoints) }), .text(entry.reason),
-             .text(entry.evidence.canonical), .optional(entry.planDigest), .text(entry.prevHash), .text(entry.hash)])
+            [
+                .int(entry.seq), .text(entry.at.description), .text(entry.actor), .optional(entry.rollout),
+                .text(entry.flag), .text(entry.event), .optional(entry.fromState), .optional(entry.toState),
+                .optional(entry.fromPercent.map { Int64($0.basisPoints) }),
+                .optional(entry.toPercent.map { Int64($0.basisPoints) }), .text(entry.reason),
+                .text(entry.evidence.canonical), .optional(entry.planDigest), .text(entry.prevHash), .text(entry.hash),
+            ])
         try db.query(
             "INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = ?, hash = ?",
             [.int(entry.seq), .text(entry.hash), .int(entry.seq), .text(entry.hash)])

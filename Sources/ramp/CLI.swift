@@ -37,11 +37,14 @@ enum CLI {
         var rest = words
         if rest.first == "help", rest.count > 1 { rest = Array(rest.dropFirst()) + ["--help"] }
         let twoWord = rest.count > 1 ? "\(rest[0]) \(rest[1])" : ""
-        guard let command = commands.first(where: { $0.name == twoWord }) ?? commands.first(where: { $0.name == rest[0] })
+        guard
+            let command = commands.first(where: { $0.name == twoWord }) ?? commands.first(where: { $0.name == rest[0] })
         else {
             let group = commands.filter { $0.name.hasPrefix(rest[0] + " ") }
             if !group.isEmpty {
-                Output.error("\(rest[0]): expected one of: \(group.map { String($0.name.dropFirst(rest[0].count + 1)) }.joined(separator: ", "))")
+                Output.error(
+                    "\(rest[0]): expected one of: \(group.map { String($0.name.dropFirst(rest[0].count + 1)) }.joined(separator: ", "))"
+                )
             } else {
                 Output.error("unknown command \"\(rest[0])\" (see ramp --help)")
             }
@@ -97,7 +100,9 @@ enum CLI {
 
     static var overview: String {
         let width = commands.map(\.name.count).max() ?? 10
-        let lines = commands.map { "  " + $0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.summary }
+        let lines = commands.map {
+            "  " + $0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.summary
+        }
         return """
             ramp \(version) — canary launch orchestrator: roll a feature flag out step by step behind health gates.
 

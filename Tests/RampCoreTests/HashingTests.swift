@@ -6,18 +6,23 @@ import Testing
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
+        (
+            "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
+        ),
     ])
     func matchesNISTVectors(message: String, digest: String) {
         #expect(SHA256.hex(message) == digest)
     }
 
     @Test func matchesTheOneMillionAVector() {
-        #expect(Hex.encode(SHA256.hash(Array(repeating: UInt8(ascii: "a"), count: 1_000_000)))
-            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            Hex.encode(SHA256.hash(Array(repeating: UInt8(ascii: "a"), count: 1_000_000)))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test func incrementalUpdatesEqualOneShotAtEveryPaddingBoundary() {
@@ -85,7 +90,8 @@ import Testing
             flag.canaryPercent = Percent(Double(percent))!
             for i in 0..<2000 {
                 let key = "user-\(i)"
-                let flagd = Bucketing.pick(flagKey: "f", targetingKey: key, weights: [("on", percent), ("off", 100 - percent)])
+                let flagd = Bucketing.pick(
+                    flagKey: "f", targetingKey: key, weights: [("on", percent), ("off", 100 - percent)])
                 #expect(flag.variant(for: key) == flagd)
             }
         }
@@ -107,7 +113,8 @@ import Testing
     }
 
     @Test func aKilledFlagServesTheBaselineToEveryone() {
-        var flag = Flag(key: "f", variants: ["on": true, "off": false], baseline: "off", canary: "on", canaryPercent: .full)
+        var flag = Flag(
+            key: "f", variants: ["on": true, "off": false], baseline: "off", canary: "on", canaryPercent: .full)
         #expect(flag.evaluate("anyone").variant == "on")
         flag.killed = true
         #expect((0..<1000).allSatisfy { flag.evaluate("user-\($0)") == ("off", .bool(false)) })

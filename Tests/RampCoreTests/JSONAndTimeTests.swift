@@ -53,7 +53,9 @@ import Testing
         #expect(Instant(seconds: 951_827_696).description == "2000-02-29T12:34:56Z")
     }
 
-    @Test(arguments: ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-01 00:00", "yesterday", "2026-01-01T00:00:00"])
+    @Test(arguments: [
+        "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-01 00:00", "yesterday", "2026-01-01T00:00:00",
+    ])
     func rejectsMalformedTimes(text: String) {
         #expect(Instant(rfc3339: text) == nil)
     }

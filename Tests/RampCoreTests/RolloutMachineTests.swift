@@ -15,7 +15,8 @@ let machinePlan = Plan(
 
 let t0 = Instant(seconds: 1_767_225_600)
 
-func rollout(_ state: RolloutState, step: Int, enteredMinutesAgo: Int64 = 0, pausedFrom: RolloutState? = nil) -> Rollout {
+func rollout(_ state: RolloutState, step: Int, enteredMinutesAgo: Int64 = 0, pausedFrom: RolloutState? = nil) -> Rollout
+{
     Rollout(
         id: 1, flag: "f", planDigest: "d", state: state, step: step,
         stepEnteredAt: Instant(seconds: t0.seconds - enteredMinutesAgo * 60), pausedFrom: pausedFrom, version: 7)
@@ -23,7 +24,9 @@ func rollout(_ state: RolloutState, step: Int, enteredMinutesAgo: Int64 = 0, pau
 
 func checks(_ err: GateOutcome, _ lat: GateOutcome = .pass) -> [GateCheck] {
     [("err", err), ("lat", lat)].map {
-        GateCheck(gate: $0.0, source: "s", value: $0.1 == .pass ? 0.001 : nil, bound: "≤ x", outcome: $0.1, message: $0.1.rawValue)
+        GateCheck(
+            gate: $0.0, source: "s", value: $0.1 == .pass ? 0.001 : nil, bound: "≤ x", outcome: $0.1,
+            message: $0.1.rawValue)
     }
 }
 
@@ -51,49 +54,85 @@ func moved(_ d: Decision) -> Moved? {
     }
 
     static let rows: [Row] = [
-        Row(name: "pending starts at the first step", rollout: rollout(.pending, step: -1), checks: checks(.noData),
+        Row(
+            name: "pending starts at the first step", rollout: rollout(.pending, step: -1), checks: checks(.noData),
             expected: Moved(event: .start, state: .progressing, step: 0, percent: 1)),
-        Row(name: "pending does not start while a gate fails", rollout: rollout(.pending, step: -1), checks: checks(.fail),
+        Row(
+            name: "pending does not start while a gate fails", rollout: rollout(.pending, step: -1),
+            checks: checks(.fail),
             expected: nil),
-        Row(name: "bake not over: hold even with passing gates", rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 9),
+        Row(
+            name: "bake not over: hold even with passing gates",
+            rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 9),
             checks: checks(.pass), expected: nil),
-        Row(name: "bake over and all gates pass: advance", rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 10),
+        Row(
+            name: "bake over and all gates pass: advance",
+            rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 10),
             checks: checks(.pass), expected: Moved(event: .advance, state: .progressing, step: 1, percent: 5)),
-        Row(name: "bake over but no data: hold", rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 60),
+        Row(
+            name: "bake over but no data: hold", rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 60),
             checks: checks(.pass, .noData), expected: nil),
-        Row(name: "bake over but an error: hold", rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 60),
+        Row(
+            name: "bake over but an error: hold", rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 60),
             checks: checks(.error), expected: nil),
-        Row(name: "a failing gate rolls back at once, even mid-bake", rollout: rollout(.progressing, step: 1, enteredMinutesAgo: 1),
+        Row(
+            name: "a failing gate rolls back at once, even mid-bake",
+            rollout: rollout(.progressing, step: 1, enteredMinutesAgo: 1),
             checks: checks(.pass, .fail), expected: Moved(event: .rollback, state: .rolledBack, step: 1, percent: 0)),
-        Row(name: "fail beats no data", rollout: rollout(.progressing, step: 1), checks: checks(.fail, .noData),
+        Row(
+            name: "fail beats no data", rollout: rollout(.progressing, step: 1), checks: checks(.fail, .noData),
             expected: Moved(event: .rollback, state: .rolledBack, step: 1, percent: 0)),
-        Row(name: "policy fail=pause pauses instead", rollout: rollout(.progressing, step: 1), checks: checks(.fail),
+        Row(
+            name: "policy fail=pause pauses instead", rollout: rollout(.progressing, step: 1), checks: checks(.fail),
             policy: Plan.Policy(fail: .pause), expected: Moved(event: .pause, state: .paused, step: 1, percent: 5)),
-        Row(name: "policy no_data=rollback rolls back", rollout: rollout(.progressing, step: 1), checks: checks(.noData),
-            policy: Plan.Policy(noData: .rollback), expected: Moved(event: .rollback, state: .rolledBack, step: 1, percent: 0)),
-        Row(name: "policy error=pause pauses", rollout: rollout(.progressing, step: 1), checks: checks(.pass, .error),
+        Row(
+            name: "policy no_data=rollback rolls back", rollout: rollout(.progressing, step: 1),
+            checks: checks(.noData),
+            policy: Plan.Policy(noData: .rollback),
+            expected: Moved(event: .rollback, state: .rolledBack, step: 1, percent: 0)),
+        Row(
+            name: "policy error=pause pauses", rollout: rollout(.progressing, step: 1), checks: checks(.pass, .error),
             policy: Plan.Policy(error: .pause), expected: Moved(event: .pause, state: .paused, step: 1, percent: 5)),
-        Row(name: "policy fail=hold holds and never advances", rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 60),
+        Row(
+            name: "policy fail=hold holds and never advances",
+            rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 60),
             checks: checks(.fail), policy: Plan.Policy(fail: .hold), expected: nil),
-        Row(name: "a step with approval waits for it after bake and gates pass",
+        Row(
+            name: "a step with approval waits for it after bake and gates pass",
             rollout: rollout(.progressing, step: 2, enteredMinutesAgo: 10), checks: checks(.pass),
             expected: Moved(event: .awaitApproval, state: .awaitingApproval, step: 2, percent: 25)),
-        Row(name: "awaiting approval holds on passing gates", rollout: rollout(.awaitingApproval, step: 2, enteredMinutesAgo: 99),
+        Row(
+            name: "awaiting approval holds on passing gates",
+            rollout: rollout(.awaitingApproval, step: 2, enteredMinutesAgo: 99),
             checks: checks(.pass), expected: nil),
-        Row(name: "gates keep guarding while awaiting approval", rollout: rollout(.awaitingApproval, step: 2),
+        Row(
+            name: "gates keep guarding while awaiting approval", rollout: rollout(.awaitingApproval, step: 2),
             checks: checks(.fail), expected: Moved(event: .rollback, state: .rolledBack, step: 2, percent: 0)),
-        Row(name: "paused never advances", rollout: rollout(.paused, step: 0, enteredMinutesAgo: 99, pausedFrom: .progressing),
+        Row(
+            name: "paused never advances",
+            rollout: rollout(.paused, step: 0, enteredMinutesAgo: 99, pausedFrom: .progressing),
             checks: checks(.pass), expected: nil),
-        Row(name: "gates keep guarding while paused", rollout: rollout(.paused, step: 1, pausedFrom: .progressing),
+        Row(
+            name: "gates keep guarding while paused", rollout: rollout(.paused, step: 1, pausedFrom: .progressing),
             checks: checks(.fail), expected: Moved(event: .rollback, state: .rolledBack, step: 1, percent: 0)),
-        Row(name: "a paused rollout with policy pause stays paused", rollout: rollout(.paused, step: 1, pausedFrom: .progressing),
+        Row(
+            name: "a paused rollout with policy pause stays paused",
+            rollout: rollout(.paused, step: 1, pausedFrom: .progressing),
             checks: checks(.fail), policy: Plan.Policy(fail: .pause), expected: nil),
-        Row(name: "after the last step the rollout completes", rollout: rollout(.progressing, step: 3), checks: checks(.pass),
+        Row(
+            name: "after the last step the rollout completes", rollout: rollout(.progressing, step: 3),
+            checks: checks(.pass),
             expected: Moved(event: .complete, state: .completed, step: 3, percent: 100)),
-        Row(name: "the last step still needs passing gates", rollout: rollout(.progressing, step: 3), checks: checks(.noData),
+        Row(
+            name: "the last step still needs passing gates", rollout: rollout(.progressing, step: 3),
+            checks: checks(.noData),
             expected: nil),
-        Row(name: "completed rollouts are left alone", rollout: rollout(.completed, step: 3), checks: checks(.fail), expected: nil),
-        Row(name: "rolled back rollouts are left alone", rollout: rollout(.rolledBack, step: 1), checks: checks(.pass), expected: nil),
+        Row(
+            name: "completed rollouts are left alone", rollout: rollout(.completed, step: 3), checks: checks(.fail),
+            expected: nil),
+        Row(
+            name: "rolled back rollouts are left alone", rollout: rollout(.rolledBack, step: 1), checks: checks(.pass),
+            expected: nil),
     ]
 
     @Test(arguments: rows)
@@ -110,18 +149,21 @@ func moved(_ d: Decision) -> Moved? {
     }
 
     @Test func advancingEntersTheNextStepNowAndHoldingSaysHowMuchBakeIsLeft() {
-        let hold = RolloutMachine.tick(rollout(.progressing, step: 0, enteredMinutesAgo: 5), plan: machinePlan,
-                                       checks: checks(.pass), now: Instant(seconds: t0.seconds - 48))
+        let hold = RolloutMachine.tick(
+            rollout(.progressing, step: 0, enteredMinutesAgo: 5), plan: machinePlan,
+            checks: checks(.pass), now: Instant(seconds: t0.seconds - 48))
         #expect(hold == .hold(reason: "bake: 5m48s left"))
-        let advance = RolloutMachine.tick(rollout(.progressing, step: 0, enteredMinutesAgo: 10), plan: machinePlan,
-                                          checks: checks(.pass), now: t0)
+        let advance = RolloutMachine.tick(
+            rollout(.progressing, step: 0, enteredMinutesAgo: 10), plan: machinePlan,
+            checks: checks(.pass), now: t0)
         #expect(advance.transition?.after.stepEnteredAt == t0)
         #expect(advance.reason == "bake 10m passed, all gates pass; step 2/4 at 5%")
     }
 
     @Test func holdReasonsNameTheGates() {
-        let hold = RolloutMachine.tick(rollout(.progressing, step: 0, enteredMinutesAgo: 60), plan: machinePlan,
-                                       checks: checks(.noData, .error), now: t0)
+        let hold = RolloutMachine.tick(
+            rollout(.progressing, step: 0, enteredMinutesAgo: 60), plan: machinePlan,
+            checks: checks(.noData, .error), now: t0)
         #expect(hold == .hold(reason: "err: no data (no_data); lat: error (error)"))
     }
 
@@ -139,11 +181,26 @@ func moved(_ d: Decision) -> Moved? {
     }
 
     @Test(arguments: [
-        (OperatorCommand.approve, rollout(.awaitingApproval, step: 2), Moved(event: .approve, state: .progressing, step: 3, percent: 100)),
-        (.promote(full: false), rollout(.progressing, step: 0, enteredMinutesAgo: 1), Moved(event: .promote, state: .progressing, step: 1, percent: 5)),
-        (.promote(full: false), rollout(.pending, step: -1), Moved(event: .promote, state: .progressing, step: 0, percent: 1)),
-        (.promote(full: false), rollout(.progressing, step: 3), Moved(event: .promote, state: .completed, step: 3, percent: 100)),
-        (.promote(full: true), rollout(.paused, step: 0, pausedFrom: .progressing), Moved(event: .promote, state: .completed, step: 3, percent: 100)),
+        (
+            OperatorCommand.approve, rollout(.awaitingApproval, step: 2),
+            Moved(event: .approve, state: .progressing, step: 3, percent: 100)
+        ),
+        (
+            .promote(full: false), rollout(.progressing, step: 0, enteredMinutesAgo: 1),
+            Moved(event: .promote, state: .progressing, step: 1, percent: 5)
+        ),
+        (
+            .promote(full: false), rollout(.pending, step: -1),
+            Moved(event: .promote, state: .progressing, step: 0, percent: 1)
+        ),
+        (
+            .promote(full: false), rollout(.progressing, step: 3),
+            Moved(event: .promote, state: .completed, step: 3, percent: 100)
+        ),
+        (
+            .promote(full: true), rollout(.paused, step: 0, pausedFrom: .progressing),
+            Moved(event: .promote, state: .completed, step: 3, percent: 100)
+        ),
         (.abort, rollout(.progressing, step: 2), Moved(event: .abort, state: .rolledBack, step: 2, percent: 0)),
         (.abort, rollout(.pending, step: -1), Moved(event: .abort, state: .rolledBack, step: -1, percent: 0)),
         (.kill, rollout(.awaitingApproval, step: 2), Moved(event: .kill, state: .rolledBack, step: 2, percent: 0)),
@@ -155,7 +212,10 @@ func moved(_ d: Decision) -> Moved? {
     }
 
     @Test(arguments: [
-        (OperatorCommand.approve, rollout(.progressing, step: 1), "cannot approve f: it is progressing, not awaiting approval"),
+        (
+            OperatorCommand.approve, rollout(.progressing, step: 1),
+            "cannot approve f: it is progressing, not awaiting approval"
+        ),
         (.resume, rollout(.progressing, step: 1), "cannot resume f: it is not paused"),
         (.pause, rollout(.paused, step: 1, pausedFrom: .progressing), "cannot pause f: it is already paused"),
         (.promote(full: false), rollout(.completed, step: 3), "cannot promote f: its rollout is completed"),
@@ -186,7 +246,8 @@ func moved(_ d: Decision) -> Moved? {
             if !current.state.isActive { break }
             now = now + TimeSpan(seconds: 60)
         }
-        #expect(path == ["start:1%", "advance:5%", "advance:25%", "await_approval:25%", "approve:100%", "complete:100%"])
+        #expect(
+            path == ["start:1%", "advance:5%", "advance:25%", "await_approval:25%", "approve:100%", "complete:100%"])
         #expect(current.state == .completed)
     }
 }

@@ -14,46 +14,82 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(name: "malformed JSON", args: ["submit", "bad.json"], status: 3,
-             stderr: "ramp: bad.json: line 2, column 1: expected ',' or '}' in object\n",
-             files: ["bad.json": "{\"flag\": \"g\"\n"]),
-        Case(name: "non-increasing steps", args: ["submit", "steps.json"], status: 3,
-             stderr: "ramp: steps.json: steps[1].percent: 1 is not above the previous step's 5\n",
-             files: ["steps.json": #"{"flag": "g", "variants": {"a": 1, "b": 2}, "canary": "b", "baseline": "a", "steps": [{"percent": 5}, {"percent": 1}]}"#]),
-        Case(name: "unknown key", args: ["submit", "unknown.json"], status: 3,
-             stderr: "ramp: unknown.json: stepz: unknown field\n",
-             files: ["unknown.json": #"{"flag": "g", "canary": "b", "baseline": "a", "stepz": []}"#]),
-        Case(name: "wrong type", args: ["plan", "validate", "type.json"], status: 3,
-             stderr: "ramp: type.json: steps: expected an array, found a string\n",
-             files: ["type.json": #"{"flag": "g", "canary": "b", "baseline": "a", "steps": "1,5,100"}"#]),
-        Case(name: "unknown source", args: ["submit", "source.json"], status: 3,
-             stderr: #"ramp: source.json: gates[0].source: unknown source "prom" (defined: none)"# + "\n",
-             files: ["source.json": #"{"flag": "g", "variants": {"a": 1, "b": 2}, "canary": "b", "baseline": "a", "steps": [{"percent": 100}], "gates": [{"name": "x", "source": "prom", "max": 1}]}"#]),
-        Case(name: "a new flag without variants", args: ["submit", "novariants.json"], status: 3,
-             stderr: #"ramp: novariants.json: variants: is required to create the new flag "g""# + "\n",
-             files: ["novariants.json": #"{"flag": "g", "canary": "b", "baseline": "a", "steps": [{"percent": 100}]}"#]),
-        Case(name: "variants that differ from the stored flag", args: ["submit", "differ.json"], status: 3,
-             stderr: #"ramp: differ.json: variants: differ from flag "f"'s stored variants (off, on); leave them out to use the stored ones"# + "\n",
-             files: ["differ.json": #"{"flag": "f", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off", "steps": [{"percent": 100}]}"#]),
-        Case(name: "a missing plan file", args: ["submit", "nope.json"], status: 3, stderr: "ramp: nope.json: no such file\n"),
-        Case(name: "a plan that is not UTF-8", args: ["plan", "validate", "binary.json"], status: 3,
-             stderr: "ramp: binary.json: is not UTF-8 text\n", files: ["binary.json": "\u{FFFF}"]),
+        Case(
+            name: "malformed JSON", args: ["submit", "bad.json"], status: 3,
+            stderr: "ramp: bad.json: line 2, column 1: expected ',' or '}' in object\n",
+            files: ["bad.json": "{\"flag\": \"g\"\n"]),
+        Case(
+            name: "non-increasing steps", args: ["submit", "steps.json"], status: 3,
+            stderr: "ramp: steps.json: steps[1].percent: 1 is not above the previous step's 5\n",
+            files: [
+                "steps.json":
+                    #"{"flag": "g", "variants": {"a": 1, "b": 2}, "canary": "b", "baseline": "a", "steps": [{"percent": 5}, {"percent": 1}]}"#
+            ]),
+        Case(
+            name: "unknown key", args: ["submit", "unknown.json"], status: 3,
+            stderr: "ramp: unknown.json: stepz: unknown field\n",
+            files: ["unknown.json": #"{"flag": "g", "canary": "b", "baseline": "a", "stepz": []}"#]),
+        Case(
+            name: "wrong type", args: ["plan", "validate", "type.json"], status: 3,
+            stderr: "ramp: type.json: steps: expected an array, found a string\n",
+            files: ["type.json": #"{"flag": "g", "canary": "b", "baseline": "a", "steps": "1,5,100"}"#]),
+        Case(
+            name: "unknown source", args: ["submit", "source.json"], status: 3,
+            stderr: #"ramp: source.json: gates[0].source: unknown source "prom" (defined: none)"# + "\n",
+            files: [
+                "source.json":
+                    #"{"flag": "g", "variants": {"a": 1, "b": 2}, "canary": "b", "baseline": "a", "steps": [{"percent": 100}], "gates": [{"name": "x", "source": "prom", "max": 1}]}"#
+            ]),
+        Case(
+            name: "a new flag without variants", args: ["submit", "novariants.json"], status: 3,
+            stderr: #"ramp: novariants.json: variants: is required to create the new flag "g""# + "\n",
+            files: ["novariants.json": #"{"flag": "g", "canary": "b", "baseline": "a", "steps": [{"percent": 100}]}"#]),
+        Case(
+            name: "variants that differ from the stored flag", args: ["submit", "differ.json"], status: 3,
+            stderr:
+                #"ramp: differ.json: variants: differ from flag "f"'s stored variants (off, on); leave them out to use the stored ones"#
+                + "\n",
+            files: [
+                "differ.json":
+                    #"{"flag": "f", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off", "steps": [{"percent": 100}]}"#
+            ]),
+        Case(
+            name: "a missing plan file", args: ["submit", "nope.json"], status: 3,
+            stderr: "ramp: nope.json: no such file\n"),
+        Case(
+            name: "a plan that is not UTF-8", args: ["plan", "validate", "binary.json"], status: 3,
+            stderr: "ramp: binary.json: is not UTF-8 text\n", files: ["binary.json": "\u{FFFF}"]),
         Case(name: "an unknown flag", args: ["pause", "nope"], status: 4, stderr: "ramp: unknown flag \"nope\"\n"),
-        Case(name: "an unknown flag for eval", args: ["eval", "nope", "--key", "k"], status: 4, stderr: "ramp: unknown flag \"nope\"\n"),
-        Case(name: "a verb that does not fit the state", args: ["approve", "f"], status: 5,
-             stderr: "ramp: cannot approve f: it is progressing, not awaiting approval\n"),
-        Case(name: "resume when not paused", args: ["resume", "f"], status: 5, stderr: "ramp: cannot resume f: it is not paused\n"),
-        Case(name: "an unknown verb", args: ["deploy", "f"], status: 2, stderr: "ramp: unknown command \"deploy\" (see ramp --help)\n"),
-        Case(name: "an unknown option", args: ["status", "--colour"], status: 2,
-             stderr: "ramp: status: unknown option --colour (see ramp status --help)\n"),
-        Case(name: "a missing argument", args: ["pause"], status: 2, stderr: "ramp: pause: missing FLAG (see ramp pause --help)\n"),
-        Case(name: "an incomplete group verb", args: ["audit"], status: 2, stderr: "ramp: audit: expected one of: log, verify\n"),
-        Case(name: "a bad clock", args: ["tick", "--now", "tomorrow"], status: 3,
-             stderr: "ramp: --now: \"tomorrow\" is not a time like 2026-01-01T00:00:00Z\n"),
-        Case(name: "a bad interval", args: ["run", "--interval", "soon"], status: 3,
-             stderr: "ramp: --interval: \"soon\" is not a duration of at least 1s (like 30s, 5m)\n"),
-        Case(name: "eval without a key", args: ["eval", "f"], status: 2,
-             stderr: "ramp: eval: give exactly one of --key KEY or --keys - (see ramp eval --help)\n"),
+        Case(
+            name: "an unknown flag for eval", args: ["eval", "nope", "--key", "k"], status: 4,
+            stderr: "ramp: unknown flag \"nope\"\n"),
+        Case(
+            name: "a verb that does not fit the state", args: ["approve", "f"], status: 5,
+            stderr: "ramp: cannot approve f: it is progressing, not awaiting approval\n"),
+        Case(
+            name: "resume when not paused", args: ["resume", "f"], status: 5,
+            stderr: "ramp: cannot resume f: it is not paused\n"),
+        Case(
+            name: "an unknown verb", args: ["deploy", "f"], status: 2,
+            stderr: "ramp: unknown command \"deploy\" (see ramp --help)\n"),
+        Case(
+            name: "an unknown option", args: ["status", "--colour"], status: 2,
+            stderr: "ramp: status: unknown option --colour (see ramp status --help)\n"),
+        Case(
+            name: "a missing argument", args: ["pause"], status: 2,
+            stderr: "ramp: pause: missing FLAG (see ramp pause --help)\n"),
+        Case(
+            name: "an incomplete group verb", args: ["audit"], status: 2,
+            stderr: "ramp: audit: expected one of: log, verify\n"),
+        Case(
+            name: "a bad clock", args: ["tick", "--now", "tomorrow"], status: 3,
+            stderr: "ramp: --now: \"tomorrow\" is not a time like 2026-01-01T00:00:00Z\n"),
+        Case(
+            name: "a bad interval", args: ["run", "--interval", "soon"], status: 3,
+            stderr: "ramp: --interval: \"soon\" is not a duration of at least 1s (like 30s, 5m)\n"),
+        Case(
+            name: "eval without a key", args: ["eval", "f"], status: 2,
+            stderr: "ramp: eval: give exactly one of --key KEY or --keys - (see ramp eval --help)\n"),
     ]
 
     @Test(arguments: cases)
@@ -99,7 +135,10 @@ import Testing
     @Test func theStoreComesFromTheFlagThenTheEnvironmentThenTheWorkingDirectory() {
         let box = Sandbox()
         let plan = box.plan("f")
-        #expect(box.ramp(["submit", plan], env: ["RAMP_STORE": box.dir.appendingPathComponent("env.db").path], useStore: false).status == 0)
+        #expect(
+            box.ramp(
+                ["submit", plan], env: ["RAMP_STORE": box.dir.appendingPathComponent("env.db").path], useStore: false
+            ).status == 0)
         #expect(FileManager.default.fileExists(atPath: box.dir.appendingPathComponent("env.db").path))
         #expect(box.ramp(["submit", plan], useStore: false).status == 0)
         #expect(FileManager.default.fileExists(atPath: box.dir.appendingPathComponent("ramp.db").path))
@@ -109,8 +148,10 @@ import Testing
         let box = Sandbox()
         let overview = box.ramp(["--help"], useStore: false)
         #expect(overview.status == 0)
-        for verb in ["plan validate", "submit", "status", "tick", "run", "pause", "resume", "approve", "promote", "abort",
-                     "kill", "unkill", "eval", "audit log", "audit verify", "demo"] {
+        for verb in [
+            "plan validate", "submit", "status", "tick", "run", "pause", "resume", "approve", "promote", "abort",
+            "kill", "unkill", "eval", "audit log", "audit verify", "demo",
+        ] {
             #expect(overview.stdout.contains("\n  \(verb) "), "\(verb) is listed")
             let help = box.ramp(verb.split(separator: " ").map(String.init) + ["--help"], useStore: false)
             #expect(help.status == 0)

@@ -35,8 +35,10 @@ struct Sandbox {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-e2e-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // metric.sh prints the number in value-<gate>.txt: tests steer each gate by writing that file.
-        write("metric.sh", "#!/bin/sh\n[ -n \"$METRIC_SLEEP\" ] && sleep \"$METRIC_SLEEP\"\ncat \"$(dirname \"$0\")/value-$RAMP_GATE.txt\"\n",
-              executable: true)
+        write(
+            "metric.sh",
+            "#!/bin/sh\n[ -n \"$METRIC_SLEEP\" ] && sleep \"$METRIC_SLEEP\"\ncat \"$(dirname \"$0\")/value-$RAMP_GATE.txt\"\n",
+            executable: true)
         setMetric("errors", "0.002")
         setMetric("latency", "120")
     }
@@ -52,12 +54,19 @@ struct Sandbox {
     /// Writes a plan for `flag` with the given steps (percent, bake, approval) and two gates.
     @discardableResult
     func plan(
-        _ flag: String, steps: [(Double, String, Bool)] = [(1, "10m", false), (5, "10m", false), (25, "10m", false), (100, "0s", false)],
+        _ flag: String,
+        steps: [(Double, String, Bool)] = [
+            (1, "10m", false), (5, "10m", false), (25, "10m", false), (100, "0s", false),
+        ],
         extra: String = "", name: String? = nil
     ) -> String {
-        let stepsJSON = steps.map { #"{"percent": \#(JSONValue.format($0.0)), "bake": "\#($0.1)"\#($0.2 ? #", "approval": true"# : "")}"# }
+        let stepsJSON = steps.map {
+            #"{"percent": \#(JSONValue.format($0.0)), "bake": "\#($0.1)"\#($0.2 ? #", "approval": true"# : "")}"#
+        }
         let file = name ?? "\(flag).json"
-        write(file, """
+        write(
+            file,
+            """
             {
               "flag": "\(flag)",
               "variants": {"on": {"color": "green"}, "off": {"color": "grey"}},
@@ -90,8 +99,10 @@ struct Sandbox {
         }
     }
 
-    func start(_ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
-               cwd: URL? = nil) -> Running {
+    func start(
+        _ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
+        cwd: URL? = nil
+    ) -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = args + (useStore ? ["--store", store] : [])
@@ -118,8 +129,10 @@ struct Sandbox {
 
     /// Runs `ramp ARGS --store <sandbox store>` and waits, or kills it with SIGKILL after `killAfter` seconds.
     @discardableResult
-    func ramp(_ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
-              cwd: URL? = nil, killAfter: Double? = nil) -> Ran {
+    func ramp(
+        _ args: [String], stdin: String? = nil, env: [String: String] = [:], useStore: Bool = true,
+        cwd: URL? = nil, killAfter: Double? = nil
+    ) -> Ran {
         let running = start(args, stdin: stdin, env: env, useStore: useStore, cwd: cwd)
         if let killAfter {
             usleep(useconds_t(killAfter * 1_000_000))
@@ -133,7 +146,9 @@ struct Sandbox {
 
     /// The audit log's events, oldest first.
     func events(flag: String? = nil) -> [String] {
-        ramp(["audit", "log", "--json"] + (flag.map { ["--flag", $0] } ?? [])).json.compactMap { $0["event"]?.stringValue }
+        ramp(["audit", "log", "--json"] + (flag.map { ["--flag", $0] } ?? [])).json.compactMap {
+            $0["event"]?.stringValue
+        }
     }
 
     func status(_ flag: String, at time: String = t(0)) -> JSONValue {

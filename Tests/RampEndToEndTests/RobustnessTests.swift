@@ -15,7 +15,9 @@ import Testing
         let transitions = all.flatMap(\.json).filter { $0["transition"] != nil }
         let lostRaces = all.flatMap(\.json).filter { $0["lost_race"] == true }
         #expect(transitions.count == 1)
-        #expect(lostRaces.count + transitions.count == 8, "each tick either moved it or lost the race: \(all.map(\.stdout))")
+        #expect(
+            lostRaces.count + transitions.count == 8, "each tick either moved it or lost the race: \(all.map(\.stdout))"
+        )
         #expect(box.events() == ["submit", "start", "advance"])
         #expect(box.status("f")["percent"] == 5)
         #expect(box.ramp(["audit", "verify"]).status == 0)
@@ -79,37 +81,54 @@ import Testing
         var testDescription: String { name }
 
         static let all: [TamperCase] = [
-            TamperCase(name: "reason edited", sql: "UPDATE audit SET reason = 'routine' WHERE seq = 3",
-                       message: "audit entry #3: contents do not match its hash (altered)"),
-            TamperCase(name: "actor edited", sql: "UPDATE audit SET actor = 'mallory' WHERE seq = 2",
-                       message: "audit entry #2: contents do not match its hash (altered)"),
-            TamperCase(name: "evidence edited",
-                       sql: "UPDATE audit SET evidence = replace(evidence, '\"verdict\":\"pass\"', '\"verdict\":\"fail\"') WHERE seq = 3",
-                       message: "audit entry #3: contents do not match its hash (altered)"),
-            TamperCase(name: "time edited", sql: "UPDATE audit SET at = '2026-01-01T00:00:01Z' WHERE seq = 2",
-                       message: "audit entry #2: contents do not match its hash (altered)"),
-            TamperCase(name: "hash recomputed without the chain", sql: "UPDATE audit SET prev_hash = hash WHERE seq = 4",
-                       message: "audit entry #4: previous hash does not match entry #3's hash"),
-            TamperCase(name: "middle entry deleted", sql: "DELETE FROM audit WHERE seq = 3",
-                       message: "audit entry #3: is missing (the log jumps from #2 to #4)"),
-            TamperCase(name: "first entry deleted", sql: "DELETE FROM audit WHERE seq = 1",
-                       message: "audit entry #1: is missing (the log jumps from #0 to #2)"),
-            TamperCase(name: "newest entry deleted", sql: "DELETE FROM audit WHERE seq = 5",
-                       message: "audit entry #5: is missing: the log ends at #4 but the recorded head is #5"),
-            TamperCase(name: "newest entry deleted and the head rewritten",
-                       sql: "DELETE FROM audit WHERE seq = 5; UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit WHERE seq = 4)",
-                       message: "rollout #1 (f) is paused but its last audit entry says progressing"),
-            TamperCase(name: "entries reordered",
-                       sql: "UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2",
-                       message: "audit entry #2: previous hash does not match entry #1's hash"),
-            TamperCase(name: "an entry appended by hand",
-                       sql: "INSERT INTO audit SELECT 6, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence, plan_digest, hash, hash FROM audit WHERE seq = 5",
-                       message: "audit entry #6: contents do not match its hash (altered)"),
-            TamperCase(name: "rollout state changed behind the log's back",
-                       sql: "UPDATE rollouts SET state = 'completed', step = 3",
-                       message: "rollout #1 (f) is completed but its last audit entry says paused"),
-            TamperCase(name: "flag share changed behind the log's back", sql: "UPDATE flags SET canary_bp = 10000",
-                       message: "flag f serves 100% but its last audit entry says 25%"),
+            TamperCase(
+                name: "reason edited", sql: "UPDATE audit SET reason = 'routine' WHERE seq = 3",
+                message: "audit entry #3: contents do not match its hash (altered)"),
+            TamperCase(
+                name: "actor edited", sql: "UPDATE audit SET actor = 'mallory' WHERE seq = 2",
+                message: "audit entry #2: contents do not match its hash (altered)"),
+            TamperCase(
+                name: "evidence edited",
+                sql:
+                    "UPDATE audit SET evidence = replace(evidence, '\"verdict\":\"pass\"', '\"verdict\":\"fail\"') WHERE seq = 3",
+                message: "audit entry #3: contents do not match its hash (altered)"),
+            TamperCase(
+                name: "time edited", sql: "UPDATE audit SET at = '2026-01-01T00:00:01Z' WHERE seq = 2",
+                message: "audit entry #2: contents do not match its hash (altered)"),
+            TamperCase(
+                name: "hash recomputed without the chain", sql: "UPDATE audit SET prev_hash = hash WHERE seq = 4",
+                message: "audit entry #4: previous hash does not match entry #3's hash"),
+            TamperCase(
+                name: "middle entry deleted", sql: "DELETE FROM audit WHERE seq = 3",
+                message: "audit entry #3: is missing (the log jumps from #2 to #4)"),
+            TamperCase(
+                name: "first entry deleted", sql: "DELETE FROM audit WHERE seq = 1",
+                message: "audit entry #1: is missing (the log jumps from #0 to #2)"),
+            TamperCase(
+                name: "newest entry deleted", sql: "DELETE FROM audit WHERE seq = 5",
+                message: "audit entry #5: is missing: the log ends at #4 but the recorded head is #5"),
+            TamperCase(
+                name: "newest entry deleted and the head rewritten",
+                sql:
+                    "DELETE FROM audit WHERE seq = 5; UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit WHERE seq = 4)",
+                message: "rollout #1 (f) is paused but its last audit entry says progressing"),
+            TamperCase(
+                name: "entries reordered",
+                sql:
+                    "UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = -2",
+                message: "audit entry #2: previous hash does not match entry #1's hash"),
+            TamperCase(
+                name: "an entry appended by hand",
+                sql:
+                    "INSERT INTO audit SELECT 6, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence, plan_digest, hash, hash FROM audit WHERE seq = 5",
+                message: "audit entry #6: contents do not match its hash (altered)"),
+            TamperCase(
+                name: "rollout state changed behind the log's back",
+                sql: "UPDATE rollouts SET state = 'completed', step = 3",
+                message: "rollout #1 (f) is completed but its last audit entry says paused"),
+            TamperCase(
+                name: "flag share changed behind the log's back", sql: "UPDATE flags SET canary_bp = 10000",
+                message: "flag f serves 100% but its last audit entry says 25%"),
         ]
     }
 }

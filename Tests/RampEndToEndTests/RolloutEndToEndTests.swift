@@ -22,7 +22,8 @@ import Testing
             if shares.last != share {
                 shares.append(share)
                 let evaluated = box.ramp(["eval", "checkout-v2", "--keys", "-"], stdin: keys).lines
-                canaryAt[share] = Set(evaluated.filter { $0.contains("\ton\t") }.map { String($0.split(separator: "\t")[0]) })
+                canaryAt[share] = Set(
+                    evaluated.filter { $0.contains("\ton\t") }.map { String($0.split(separator: "\t")[0]) })
             }
             if minute == 5 {
                 #expect(status["bake_left_seconds"] == 300)
@@ -52,11 +53,14 @@ import Testing
         box.setMetric("errors", "0.05")
         let tick = box.ramp(["tick", "--now", t(11)])
         #expect(tick.status == 0)
-        #expect(tick.stdout.contains("search  rollback: progressing → rolled_back, 5% → 0%  (gate errors failed: 0.05 > max 0.01)"))
+        #expect(
+            tick.stdout.contains(
+                "search  rollback: progressing → rolled_back, 5% → 0%  (gate errors failed: 0.05 > max 0.01)"))
         let status = box.status("search")
         #expect(status["state"] == "rolled_back")
         #expect(status["percent"] == 0)
-        let served = box.ramp(["eval", "search", "--keys", "-"], stdin: (0..<500).map { "k\($0)" }.joined(separator: "\n"))
+        let served = box.ramp(
+            ["eval", "search", "--keys", "-"], stdin: (0..<500).map { "k\($0)" }.joined(separator: "\n"))
         #expect(served.lines.count == 500)
         #expect(served.lines.allSatisfy { $0.hasSuffix("\toff\t{\"color\":\"grey\"}") })
         // The audit entry carries the evidence: each gate's value, bound and verdict.
@@ -64,7 +68,10 @@ import Testing
         #expect(last["event"] == "rollback")
         #expect(last["actor"]?.stringValue?.hasPrefix("tick@") == true)
         let checks = try #require(last["evidence"]?["checks"]?.arrayValue)
-        #expect(checks.contains { $0["gate"] == "errors" && $0["value"] == 0.05 && $0["verdict"] == "fail" && $0["bound"] == "≤ 0.01" })
+        #expect(
+            checks.contains {
+                $0["gate"] == "errors" && $0["value"] == 0.05 && $0["verdict"] == "fail" && $0["bound"] == "≤ 0.01"
+            })
         #expect(checks.contains { $0["gate"] == "latency" && $0["verdict"] == "pass" })
         // Further ticks leave a finished rollout alone.
         box.setMetric("errors", "0.001")
@@ -84,7 +91,9 @@ import Testing
         #expect(box.status("f")["why"] == #"errors: error (command ./metric.sh printed "oops", not a number)"#)
         try FileManager.default.removeItem(at: box.dir.appendingPathComponent("value-errors.txt"))
         box.ramp(["tick", "--now", t(60)])
-        #expect(box.status("f")["why"]?.stringValue?.hasPrefix("errors: error (command ./metric.sh: exit status 1: cat:") == true)
+        #expect(
+            box.status("f")["why"]?.stringValue?.hasPrefix("errors: error (command ./metric.sh: exit status 1: cat:")
+                == true)
         #expect(box.status("f")["percent"] == 1)
         #expect(box.events() == ["submit", "start"])
     }
@@ -93,7 +102,9 @@ import Testing
         let box = Sandbox()
         box.ramp(["submit", box.plan("f", steps: [(10, "0s", false), (100, "0s", false)]), "--now", t(0)])
         box.ramp(["tick", "--now", t(0)])
-        let early = box.ramp(["tick", "--now", Instant(seconds: Instant(rfc3339: t(0))!.seconds + 20).description, "--verbose"])
+        let early = box.ramp([
+            "tick", "--now", Instant(seconds: Instant(rfc3339: t(0))!.seconds + 20).description, "--verbose",
+        ])
         #expect(early.stdout == "f: next check at \(t(1))\n")
         let due = box.ramp(["tick", "--now", Instant(seconds: Instant(rfc3339: t(1))!.seconds - 3).description])
         #expect(due.stdout.contains("advance"), "a tick a few seconds early (cron jitter) still counts: \(due.stdout)")
@@ -107,7 +118,9 @@ import Testing
         #expect(box.status("f")["state"] == "awaiting_approval")
         box.ramp(["tick", "--now", t(50)])
         #expect(box.status("f")["state"] == "awaiting_approval")
-        let approved = box.ramp(["approve", "f", "--actor", "alice", "--reason", "dashboards look fine", "--now", t(51)])
+        let approved = box.ramp([
+            "approve", "f", "--actor", "alice", "--reason", "dashboards look fine", "--now", t(51),
+        ])
         #expect(approved.status == 0, "\(approved.stderr)")
         #expect(box.status("f")["percent"] == 100)
         let entry = try #require(box.ramp(["audit", "log", "--json"]).json.last)
@@ -172,7 +185,10 @@ import Testing
         box.ramp(["kill", "f", "--now", t(2)])
         #expect(box.ramp(["eval", "f", "--key", "bob"]).stdout == "off\t{\"color\":\"grey\"}\n")
         box.ramp(["unkill", "f", "--now", t(3)])
-        #expect(box.ramp(["eval", "f", "--key", "bob", "--json"]).json.first == ["flag": "f", "key": "bob", "variant": "on", "value": ["color": "green"]])
+        #expect(
+            box.ramp(["eval", "f", "--key", "bob", "--json"]).json.first == [
+                "flag": "f", "key": "bob", "variant": "on", "value": ["color": "green"],
+            ])
         #expect(box.ramp(["audit", "verify"]).status == 0)
     }
 
@@ -182,7 +198,10 @@ import Testing
         let before = try box.dump()
         let second = box.ramp(["submit", box.plan("f", name: "other.json"), "--now", t(1)])
         #expect(second.status == 5)
-        #expect(second.stderr == "ramp: flag \"f\" already has an active rollout (#1, pending); it must complete, roll back or be aborted (`ramp abort f`) before another plan\n")
+        #expect(
+            second.stderr
+                == "ramp: flag \"f\" already has an active rollout (#1, pending); it must complete, roll back or be aborted (`ramp abort f`) before another plan\n"
+        )
         #expect(try box.dump() == before)
     }
 
@@ -217,7 +236,10 @@ import Testing
         let demo = box.ramp(["demo", "--store", box.store], useStore: false, cwd: Sandbox.packageRoot)
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stdout.contains("checkout-v2  complete: progressing → completed, 100% → 100%"))
-        #expect(demo.stdout.contains("search-ranker  rollback: progressing → rolled_back, 5% → 0%  (gate error-rate failed: 0.041 > max 0.01)"))
+        #expect(
+            demo.stdout.contains(
+                "search-ranker  rollback: progressing → rolled_back, 5% → 0%  (gate error-rate failed: 0.041 > max 0.01)"
+            ))
         #expect(demo.stdout.hasSuffix("audit log ok: 10 entries\n"))
     }
 }

@@ -66,9 +66,10 @@ func makeStore() throws -> Store {
     func theAuditLogRefusesUpdatesAndDeletes(sql: String) throws {
         let store = try makeStore()
         try store.immediate { () throws(StoreError) in
-            try store.appendAudit(AuditEntry(
-                seq: 0, at: now, actor: "a", rollout: nil, flag: "f", event: "kill", fromState: nil, toState: nil,
-                fromPercent: nil, toPercent: nil, reason: "r", evidence: [:], planDigest: nil))
+            try store.appendAudit(
+                AuditEntry(
+                    seq: 0, at: now, actor: "a", rollout: nil, flag: "f", event: "kill", fromState: nil, toState: nil,
+                    fromPercent: nil, toPercent: nil, reason: "r", evidence: [:], planDigest: nil))
         }
         let before = try store.dump()
         #expect(throws: StoreError.self) { try store.executeRaw(sql) }
@@ -78,7 +79,8 @@ func makeStore() throws -> Store {
     @Test func compareAndSetWritesOnlyOverTheExpectedVersion() throws {
         let store = try makeStore()
         try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
-        try store.insertPlan(StoredPlan(digest: "d", flag: "f", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
+        try store.insertPlan(
+            StoredPlan(digest: "d", flag: "f", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
         let id = try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now)
         var next = try #require(try store.rollout(id: id))
         next.state = .progressing
@@ -95,9 +97,12 @@ func makeStore() throws -> Store {
     @Test func aFlagHasAtMostOneActiveRolloutEvenWithoutTheEngine() throws {
         let store = try makeStore()
         try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
-        try store.insertPlan(StoredPlan(digest: "d", flag: "f", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
+        try store.insertPlan(
+            StoredPlan(digest: "d", flag: "f", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
         _ = try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now)
-        #expect(throws: StoreError.self) { try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now) }
+        #expect(throws: StoreError.self) {
+            try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now)
+        }
         _ = try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d", state: .completed), now: now)
     }
 
@@ -118,7 +123,8 @@ func makeStore() throws -> Store {
         let store = try makeStore()
         try store.immediate { () throws(StoreError) in
             for i in 0..<300 {
-                try store.insertFlag(Flag(key: "f\(i)", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+                try store.insertFlag(
+                    Flag(key: "f\(i)", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
                 if i == 0 {
                     try store.insertPlan(
                         StoredPlan(digest: "d", flag: "f0", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))

@@ -107,7 +107,8 @@ public struct AuditChain: Sendable {
     /// Checks the next entry in storage order.
     public mutating func append(_ entry: AuditEntry) throws(Broken) {
         if entry.seq > expectedSeq {
-            throw Broken(seq: expectedSeq, message: "is missing (the log jumps from #\(expectedSeq - 1) to #\(entry.seq))")
+            throw Broken(
+                seq: expectedSeq, message: "is missing (the log jumps from #\(expectedSeq - 1) to #\(entry.seq))")
         }
         guard entry.seq == expectedSeq else {
             throw Broken(seq: entry.seq, message: "is out of order (found after #\(expectedSeq - 1))")
@@ -127,7 +128,8 @@ public struct AuditChain: Sendable {
     public func finish(head: (seq: Int64, hash: String)?) throws(Broken) {
         let headSeq = head?.seq ?? 0
         if headSeq != expectedSeq - 1 {
-            let problem = headSeq > expectedSeq - 1
+            let problem =
+                headSeq > expectedSeq - 1
                 ? "is missing: the log ends at #\(expectedSeq - 1) but the recorded head is #\(headSeq)"
                 : "is beyond the recorded head #\(headSeq)"
             throw Broken(seq: max(headSeq, expectedSeq - 1 == 0 ? 1 : expectedSeq - 1), message: problem)

@@ -52,7 +52,8 @@ public enum Bucketing {
     }
 
     /// The first variant whose running weight total exceeds the key's bucket.
-    public static func pick(flagKey: String, targetingKey: String, weights: [(variant: String, weight: Int)]) -> String {
+    public static func pick(flagKey: String, targetingKey: String, weights: [(variant: String, weight: Int)]) -> String
+    {
         let total = weights.reduce(0) { $0 + $1.weight }
         guard total > 0, let last = weights.last else { return weights.first?.variant ?? "" }
         let bucket = bucket(flagKey: flagKey, targetingKey: targetingKey, totalWeight: total)

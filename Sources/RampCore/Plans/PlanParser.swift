@@ -88,11 +88,16 @@ private struct Fields {
 
     /// Refuses keys outside `known` up front, so a misspelt key is named rather than reported as missing.
     func allow(_ known: Set<String>) throws(PlanError) {
-        if let unknown = members.keys.filter({ !known.contains($0) }).sorted().first { throw fail(unknown, "unknown field") }
+        if let unknown = members.keys.filter({ !known.contains($0) }).sorted().first {
+            throw fail(unknown, "unknown field")
+        }
     }
 
     mutating func plan() throws(PlanError) -> Plan {
-        try allow(["$schema", "flag", "description", "variants", "canary", "baseline", "steps", "sources", "gates", "on", "interval"])
+        try allow([
+            "$schema", "flag", "description", "variants", "canary", "baseline", "steps", "sources", "gates", "on",
+            "interval",
+        ])
         _ = value("$schema")
         let flag = try requiredString("flag")
         guard Self.isValidKey(flag) else {
@@ -108,7 +113,8 @@ private struct Fields {
                 throw fail("variants", "expected an object of variant name to value, found \(v.typeName)")
             }
             for name in [canary, baseline] where object[name] == nil {
-                throw fail("variants", "has no variant \"\(name)\" (named as \(name == canary ? "canary" : "baseline"))")
+                throw fail(
+                    "variants", "has no variant \"\(name)\" (named as \(name == canary ? "canary" : "baseline"))")
             }
             variants = object
         }
@@ -125,7 +131,10 @@ private struct Fields {
 
     static func isValidKey(_ key: String) -> Bool {
         !key.isEmpty && key.utf8.count <= 128
-            && key.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+            && key.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+            }
     }
 
     mutating func array(_ key: String) throws(PlanError) -> [JSONValue]? {
@@ -142,10 +151,14 @@ private struct Fields {
             var step = try Fields(file: file, path: join("steps[\(i)]"), value: item)
             guard let number = try step.number("percent") else { throw step.fail("percent", "is required") }
             guard number > 0, number <= 100, let percent = Percent(number) else {
-                throw step.fail("percent", "\(JSONValue.format(number)) is not a percentage in (0, 100] with at most two decimals")
+                throw step.fail(
+                    "percent", "\(JSONValue.format(number)) is not a percentage in (0, 100] with at most two decimals")
             }
             if let previous = steps.last, percent <= previous.percent {
-                throw step.fail("percent", "\(percent.description.dropLast()) is not above the previous step's \(previous.percent.description.dropLast())")
+                throw step.fail(
+                    "percent",
+                    "\(percent.description.dropLast()) is not above the previous step's \(previous.percent.description.dropLast())"
+                )
             }
             let bake = try step.span("bake", minimum: .zero) ?? .zero
             let approval = try step.bool("approval") ?? false
@@ -157,7 +170,9 @@ private struct Fields {
 
     mutating func sources() throws(PlanError) -> [String: SourceSpec] {
         guard let v = value("sources") else { return [:] }
-        guard case .object(let object) = v else { throw fail("sources", "expected an object of source name to source, found \(v.typeName)") }
+        guard case .object(let object) = v else {
+            throw fail("sources", "expected an object of source name to source, found \(v.typeName)")
+        }
         var sources: [String: SourceSpec] = [:]
         for name in object.keys.sorted() {
             var source = try Fields(file: file, path: join("sources.\(name)"), value: object[name]!)
@@ -191,7 +206,9 @@ private struct Fields {
             var gate = try Fields(file: file, path: join("gates[\(i)]"), value: item)
             let name = try gate.requiredString("name")
             guard !name.isEmpty else { throw gate.fail("name", "must not be empty") }
-            if gates.contains(where: { $0.name == name }) { throw gate.fail("name", "\"\(name)\" is used by another gate") }
+            if gates.contains(where: { $0.name == name }) {
+                throw gate.fail("name", "\"\(name)\" is used by another gate")
+            }
             let source = try gate.requiredString("source")
             guard sources[source] != nil else {
                 let known = sources.keys.sorted().joined(separator: ", ")
@@ -220,7 +237,8 @@ private struct Fields {
             return action
         }
         let policy = Plan.Policy(
-            fail: try action("fail", .rollback), noData: try action("no_data", .hold), error: try action("error", .hold))
+            fail: try action("fail", .rollback), noData: try action("no_data", .hold), error: try action("error", .hold)
+        )
         try on.rejectUnknown()
         return policy
     }

@@ -16,16 +16,19 @@ public enum RolloutMachine {
             if let failing = verdict.failing.first {
                 return .hold(reason: "not starting while gate \(failing.gate) fails: \(failing.message)")
             }
-            return move(rollout, plan: plan, now: now, to: .progressing, step: 0, event: .start, reason: "rollout started")
+            return move(
+                rollout, plan: plan, now: now, to: .progressing, step: 0, event: .start, reason: "rollout started")
         }
 
         switch verdict.action {
         case .rollback?:
-            return move(rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .rollback,
-                        reason: verdict.summary(of: .rollback))
+            return move(
+                rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .rollback,
+                reason: verdict.summary(of: .rollback))
         case .pause? where rollout.state != .paused:
-            var next = move(rollout, plan: plan, now: now, to: .paused, step: rollout.step, event: .pause,
-                            reason: verdict.summary(of: .pause))
+            var next = move(
+                rollout, plan: plan, now: now, to: .paused, step: rollout.step, event: .pause,
+                reason: verdict.summary(of: .pause))
             if case .transition(var t) = next {
                 t.after.pausedFrom = rollout.state
                 t.after.stepEnteredAt = rollout.stepEnteredAt
@@ -55,8 +58,9 @@ public enum RolloutMachine {
         }
         let passed = checks.isEmpty ? "bake \(step.bake) passed" : "bake \(step.bake) passed, all gates pass"
         if step.approval {
-            var next = move(rollout, plan: plan, now: now, to: .awaitingApproval, step: rollout.step,
-                            event: .awaitApproval, reason: "\(passed); step \(rollout.step + 1) needs approval")
+            var next = move(
+                rollout, plan: plan, now: now, to: .awaitingApproval, step: rollout.step,
+                event: .awaitApproval, reason: "\(passed); step \(rollout.step + 1) needs approval")
             if case .transition(var t) = next {
                 t.after.stepEnteredAt = rollout.stepEnteredAt
                 next = .transition(t)
@@ -80,49 +84,61 @@ public enum RolloutMachine {
         switch command {
         case .pause:
             guard rollout.state != .paused else { throw refuse("it is already paused") }
-            var t = move(rollout, plan: plan, now: now, to: .paused, step: rollout.step, event: .pause,
-                         reason: "paused by operator" + said).transition!
+            var t = move(
+                rollout, plan: plan, now: now, to: .paused, step: rollout.step, event: .pause,
+                reason: "paused by operator" + said
+            ).transition!
             t.after.pausedFrom = rollout.state
             t.after.stepEnteredAt = rollout.stepEnteredAt
             decision = .transition(t)
         case .resume:
             guard rollout.state == .paused, let back = rollout.pausedFrom else { throw refuse("it is not paused") }
-            var t = move(rollout, plan: plan, now: now, to: back, step: rollout.step, event: .resume,
-                         reason: "resumed by operator" + said).transition!
+            var t = move(
+                rollout, plan: plan, now: now, to: back, step: rollout.step, event: .resume,
+                reason: "resumed by operator" + said
+            ).transition!
             t.after.stepEnteredAt = rollout.stepEnteredAt
             decision = .transition(t)
         case .approve:
             guard rollout.state == .awaitingApproval else {
                 throw refuse("it is \(rollout.state.rawValue), not awaiting approval")
             }
-            decision = next(rollout, plan: plan, now: now, event: .approve,
-                            reason: "step \(rollout.step + 1) approved" + said)
+            decision = next(
+                rollout, plan: plan, now: now, event: .approve,
+                reason: "step \(rollout.step + 1) approved" + said)
         case .promote(let full):
             if full {
-                decision = move(rollout, plan: plan, now: now, to: .completed, step: plan.steps.count - 1,
-                                event: .promote, reason: "promoted to the last step by operator" + said)
+                decision = move(
+                    rollout, plan: plan, now: now, to: .completed, step: plan.steps.count - 1,
+                    event: .promote, reason: "promoted to the last step by operator" + said)
             } else {
                 decision = next(rollout, plan: plan, now: now, event: .promote, reason: "promoted by operator" + said)
             }
         case .abort:
-            decision = move(rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .abort,
-                            reason: "aborted by operator" + said)
+            decision = move(
+                rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .abort,
+                reason: "aborted by operator" + said)
         case .kill:
-            decision = move(rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .kill,
-                            reason: "kill switch" + said)
+            decision = move(
+                rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .kill,
+                reason: "kill switch" + said)
         }
         return decision.transition!
     }
 
     /// Leaves the current step: the next one, or completion after the last.
-    private static func next(_ rollout: Rollout, plan: Plan, now: Instant, event: AuditEvent, reason: String) -> Decision {
+    private static func next(_ rollout: Rollout, plan: Plan, now: Instant, event: AuditEvent, reason: String)
+        -> Decision
+    {
         let target = rollout.step + 1
         if target >= plan.steps.count {
-            return move(rollout, plan: plan, now: now, to: .completed, step: rollout.step,
-                        event: event == .advance ? .complete : event, reason: reason + "; rollout complete")
+            return move(
+                rollout, plan: plan, now: now, to: .completed, step: rollout.step,
+                event: event == .advance ? .complete : event, reason: reason + "; rollout complete")
         }
-        return move(rollout, plan: plan, now: now, to: .progressing, step: target, event: event,
-                    reason: reason + "; step \(target + 1)/\(plan.steps.count) at \(plan.steps[target].percent)")
+        return move(
+            rollout, plan: plan, now: now, to: .progressing, step: target, event: event,
+            reason: reason + "; step \(target + 1)/\(plan.steps.count) at \(plan.steps[target].percent)")
     }
 
     private static func move(

@@ -61,7 +61,9 @@ final class Connection {
     }
 
     /// Prepares, binds, and steps a statement, handing each row to `row`.
-    func query(_ sql: String, _ values: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in }) throws(StoreError) {
+    func query(_ sql: String, _ values: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in })
+        throws(StoreError)
+    {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw failure()
@@ -88,7 +90,9 @@ final class Connection {
     }
 
     /// The rows of a query, each mapped by `transform`.
-    func rows<T>(_ sql: String, _ values: [SQLValue] = [], _ transform: (Row) throws(StoreError) -> T) throws(StoreError) -> [T] {
+    func rows<T>(_ sql: String, _ values: [SQLValue] = [], _ transform: (Row) throws(StoreError) -> T)
+        throws(StoreError) -> [T]
+    {
         var out: [T] = []
         try query(sql, values) { (row) throws(StoreError) in out.append(try transform(row)) }
         return out

@@ -31,8 +31,12 @@ enum AuditCommands {
             } else {
                 var line = "#\(entry.seq) \(entry.actor)  " + Output.transition(entry)
                 if case .array(let checks)? = entry.evidence["checks"], !checks.isEmpty {
-                    line += "\n    evidence: " + checks.compactMap(GateCheck.init(json:))
-                        .map { "\($0.gate)=\($0.value.map(JSONValue.format) ?? "none") \($0.bound) \($0.outcome.rawValue)" }
+                    line +=
+                        "\n    evidence: "
+                        + checks.compactMap(GateCheck.init(json:))
+                        .map {
+                            "\($0.gate)=\($0.value.map(JSONValue.format) ?? "none") \($0.bound) \($0.outcome.rawValue)"
+                        }
                         .joined(separator: "; ")
                 }
                 Output.print(line)
@@ -54,10 +58,11 @@ enum AuditCommands {
         try context.args.expect([])
         let report = try context.open().verifyAudit()
         if context.json {
-            Output.print(JSONValue.object([
-                "ok": .bool(report.ok), "entries": .number(Double(report.entries)),
-                "problem": report.problem.map { .string($0) } ?? .null,
-            ]).canonical)
+            Output.print(
+                JSONValue.object([
+                    "ok": .bool(report.ok), "entries": .number(Double(report.entries)),
+                    "problem": report.problem.map { .string($0) } ?? .null,
+                ]).canonical)
         } else if let problem = report.problem {
             Output.error("audit verify failed: \(problem)")
         } else {

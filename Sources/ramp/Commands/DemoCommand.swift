@@ -27,7 +27,8 @@ enum DemoCommand {
         if let given = context.args["store"] {
             storePath = given
         } else {
-            let temp = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-demo-\(UUID().uuidString.prefix(8))")
+            let temp = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "ramp-demo-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
             storePath = temp.appendingPathComponent("ramp.db").path
         }
@@ -51,7 +52,8 @@ enum DemoCommand {
                 if case .transition(let entry) = outcome.kind { Output.print(Output.transition(entry)) }
             }
         }
-        Output.print("settled after \(ticks) ticks (\(TimeSpan(seconds: Int64(ticks - 1) * interval.seconds)) simulated):")
+        Output.print(
+            "settled after \(ticks) ticks (\(TimeSpan(seconds: Int64(ticks - 1) * interval.seconds)) simulated):")
         for status in try ramp.status(flag: nil, now: start) {
             Output.print("  " + StatusCommand.render(status).replacingOccurrences(of: "\n", with: "\n  "))
         }

@@ -26,7 +26,9 @@ enum EvalCommand {
         func line(_ key: String, batch: Bool) -> String {
             let (variant, value) = flag.evaluate(key)
             if context.json {
-                return JSONValue.object(["flag": .string(flagKey), "key": .string(key), "variant": .string(variant), "value": value]).canonical
+                return JSONValue.object([
+                    "flag": .string(flagKey), "key": .string(key), "variant": .string(variant), "value": value,
+                ]).canonical
             }
             return (batch ? "\(key)\t" : "") + "\(variant)\t\(value.canonical)"
         }

@@ -3,18 +3,23 @@ import RampEngine
 
 /// The operator verbs: pause, resume, approve, promote, abort, kill, unkill.
 enum OperateCommands {
-    static let pause = verb("pause", .pause, "Pause the flag's rollout (gates keep guarding it)",
+    static let pause = verb(
+        "pause", .pause, "Pause the flag's rollout (gates keep guarding it)",
         "A paused rollout never advances; a failing gate still rolls it back. ramp resume continues it.")
-    static let resume = verb("resume", .resume, "Resume a paused rollout where it was",
+    static let resume = verb(
+        "resume", .resume, "Resume a paused rollout where it was",
         "Bake time counts from when the step was entered, including the pause.")
-    static let approve = verb("approve", .approve, "Approve a step that waits for approval: advance to the next",
+    static let approve = verb(
+        "approve", .approve, "Approve a step that waits for approval: advance to the next",
         "Only for a rollout awaiting approval (its step's bake passed with passing gates).")
-    static let abort = verb("abort", .abort, "Roll the flag's rollout back: canary to 0%",
+    static let abort = verb(
+        "abort", .abort, "Roll the flag's rollout back: canary to 0%",
         "Ends the rollout as rolled_back; everyone gets the baseline.")
     static let promote = Command(
         name: "promote", usage: "promote FLAG [--full] [--actor NAME] [--reason TEXT] [--json]",
         summary: "Move the rollout to its next step now, or with --full complete it at its last step",
-        details: "Skips the bake and gates of the current step: the operator takes responsibility, and the audit log says so.",
+        details:
+            "Skips the bake and gates of the current step: the operator takes responsibility, and the audit log says so.",
         values: ["actor", "reason"], switches: ["json", "full"]
     ) { context in
         try apply(.promote(full: context.args.flag("full")), context)
@@ -28,7 +33,8 @@ enum OperateCommands {
     ) { context in
         try context.args.expect(["flag"])
         let flag = context.args.positionals[0]
-        let entry = try context.open().kill(flag: flag, actor: context.actor, reason: context.reason, now: try context.now())
+        let entry = try context.open().kill(
+            flag: flag, actor: context.actor, reason: context.reason, now: try context.now())
         print(entry, otherwise: "\(flag) is already killed; nothing changed", context)
         return ExitCode.ok
     }
@@ -41,12 +47,15 @@ enum OperateCommands {
     ) { context in
         try context.args.expect(["flag"])
         let flag = context.args.positionals[0]
-        let entry = try context.open().unkill(flag: flag, actor: context.actor, reason: context.reason, now: try context.now())
+        let entry = try context.open().unkill(
+            flag: flag, actor: context.actor, reason: context.reason, now: try context.now())
         print(entry, otherwise: "\(flag) is not killed; nothing changed", context)
         return ExitCode.ok
     }
 
-    private static func verb(_ name: String, _ command: OperatorCommand, _ summary: String, _ details: String) -> Command {
+    private static func verb(_ name: String, _ command: OperatorCommand, _ summary: String, _ details: String)
+        -> Command
+    {
         Command(
             name: name, usage: "\(name) FLAG [--actor NAME] [--reason TEXT] [--json]", summary: summary,
             details: details + " Exits 5 when the rollout's state does not allow it.",

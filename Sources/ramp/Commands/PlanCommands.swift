@@ -16,7 +16,8 @@ enum PlanCommands {
         for file in context.args.positionals {
             let plan = try Ramp.validate(try PlanFile.read(file), file: file)
             if context.json {
-                Output.print(JSONValue.object(["file": .string(file), "valid": true, "flag": .string(plan.flag)]).canonical)
+                Output.print(
+                    JSONValue.object(["file": .string(file), "valid": true, "flag": .string(plan.flag)]).canonical)
             } else {
                 Output.print("\(file): ok — \(PlanFile.summary(plan))")
             }

@@ -32,7 +32,9 @@ enum StatusCommand {
         var lines = [line]
         if let why = s.why { lines.append("  holding: \(why)") }
         if case .array(let checks)? = s.lastCheck?.evidence["checks"], !checks.isEmpty {
-            let gates = checks.compactMap(GateCheck.init(json:)).map { "\($0.gate) \($0.outcome.rawValue) (\($0.message))" }
+            let gates = checks.compactMap(GateCheck.init(json:)).map {
+                "\($0.gate) \($0.outcome.rawValue) (\($0.message))"
+            }
             lines.append("  gates at \(s.lastCheck!.checkedAt): " + gates.joined(separator: "; "))
         }
         if let next = s.nextCheck { lines.append("  next check: \(next)") }

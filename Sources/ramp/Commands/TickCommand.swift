@@ -15,7 +15,8 @@ enum TickCommand {
     ) { context in
         try context.args.expect([])
         let ramp = try context.open()
-        let outcomes = try ramp.tick(now: try context.now(), actor: context.tickActor, concurrency: try concurrency(context))
+        let outcomes = try ramp.tick(
+            now: try context.now(), actor: context.tickActor, concurrency: try concurrency(context))
         report(outcomes, context: context)
         return ExitCode.ok
     }
@@ -66,7 +67,9 @@ enum TickCommand {
         let verbose = context.args.flag("verbose")
         for outcome in outcomes {
             if context.json {
-                var object: [String: JSONValue] = ["flag": .string(outcome.flag), "rollout": .number(Double(outcome.rolloutID))]
+                var object: [String: JSONValue] = [
+                    "flag": .string(outcome.flag), "rollout": .number(Double(outcome.rolloutID)),
+                ]
                 switch outcome.kind {
                 case .transition(let entry): object["transition"] = entry.json
                 case .hold(let reason): object["hold"] = .string(reason)

@@ -61,6 +61,7 @@ enum Output {
     /// One transition as a line: time, flag, event, state and share change, reason.
     static func transition(_ e: AuditEntry) -> String {
         let states = "\(e.fromState ?? "–") → \(e.toState ?? "–")"
-        return "\(e.at)  \(e.flag)  \(e.event): \(states), \(percent(e.fromPercent)) → \(percent(e.toPercent))  (\(e.reason))"
+        return
+            "\(e.at)  \(e.flag)  \(e.event): \(states), \(percent(e.fromPercent)) → \(percent(e.toPercent))  (\(e.reason))"
     }
 }
