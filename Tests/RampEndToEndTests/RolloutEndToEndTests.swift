@@ -242,4 +242,27 @@ import Testing
             ))
         #expect(demo.stdout.hasSuffix("audit log ok: 10 entries\n"))
     }
+
+    @Test func theAuditLogFiltersByFlagAndTimeAndEachEntryLinksToThePrevious() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("a"), "--now", t(0), "--actor", "alice", "--reason", "ticket OPS-1"])
+        box.ramp(["submit", box.plan("b"), "--now", t(5)])
+        box.ramp(["tick", "--now", t(10)])
+        let all = box.ramp(["audit", "log", "--json"]).json
+        #expect(all.map { $0["seq"]?.numberValue ?? 0 } == [1, 2, 3, 4])
+        #expect(all[0]["prev_hash"]?.stringValue == String(repeating: "0", count: 64))
+        for (previous, entry) in zip(all, all.dropFirst()) { #expect(entry["prev_hash"] == previous["hash"]) }
+        #expect(all[0]["actor"] == "alice")
+        #expect(all[0]["reason"] == "ticket OPS-1")
+        #expect(all[0]["plan_digest"]?.stringValue?.count == 64)
+        #expect(box.ramp(["audit", "log", "--json", "--flag", "b"]).json.map { $0["event"] } == ["submit", "start"])
+        let since = box.ramp(["audit", "log", "--json", "--since", t(5)]).json
+        #expect(since.map { $0["flag"] } == ["b", "a", "b"])
+        let recent = box.ramp(["audit", "log", "--json", "--since", "1m", "--now", t(10)]).json
+        #expect(recent.map { $0["event"] } == ["start", "start"])
+        let text = box.ramp(["audit", "log", "--flag", "a"])
+        #expect(text.lines.first == "#1 alice  \(t(0))  a  submit: – → pending, 0% → 0%  (ticket OPS-1)")
+        #expect(text.lines.last == "    evidence: errors=0.002 ≤ 0.01 pass; latency=120 ≤ 300 pass")
+        #expect(box.ramp(["audit", "log", "--flag", "zzz"]).status == 4)
+    }
 }

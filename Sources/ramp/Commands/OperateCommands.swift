@@ -25,32 +25,30 @@ enum OperateCommands {
         try apply(.promote(full: context.args.flag("full")), context)
     }
 
-    static let kill = Command(
-        name: "kill", usage: "kill FLAG [--actor NAME] [--reason TEXT] [--json]",
-        summary: "Kill switch: everyone gets the baseline now; an active rollout is rolled back",
-        details: "The flag serves its baseline until ramp unkill. Killing a killed flag changes nothing (exit 0).",
-        values: ["actor", "reason"], switches: ["json"]
-    ) { context in
-        try context.args.expect(["flag"])
-        let flag = context.args.positionals[0]
-        let entry = try context.open().kill(
-            flag: flag, actor: context.actor, reason: context.reason, now: try context.now())
-        print(entry, otherwise: "\(flag) is already killed; nothing changed", context)
-        return ExitCode.ok
-    }
+    static let kill = killSwitch(
+        on: true, "Kill switch: everyone gets the baseline now; an active rollout is rolled back",
+        "The flag serves its baseline until ramp unkill. Killing a killed flag changes nothing (exit 0).")
+    static let unkill = killSwitch(
+        on: false, "Release the kill switch: the flag serves its stored share again",
+        "A rollout that the kill rolled back stays rolled back: submit a plan to try again.")
 
-    static let unkill = Command(
-        name: "unkill", usage: "unkill FLAG [--actor NAME] [--reason TEXT] [--json]",
-        summary: "Release the kill switch: the flag serves its stored share again",
-        details: "A rollout that the kill rolled back stays rolled back: submit a plan to try again.",
-        values: ["actor", "reason"], switches: ["json"]
-    ) { context in
-        try context.args.expect(["flag"])
-        let flag = context.args.positionals[0]
-        let entry = try context.open().unkill(
-            flag: flag, actor: context.actor, reason: context.reason, now: try context.now())
-        print(entry, otherwise: "\(flag) is not killed; nothing changed", context)
-        return ExitCode.ok
+    private static func killSwitch(on: Bool, _ summary: String, _ details: String) -> Command {
+        let name = on ? "kill" : "unkill"
+        return Command(
+            name: name, usage: "\(name) FLAG [--actor NAME] [--reason TEXT] [--json]", summary: summary,
+            details: details, values: ["actor", "reason"], switches: ["json"]
+        ) { context in
+            try context.args.expect(["flag"])
+            let flag = context.args.positionals[0]
+            let ramp = try context.open()
+            let (actor, reason, now) = (context.actor, context.reason, try context.now())
+            let entry =
+                on
+                ? try ramp.kill(flag: flag, actor: actor, reason: reason, now: now)
+                : try ramp.unkill(flag: flag, actor: actor, reason: reason, now: now)
+            print(entry, otherwise: "\(flag) is \(on ? "already killed" : "not killed"); nothing changed", context)
+            return ExitCode.ok
+        }
     }
 
     private static func verb(_ name: String, _ command: OperatorCommand, _ summary: String, _ details: String)
