@@ -7,10 +7,18 @@ import RampMetrics
 enum Poller {
     struct Job {
         var source: any MetricSource
+        var query: String?
         var context: MetricContext
     }
 
-    static func poll(_ jobs: [Job], concurrency: Int) -> [(reading: Reading, seconds: Double)] {
+    struct Result {
+        var reading: Reading
+        var query: String?
+        var seconds: Double
+    }
+
+    /// The readings in the order of `jobs`.
+    static func poll(_ jobs: [Job], concurrency: Int) -> [Result] {
         let results = Results(count: jobs.count)
         let slots = DispatchSemaphore(value: max(1, concurrency))
         let group = DispatchGroup()
@@ -19,9 +27,9 @@ enum Poller {
             slots.wait()
             queue.async(group: group) {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let reading = job.source.read(job.context)
+                let reading = job.source.read(query: job.query, context: job.context)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                results.set(i, (reading, seconds))
+                results.set(i, Result(reading: reading, query: job.query, seconds: seconds))
                 slots.signal()
             }
         }
@@ -33,9 +41,11 @@ enum Poller {
 /// Poll results filled in by worker threads.
 private final class Results: @unchecked Sendable {  // every access holds `lock`
     private let lock = NSLock()
-    private var values: [(reading: Reading, seconds: Double)]
+    private var values: [Poller.Result]
 
-    init(count: Int) { values = Array(repeating: (.noData("not polled"), 0), count: count) }
-    func set(_ i: Int, _ value: (Reading, Double)) { lock.withLock { values[i] = value } }
-    var all: [(reading: Reading, seconds: Double)] { lock.withLock { values } }
+    init(count: Int) {
+        values = Array(repeating: Poller.Result(reading: .noData("not polled"), seconds: 0), count: count)
+    }
+    func set(_ i: Int, _ value: Poller.Result) { lock.withLock { values[i] = value } }
+    var all: [Poller.Result] { lock.withLock { values } }
 }

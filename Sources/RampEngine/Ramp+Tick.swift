@@ -25,7 +25,11 @@ public struct TickOutcome: Sendable {
 extension Ramp {
     /// Evaluates every active rollout once: read (one indexed query) → poll (outside any transaction) → decide →
     /// commit each decision in its own `BEGIN IMMEDIATE` transaction with compare-and-set.
-    public func tick(now: Instant, actor: String, concurrency: Int = 8) throws(RampError) -> [TickOutcome] {
+    ///
+    /// Gate checks older than `checkRetention` are deleted (the audit log keeps those behind every transition).
+    public func tick(
+        now: Instant, actor: String, concurrency: Int = 8, checkRetention: TimeSpan? = Ramp.defaultCheckRetention
+    ) throws(RampError) -> [TickOutcome] {
         let active = try run { () throws(StoreError) in try store.activeRollouts() }
         var outcomes: [TickOutcome] = []
         var due: [(rollout: Rollout, plan: Plan, stored: StoredPlan)] = []
@@ -48,53 +52,95 @@ extension Ramp {
             due.append((rollout, plan, stored))
         }
 
+        // Poll: one reading per threshold gate, two (canary and baseline) per relative gate.
         var jobs: [Poller.Job] = []
-        var gateIndex: [(rollout: Int, gate: Gate)] = []
-        for (i, item) in due.enumerated() {
+        for item in due {
             for gate in item.plan.gates {
-                let context = MetricContext(
-                    flag: item.rollout.flag, gate: gate.name, canary: item.plan.canary, baseline: item.plan.baseline,
-                    percent: item.rollout.percent(in: item.plan), step: item.rollout.step + 1,
-                    state: item.rollout.state.rawValue, now: now, baseDir: item.stored.baseDir)
-                jobs.append(Poller.Job(source: MetricSources.make(item.plan.sources[gate.source]!), context: context))
-                gateIndex.append((i, gate))
+                let variants = gate.isRelative ? [item.plan.canary, item.plan.baseline] : [item.plan.canary]
+                for variant in variants {
+                    let context = MetricContext(
+                        flag: item.rollout.flag, gate: gate.name, variant: variant, canary: item.plan.canary,
+                        baseline: item.plan.baseline, percent: item.rollout.percent(in: item.plan),
+                        step: item.rollout.step + 1, state: item.rollout.state.rawValue, now: now,
+                        baseDir: item.stored.baseDir)
+                    jobs.append(
+                        Poller.Job(
+                            source: MetricSources.make(item.plan.sources[gate.source]!),
+                            query: gate.query.map(context.render),
+                            context: context))
+                }
             }
         }
-        let readings = Poller.poll(jobs, concurrency: concurrency)
-        var checks = Array(repeating: [GateCheck](), count: due.count)
-        for (j, (reading, _)) in readings.enumerated() {
-            checks[gateIndex[j].rollout].append(gateIndex[j].gate.judge(reading))
-        }
+        var readings = Poller.poll(jobs, concurrency: concurrency)[...]
 
-        for (i, item) in due.enumerated() {
-            let decision = RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks[i], now: now)
-            let evidence = JSONValue.object(["checks": .array(checks[i].map(\.json))])
-            let observation = Observation(checkedAt: now, reason: decision.reason, evidence: evidence)
-            let kind: TickOutcome.Kind
-            switch decision {
-            case .transition(let transition):
-                if let entry = try commit(
-                    transition, plan: item.plan, actor: actor, evidence: evidence, now: now, observation: observation)
-                {
-                    kind = .transition(entry)
+        for item in due {
+            var checks: [GateCheck] = []
+            for gate in item.plan.gates {
+                let first = readings.removeFirst()
+                var check: GateCheck
+                var seconds = first.seconds
+                if gate.isRelative {
+                    let second = readings.removeFirst()
+                    check = gate.judge(canary: first.reading, baseline: second.reading)
+                    seconds = max(seconds, second.seconds)
                 } else {
-                    kind = .lostRace
+                    check = gate.judge(first.reading)
                 }
-            case .hold(let reason):
-                let recorded = try run { () throws(StoreError) in
-                    try store.immediate { () throws(StoreError) -> Bool in
-                        guard try store.rollout(id: item.rollout.id)?.version == item.rollout.version else {
-                            return false
-                        }
-                        try store.recordObservation(rollout: item.rollout.id, observation)
-                        return true
-                    }
-                }
-                kind = recorded ? .hold(reason) : .lostRace
+                check.query = first.query
+                check.seconds = seconds
+                check.streak = try streak(of: check, rollout: item.rollout.id)
+                checks.append(check)
             }
-            outcomes.append(TickOutcome(flag: item.rollout.flag, rolloutID: item.rollout.id, kind: kind))
+            outcomes.append(try decideAndCommit(item.rollout, plan: item.plan, checks: checks, now: now, actor: actor))
+        }
+        if let retention = checkRetention {
+            _ = try run { () throws(StoreError) in
+                try store.pruneChecks(before: Instant(seconds: now.seconds - retention.seconds))
+            }
         }
         return outcomes.sorted { $0.flag < $1.flag }
+    }
+
+    /// Gate checks are kept this long by default.
+    public static let defaultCheckRetention = TimeSpan(seconds: 14 * 86_400)
+
+    /// How many checks in a row this gate has had this outcome, this one included (from the stored history).
+    private func streak(of check: GateCheck, rollout: Int64) throws(RampError) -> Int {
+        let history = try run { () throws(StoreError) in
+            try store.recentOutcomes(rollout: rollout, gate: check.gate, limit: 999)
+        }
+        return 1 + (history.firstIndex { $0 != check.outcome } ?? history.count)
+    }
+
+    /// Decides one rollout and commits the decision with its checks: a transition with its audit entry, or a
+    /// hold as an observation. Nothing is written when another tick moved or checked the rollout first.
+    private func decideAndCommit(
+        _ rollout: Rollout, plan: Plan, checks: [GateCheck], now: Instant, actor: String
+    ) throws(RampError) -> TickOutcome {
+        let decision = RolloutMachine.tick(rollout, plan: plan, checks: checks, now: now)
+        let evidence = JSONValue.object(["checks": .array(checks.map(\.json))])
+        let observation = Observation(checkedAt: now, reason: decision.reason, evidence: evidence)
+        let kind: TickOutcome.Kind
+        switch decision {
+        case .transition(let transition):
+            let entry = try commit(
+                transition, plan: plan, actor: actor, evidence: evidence, now: now, observation: observation,
+                checks: checks)
+            kind = entry.map { .transition($0) } ?? .lostRace
+        case .hold(let reason):
+            let recorded = try run { () throws(StoreError) in
+                try store.immediate { () throws(StoreError) -> Bool in
+                    guard try store.rollout(id: rollout.id)?.version == rollout.version,
+                        (try store.observation(rollout: rollout.id)?.checkedAt).map({ $0 < now }) ?? true
+                    else { return false }
+                    try store.recordObservation(rollout: rollout.id, observation)
+                    try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)
+                    return true
+                }
+            }
+            kind = recorded ? .hold(reason) : .lostRace
+        }
+        return TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: kind)
     }
 
     /// A rollout is due once its interval has passed since its last check, less a tenth of the interval

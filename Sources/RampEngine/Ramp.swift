@@ -58,7 +58,7 @@ public final class Ramp {
     /// Returns the entry, or nil when another writer moved the rollout first.
     func commit(
         _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
-        killFlag: Bool = false, observation: Observation? = nil
+        killFlag: Bool = false, observation: Observation? = nil, checks: [GateCheck] = []
     ) throws(RampError) -> AuditEntry? {
         try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
@@ -69,6 +69,7 @@ public final class Ramp {
                 if killFlag { flag.killed = true }
                 try store.updateFlag(flag, now: now)
                 if let observation { try store.recordObservation(rollout: transition.after.id, observation) }
+                try store.recordChecks(rollout: transition.after.id, step: transition.before.step, at: now, checks)
                 return try store.appendAudit(
                     AuditEntry(
                         seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,

@@ -13,7 +13,8 @@ public struct CommandSource: MetricSource {
         self.timeout = timeout
     }
 
-    public func read(_ context: MetricContext) -> Reading {
+    public func read(query: String?, context: MetricContext) -> Reading {
+        let argv = argv.map(context.render)
         guard let executable = Self.resolve(argv[0], baseDir: context.baseDir) else {
             return .error("command \(argv[0]): not found")
         }

@@ -1,26 +1,31 @@
 public import RampCore
 
-/// What a source knows about the rollout it is read for: passed to commands as `RAMP_*` environment variables.
+/// What a source knows about the rollout it is read for: passed to commands as `RAMP_*` environment variables,
+/// and filled into queries, URLs and arguments as `{{flag}}`, `{{variant}}`, `{{canary}}`, `{{baseline}}`,
+/// `{{percent}}`.
 public struct MetricContext: Sendable {
     public var flag: String
     public var gate: String
+    /// The variant this reading is for: the canary, or the baseline for the second reading of a relative gate.
+    public var variant: String
     public var canary: String
     public var baseline: String
     public var percent: Percent
     /// 1-based step number; 0 before the first step.
     public var step: Int
     public var state: String
-    /// The tick's clock (injectable), not the wall clock.
+    /// The tick's clock (injectable), not the wall clock: Prometheus is queried at this time.
     public var now: Instant
     /// The directory of the plan file: relative command paths resolve against it.
     public var baseDir: String
 
     public init(
-        flag: String, gate: String, canary: String, baseline: String, percent: Percent, step: Int, state: String,
-        now: Instant, baseDir: String
+        flag: String, gate: String, variant: String, canary: String, baseline: String, percent: Percent, step: Int,
+        state: String, now: Instant, baseDir: String
     ) {
         self.flag = flag
         self.gate = gate
+        self.variant = variant
         self.canary = canary
         self.baseline = baseline
         self.percent = percent
@@ -30,18 +35,30 @@ public struct MetricContext: Sendable {
         self.baseDir = baseDir
     }
 
+    /// The values of the query templates.
+    public var templateValues: [String: String] {
+        [
+            "flag": flag, "variant": variant, "canary": canary, "baseline": baseline,
+            "percent": JSONValue.format(percent.value),
+        ]
+    }
+
+    /// Fills the query templates into `text`.
+    public func render(_ text: String) -> String { QueryTemplate.render(text, templateValues) }
+
     var environment: [String: String] {
         [
-            "RAMP_FLAG": flag, "RAMP_GATE": gate, "RAMP_CANARY": canary, "RAMP_BASELINE": baseline,
-            "RAMP_PERCENT": JSONValue.format(percent.value), "RAMP_STEP": String(step), "RAMP_STATE": state,
-            "RAMP_NOW": now.description,
+            "RAMP_FLAG": flag, "RAMP_GATE": gate, "RAMP_VARIANT": variant, "RAMP_CANARY": canary,
+            "RAMP_BASELINE": baseline, "RAMP_PERCENT": JSONValue.format(percent.value), "RAMP_STEP": String(step),
+            "RAMP_STATE": state, "RAMP_NOW": now.description,
         ]
     }
 }
 
 /// Reads a metric source once. Implementations block the calling thread at most for their timeout.
 public protocol MetricSource: Sendable {
-    func read(_ context: MetricContext) -> Reading
+    /// One reading; `query` is the gate's query or pointer with its templates filled in (nil for commands).
+    func read(query: String?, context: MetricContext) -> Reading
 }
 
 /// Builds the source a plan's spec describes.
@@ -49,6 +66,8 @@ public enum MetricSources {
     public static func make(_ spec: SourceSpec) -> any MetricSource {
         switch spec {
         case .command(let argv, let timeout): CommandSource(argv: argv, timeout: timeout)
+        case .prometheus(let endpoint): PrometheusSource(endpoint: endpoint)
+        case .http(let endpoint): HTTPJSONSource(endpoint: endpoint)
         }
     }
 }

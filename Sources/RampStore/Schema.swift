@@ -70,7 +70,21 @@ enum Schema {
             seq INTEGER NOT NULL,
             hash TEXT NOT NULL
         ) STRICT;
+        """,
+        // Version 2: every gate check of every tick, for evidence, failure streaks and `ramp explain`.
         """
+        CREATE TABLE gate_checks(
+            id INTEGER PRIMARY KEY,
+            rollout_id INTEGER NOT NULL REFERENCES rollouts(id),
+            step INTEGER NOT NULL,
+            checked_at INTEGER NOT NULL,
+            gate TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'no_data', 'error')),
+            detail TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX gate_checks_by_gate ON gate_checks(rollout_id, gate, id);
+        CREATE INDEX gate_checks_by_time ON gate_checks(checked_at);
+        """,
     ]
 
     static var version: Int { migrations.count }

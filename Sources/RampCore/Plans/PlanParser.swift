@@ -122,11 +122,15 @@ private struct Fields {
         let sources = try self.sources()
         let gates = try self.gates(sources: sources)
         let policy = try self.policy()
+        let maxHold = try self.maxHold()
+        if let maxHold, let longest = steps.map(\.bake).max(), maxHold.after <= longest {
+            throw fail("max_hold.after", "\(maxHold.after) is not longer than the longest bake (\(longest))")
+        }
         let interval = try span("interval", minimum: TimeSpan(seconds: 1)) ?? TimeSpan(seconds: 60)
         try rejectUnknown()
         return Plan(
             flag: flag, description: description, variants: variants, canary: canary, baseline: baseline,
-            steps: steps, sources: sources, gates: gates, policy: policy, interval: interval)
+            steps: steps, sources: sources, gates: gates, policy: policy, maxHold: maxHold, interval: interval)
     }
 
     static func isValidKey(_ key: String) -> Bool {
@@ -179,6 +183,7 @@ private struct Fields {
             let type = try source.requiredString("type")
             switch type {
             case "command":
+                try source.allow(["type", "command", "timeout"])
                 guard let argv = try source.array("command") else { throw source.fail("command", "is required") }
                 guard !argv.isEmpty else { throw source.fail("command", "needs at least the executable") }
                 var words: [String] = []
@@ -186,17 +191,70 @@ private struct Fields {
                     guard case .string(let s) = word else {
                         throw source.fail("command[\(i)]", "expected a string, found \(word.typeName)")
                     }
+                    try source.checkTemplates(s, "command[\(i)]")
                     words.append(s)
                 }
                 guard !words[0].isEmpty else { throw source.fail("command[0]", "the executable is empty") }
                 let timeout = try source.span("timeout", minimum: TimeSpan(seconds: 1)) ?? TimeSpan(seconds: 10)
                 sources[name] = .command(argv: words, timeout: timeout)
+            case "prometheus", "http":
+                try source.allow([
+                    "type", "url", "timeout", "headers", "bearer_token_env", "bearer_token_file", "basic_auth",
+                ])
+                let endpoint = try source.endpoint()
+                sources[name] = type == "prometheus" ? .prometheus(endpoint) : .http(endpoint)
             default:
-                throw source.fail("type", "unknown source type \"\(type)\" (known: command)")
+                throw source.fail(
+                    "type", "unknown source type \"\(type)\" (known: \(SourceSpec.typeNames.joined(separator: ", ")))")
             }
             try source.rejectUnknown()
         }
         return sources
+    }
+
+    func checkTemplates(_ text: String, _ key: String) throws(PlanError) {
+        if let unknown = QueryTemplate.unknownName(in: text) {
+            throw fail(
+                key,
+                "unknown template {{\(unknown)}} (known: \(QueryTemplate.names.sorted().map { "{{\($0)}}" }.joined(separator: ", ")))"
+            )
+        }
+    }
+
+    mutating func endpoint() throws(PlanError) -> HTTPEndpoint {
+        let url = try requiredString("url")
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8 else {
+            throw fail("url", "\"\(url)\" is not an http:// or https:// URL")
+        }
+        try checkTemplates(url, "url")
+        var endpoint = HTTPEndpoint(url: url)
+        endpoint.timeout = try span("timeout", minimum: TimeSpan(seconds: 1)) ?? TimeSpan(seconds: 10)
+        if let v = value("headers") {
+            var headers = try Fields(file: file, path: join("headers"), value: v)
+            for key in headers.members.keys.sorted() {
+                guard let text = try headers.string(key) else { continue }
+                if key.lowercased() == "authorization" {
+                    throw headers.fail(
+                        key, "put credentials in bearer_token_env, bearer_token_file or basic_auth, not in the plan")
+                }
+                endpoint.headers[key] = text
+            }
+        }
+        endpoint.bearerTokenEnv = try string("bearer_token_env")
+        endpoint.bearerTokenFile = try string("bearer_token_file")
+        if endpoint.bearerTokenEnv != nil && endpoint.bearerTokenFile != nil {
+            throw fail("bearer_token_file", "give bearer_token_env or bearer_token_file, not both")
+        }
+        if let v = value("basic_auth") {
+            var auth = try Fields(file: file, path: join("basic_auth"), value: v)
+            endpoint.basicAuthUser = try auth.requiredString("username")
+            endpoint.basicAuthPasswordEnv = try auth.requiredString("password_env")
+            try auth.rejectUnknown()
+            if endpoint.bearerTokenEnv != nil || endpoint.bearerTokenFile != nil {
+                throw fail("basic_auth", "give a bearer token or basic_auth, not both")
+            }
+        }
+        return endpoint
     }
 
     mutating func gates(sources: [String: SourceSpec]) throws(PlanError) -> [Gate] {
@@ -204,26 +262,121 @@ private struct Fields {
         var gates: [Gate] = []
         for (i, item) in items.enumerated() {
             var gate = try Fields(file: file, path: join("gates[\(i)]"), value: item)
+            let kind = try gate.string("kind") ?? "threshold"
+            let ruleKeys: Set<String> =
+                switch kind {
+                case "threshold": ["min", "max"]
+                case "relative": ["direction", "max_ratio", "max_delta"]
+                default:
+                    throw gate.fail("kind", "\"\(kind)\" is not a gate kind (threshold or relative)")
+                }
+            try gate.allow(
+                Set(["name", "source", "kind", "query", "pointer", "failure_limit", "shadow"]).union(ruleKeys))
             let name = try gate.requiredString("name")
             guard !name.isEmpty else { throw gate.fail("name", "must not be empty") }
             if gates.contains(where: { $0.name == name }) {
                 throw gate.fail("name", "\"\(name)\" is used by another gate")
             }
-            let source = try gate.requiredString("source")
-            guard sources[source] != nil else {
+            let sourceName = try gate.requiredString("source")
+            guard let source = sources[sourceName] else {
                 let known = sources.keys.sorted().joined(separator: ", ")
-                throw gate.fail("source", "unknown source \"\(source)\" (defined: \(known.isEmpty ? "none" : known))")
+                throw gate.fail(
+                    "source", "unknown source \"\(sourceName)\" (defined: \(known.isEmpty ? "none" : known))")
             }
-            let min = try gate.number("min")
-            let max = try gate.number("max")
+            let query = try gate.string("query")
+            let pointer = try gate.string("pointer")
+            let selector: String?
+            switch source {
+            case .prometheus:
+                guard let query, pointer == nil else {
+                    throw gate.fail(
+                        pointer != nil ? "pointer" : "query",
+                        pointer != nil
+                            ? "a prometheus gate takes a query, not a pointer"
+                            : "is required for a prometheus source (PromQL)")
+                }
+                selector = query
+            case .http:
+                guard let pointer, query == nil else {
+                    throw gate.fail(
+                        query != nil ? "query" : "pointer",
+                        query != nil
+                            ? "an http gate takes a JSON pointer (\"pointer\"), not a query"
+                            : "is required for an http source (a JSON Pointer like /error_rate)")
+                }
+                guard pointer.isEmpty || pointer.hasPrefix("/") else {
+                    throw gate.fail("pointer", "\"\(pointer)\" is not a JSON Pointer (it starts with /)")
+                }
+                selector = pointer
+            case .command:
+                if query != nil || pointer != nil {
+                    throw gate.fail(
+                        query != nil ? "query" : "pointer",
+                        "a command gate takes neither query nor pointer (template the command's arguments instead)")
+                }
+                selector = nil
+            }
+            if let selector { try gate.checkTemplates(selector, query != nil ? "query" : "pointer") }
+            let rule: Gate.Rule
+            if kind == "relative" {
+                let directionText = try gate.string("direction") ?? Gate.Direction.higherIsWorse.rawValue
+                guard let direction = Gate.Direction(rawValue: directionText) else {
+                    throw gate.fail(
+                        "direction", "\"\(directionText)\" is not a direction (higher_is_worse or lower_is_worse)")
+                }
+                let ratio = try gate.number("max_ratio")
+                let delta = try gate.number("max_delta")
+                if ratio == nil && delta == nil {
+                    throw gate.fail(nil, "a relative gate needs \"max_ratio\", \"max_delta\" or both")
+                }
+                if let ratio, ratio < 1 {
+                    throw gate.fail("max_ratio", "\(JSONValue.format(ratio)) is below 1 (1.2 allows 20% worse)")
+                }
+                if let delta, delta < 0 { throw gate.fail("max_delta", "\(JSONValue.format(delta)) is negative") }
+                if !source.usesVariant(selector: selector) {
+                    throw gate.fail(
+                        query != nil ? "query" : (pointer != nil ? "pointer" : "source"),
+                        "a relative gate reads the same metric for canary and baseline, so it must use {{variant}}")
+                }
+                rule = .relative(direction: direction, maxRatio: ratio, maxDelta: delta)
+            } else {
+                let min = try gate.number("min")
+                let max = try gate.number("max")
+                if min == nil && max == nil { throw gate.fail(nil, "needs \"min\", \"max\" or both") }
+                if let lo = min, let hi = max, lo > hi {
+                    throw gate.fail("min", "\(JSONValue.format(lo)) is above max \(JSONValue.format(hi))")
+                }
+                rule = .threshold(min: min, max: max)
+            }
+            var failureLimit = 1
+            if let limit = try gate.number("failure_limit") {
+                guard limit >= 1, limit <= 1000, limit == limit.rounded() else {
+                    throw gate.fail("failure_limit", "\(JSONValue.format(limit)) is not a whole number from 1 to 1000")
+                }
+                failureLimit = Int(limit)
+            }
+            let shadow = try gate.bool("shadow") ?? false
             try gate.rejectUnknown()
-            if min == nil && max == nil { throw gate.fail(nil, "needs \"min\", \"max\" or both") }
-            if let lo = min, let hi = max, lo > hi {
-                throw gate.fail("min", "\(JSONValue.format(lo)) is above max \(JSONValue.format(hi))")
-            }
-            gates.append(Gate(name: name, source: source, min: min, max: max))
+            gates.append(
+                Gate(
+                    name: name, source: sourceName, query: selector, rule: rule, failureLimit: failureLimit,
+                    shadow: shadow))
         }
         return gates
+    }
+
+    mutating func maxHold() throws(PlanError) -> Plan.MaxHold? {
+        guard let v = value("max_hold") else { return nil }
+        var hold = try Fields(file: file, path: join("max_hold"), value: v)
+        guard let after = try hold.span("after", minimum: TimeSpan(seconds: 1)) else {
+            throw hold.fail("after", "is required")
+        }
+        let thenText = try hold.string("then") ?? "pause"
+        guard let then = Plan.Action(rawValue: thenText), then != .hold else {
+            throw hold.fail("then", "\"\(thenText)\" is not pause or rollback")
+        }
+        try hold.rejectUnknown()
+        return Plan.MaxHold(after: after, then: then)
     }
 
     mutating func policy() throws(PlanError) -> Plan.Policy {

@@ -10,7 +10,7 @@ public enum RolloutMachine {
     /// The decision of one tick, given the gate checks polled for it.
     public static func tick(_ rollout: Rollout, plan: Plan, checks: [GateCheck], now: Instant) -> Decision {
         guard rollout.state.isActive else { return .hold(reason: "rollout is \(rollout.state.rawValue)") }
-        let verdict = Verdict(checks: checks, policy: plan.policy)
+        let verdict = Verdict(checks: checks, plan: plan)
 
         if rollout.state == .pending {
             if let failing = verdict.failing.first {
@@ -26,15 +26,7 @@ public enum RolloutMachine {
                 rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .rollback,
                 reason: verdict.summary(of: .rollback))
         case .pause? where rollout.state != .paused:
-            var next = move(
-                rollout, plan: plan, now: now, to: .paused, step: rollout.step, event: .pause,
-                reason: verdict.summary(of: .pause))
-            if case .transition(var t) = next {
-                t.after.pausedFrom = rollout.state
-                t.after.stepEnteredAt = rollout.stepEnteredAt
-                next = .transition(t)
-            }
-            return next
+            return paused(rollout, plan: plan, now: now, reason: verdict.summary(of: .pause))
         default:
             break
         }
@@ -48,13 +40,25 @@ public enum RolloutMachine {
             break
         }
 
-        if !verdict.allPass {
-            return .hold(reason: verdict.holdReason)
-        }
         let step = plan.steps[rollout.step]
         let baked = now - (rollout.stepEnteredAt ?? now)
-        if baked < step.bake {
-            return .hold(reason: "bake: \(TimeSpan(seconds: step.bake.seconds - baked.seconds)) left")
+        var holdReason: String?
+        if !verdict.allPass {
+            holdReason = verdict.holdReason
+        } else if baked < step.bake {
+            holdReason = "bake: \(TimeSpan(seconds: step.bake.seconds - baked.seconds)) left"
+        }
+        if let holdReason {
+            if let maxHold = plan.maxHold, baked >= maxHold.after {
+                let reason =
+                    "step \(rollout.step + 1) held \(baked) without advancing (max_hold \(maxHold.after)): \(holdReason)"
+                return maxHold.then == .rollback
+                    ? move(
+                        rollout, plan: plan, now: now, to: .rolledBack, step: rollout.step, event: .rollback,
+                        reason: reason)
+                    : paused(rollout, plan: plan, now: now, reason: reason)
+            }
+            return .hold(reason: holdReason)
         }
         let passed = checks.isEmpty ? "bake \(step.bake) passed" : "bake \(step.bake) passed, all gates pass"
         if step.approval {
@@ -126,6 +130,17 @@ public enum RolloutMachine {
         return decision.transition!
     }
 
+    /// Pauses an active rollout, remembering where to resume and keeping the bake clock.
+    private static func paused(_ rollout: Rollout, plan: Plan, now: Instant, reason: String) -> Decision {
+        guard
+            case .transition(var t) = move(
+                rollout, plan: plan, now: now, to: .paused, step: rollout.step, event: .pause, reason: reason)
+        else { return .hold(reason: reason) }
+        t.after.pausedFrom = rollout.state
+        t.after.stepEnteredAt = rollout.stepEnteredAt
+        return .transition(t)
+    }
+
     /// Leaves the current step: the next one, or completion after the last.
     private static func next(_ rollout: Rollout, plan: Plan, now: Instant, event: AuditEvent, reason: String)
         -> Decision
@@ -158,22 +173,32 @@ public enum RolloutMachine {
     }
 }
 
-/// The gate checks of one tick, summed up under the plan's policy.
+/// The gate checks of one tick, summed up under the plan's policy. Shadow gates are left out: they never act.
 private struct Verdict {
     let checks: [GateCheck]
-    let policy: Plan.Policy
+    let plan: Plan
 
-    init(checks: [GateCheck], policy: Plan.Policy) {
-        self.checks = checks
-        self.policy = policy
+    init(checks: [GateCheck], plan: Plan) {
+        self.checks = checks.filter { !$0.shadow }
+        self.plan = plan
     }
 
     var allPass: Bool { checks.allSatisfy { $0.outcome == .pass } }
     var failing: [GateCheck] { checks.filter { $0.outcome == .fail } }
 
+    /// The action a check asks for: the plan's, except that a failure within the gate's `failure_limit` holds.
+    func action(for check: GateCheck) -> Plan.Action? {
+        if check.outcome == .fail, check.streak < failureLimit(of: check) { return .hold }
+        return plan.policy.action(for: check.outcome)
+    }
+
+    func failureLimit(of check: GateCheck) -> Int {
+        plan.gates.first { $0.name == check.gate }?.failureLimit ?? 1
+    }
+
     /// The strongest action any check asks for: rollback over pause over hold.
     var action: Plan.Action? {
-        let actions = checks.compactMap { policy.action(for: $0.outcome) }
+        let actions = checks.compactMap(action(for:))
         if actions.contains(.rollback) { return .rollback }
         if actions.contains(.pause) { return .pause }
         if actions.contains(.hold) { return .hold }
@@ -181,26 +206,21 @@ private struct Verdict {
     }
 
     func summary(of action: Plan.Action) -> String {
-        checks.filter { policy.action(for: $0.outcome) == action }
-            .map { "gate \($0.gate) \(Self.word($0.outcome)): \($0.message)" }
+        checks.filter { self.action(for: $0) == action }
+            .map { "gate \($0.gate) \($0.outcomeWords): \($0.message)" }
             .joined(separator: "; ")
     }
 
     var holdReason: String {
         checks.filter { $0.outcome != .pass }
-            .map { "\($0.gate): \(Self.word($0.outcome)) (\($0.message))" }
+            .map { check in
+                let limit = failureLimit(of: check)
+                let allowance = check.outcome == .fail && limit > 1 ? ", \(check.streak) of \(limit) allowed" : ""
+                return "\(check.gate): \(check.outcomeWords)\(allowance) (\(check.message))"
+            }
             .joined(separator: "; ")
     }
 
     /// Appended to a paused or awaiting hold: what the gates say meanwhile.
     var suffix: String { allPass ? "" : "; " + holdReason }
-
-    static func word(_ outcome: GateOutcome) -> String {
-        switch outcome {
-        case .pass: "passed"
-        case .fail: "failed"
-        case .noData: "no data"
-        case .error: "error"
-        }
-    }
 }

@@ -1,0 +1,133 @@
+import Dispatch
+import Foundation
+import RampCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A blocking HTTP GET with the endpoint's credentials and a whole-second timeout.
+enum HTTPClient {
+    struct Response {
+        var status: Int
+        var body: Data
+    }
+
+    /// The response, or an error message that says what failed.
+    static func get(_ url: String, endpoint: HTTPEndpoint) -> Result<Response, HTTPFailure> {
+        guard let target = URL(string: url), target.scheme == "http" || target.scheme == "https" else {
+            return .failure(HTTPFailure("\(url) is not a valid URL"))
+        }
+        var request = URLRequest(url: target)
+        request.httpMethod = "GET"
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        request.setValue("ramp", forHTTPHeaderField: "User-Agent")
+        for (name, value) in endpoint.headers { request.setValue(value, forHTTPHeaderField: name) }
+        switch credentials(endpoint) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let authorization?): request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        case .success(nil): break
+        }
+        let configuration = URLSessionConfiguration.ephemeral
+        // Linux URLSession fires sub-second timeouts at once: the plan's timeout is whole seconds, at least 1.
+        configuration.timeoutIntervalForRequest = TimeInterval(max(1, endpoint.timeout.seconds))
+        configuration.timeoutIntervalForResource = TimeInterval(max(1, endpoint.timeout.seconds))
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        let box = ResponseBox()
+        let done = DispatchSemaphore(value: 0)
+        let task = session.dataTask(with: request) { data, response, error in
+            if let error {
+                box.set(.failure(HTTPFailure(describe(error, timeout: endpoint.timeout))))
+            } else if let http = response as? HTTPURLResponse {
+                box.set(.success(Response(status: http.statusCode, body: data ?? Data())))
+            } else {
+                box.set(.failure(HTTPFailure("no HTTP response")))
+            }
+            done.signal()
+        }
+        task.resume()
+        // URLSession enforces the timeout; this wait is only a backstop.
+        if done.wait(timeout: .now() + .seconds(Int(endpoint.timeout.seconds) + 5)) == .timedOut {
+            task.cancel()
+            return .failure(HTTPFailure("timed out after \(endpoint.timeout)"))
+        }
+        return box.value ?? .failure(HTTPFailure("no response"))
+    }
+
+    /// The Authorization header value, read now from the environment or a file, never stored.
+    static func credentials(_ endpoint: HTTPEndpoint) -> Result<String?, HTTPFailure> {
+        let environment = ProcessInfo.processInfo.environment
+        if let name = endpoint.bearerTokenEnv {
+            guard let token = environment[name], !token.isEmpty else {
+                return .failure(HTTPFailure("bearer token: environment variable \(name) is not set"))
+            }
+            return .success("Bearer \(token)")
+        }
+        if let path = endpoint.bearerTokenFile {
+            guard let data = FileManager.default.contents(atPath: path),
+                let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                !token.isEmpty
+            else { return .failure(HTTPFailure("bearer token: cannot read \(path)")) }
+            return .success("Bearer \(token)")
+        }
+        if let user = endpoint.basicAuthUser, let name = endpoint.basicAuthPasswordEnv {
+            guard let password = environment[name] else {
+                return .failure(HTTPFailure("basic auth: environment variable \(name) is not set"))
+            }
+            return .success("Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+        }
+        return .success(nil)
+    }
+
+    private static func describe(_ error: any Error, timeout: TimeSpan) -> String {
+        if let urlError = error as? URLError {
+            switch urlError.code {
+            case .timedOut: return "timed out after \(timeout)"
+            case .cannotConnectToHost: return "connection refused"
+            case .cannotFindHost: return "unknown host"
+            case .networkConnectionLost: return "connection lost"
+            default: break
+            }
+        }
+        return error.localizedDescription
+    }
+
+    /// Percent-encodes a query parameter: everything but RFC 3986's unreserved characters (so `+` in PromQL
+    /// stays a plus, not a space).
+    static func encode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xf, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    /// The first bytes of a body, for error messages.
+    static func excerpt(_ body: Data) -> String {
+        let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "" : ": " + text.replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+struct HTTPFailure: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// The response handed from URLSession's delegate queue to the waiting thread.
+private final class ResponseBox: @unchecked Sendable {  // every access holds `lock`
+    private let lock = NSLock()
+    private var stored: Result<HTTPClient.Response, HTTPFailure>?
+    func set(_ value: Result<HTTPClient.Response, HTTPFailure>) { lock.withLock { stored = value } }
+    var value: Result<HTTPClient.Response, HTTPFailure>? { lock.withLock { stored } }
+}

@@ -1,0 +1,56 @@
+public import RampCore
+
+/// A stored gate check with when and at which step it was made.
+public struct StoredCheck: Sendable {
+    public var checkedAt: Instant
+    public var step: Int
+    public var check: GateCheck
+}
+
+extension Store {
+    /// The latest outcomes of one gate of a rollout, newest first.
+    public func recentOutcomes(rollout: Int64, gate: String, limit: Int) throws(StoreError) -> [GateOutcome] {
+        try db.rows(
+            "SELECT outcome FROM gate_checks WHERE rollout_id = ? AND gate = ? ORDER BY id DESC LIMIT ?",
+            [.int(rollout), .text(gate), .int(Int64(limit))]
+        ) { GateOutcome(rawValue: $0.text(0)) ?? .error }
+    }
+
+    /// Records the checks of one tick. Call inside `immediate` with the decision they led to.
+    public func recordChecks(rollout: Int64, step: Int, at: Instant, _ checks: [GateCheck]) throws(StoreError) {
+        for check in checks {
+            try db.query(
+                "INSERT INTO gate_checks(rollout_id, step, checked_at, gate, outcome, detail) VALUES (?,?,?,?,?,?)",
+                [
+                    .int(rollout), .int(Int64(step)), .int(at.seconds), .text(check.gate),
+                    .text(check.outcome.rawValue),
+                    .text(check.json.canonical),
+                ])
+        }
+    }
+
+    /// The newest checks of a rollout, newest first.
+    public func checks(rollout: Int64, limit: Int) throws(StoreError) -> [StoredCheck] {
+        try db.rows(
+            "SELECT checked_at, step, detail FROM gate_checks WHERE rollout_id = ? ORDER BY id DESC LIMIT ?",
+            [.int(rollout), .int(Int64(limit))]
+        ) { row in
+            let check =
+                (try? JSONParser.parse(row.text(2))).flatMap(GateCheck.init(json:))
+                ?? GateCheck(
+                    gate: "?", source: "?", value: nil, bound: "", outcome: .error, message: "unreadable check")
+            return StoredCheck(checkedAt: Instant(seconds: row.int(0)), step: Int(row.int(1)), check: check)
+        }
+    }
+
+    /// Deletes checks older than `before`; the audit log keeps the checks behind every transition.
+    @discardableResult
+    public func pruneChecks(before: Instant) throws(StoreError) -> Int {
+        try db.query("DELETE FROM gate_checks WHERE checked_at < ?", [.int(before.seconds)])
+        return db.changes
+    }
+
+    public func checkCount() throws(StoreError) -> Int {
+        Int(try db.rows("SELECT count(*) FROM gate_checks") { $0.int(0) }.first ?? 0)
+    }
+}
