@@ -32,8 +32,8 @@ public struct FlagStatus: Sendable {
     /// The gates that did not pass at the last check, as `name: outcome (message)`.
     public var gateProblems: String? {
         guard case .array(let checks)? = lastCheck?.evidence["checks"] else { return nil }
-        let problems = checks.compactMap(GateCheck.init(json:)).filter { $0.outcome != .pass }
-            .map { "\($0.gate): \($0.outcome == .noData ? "no data" : $0.outcome.rawValue) (\($0.message))" }
+        let problems = checks.compactMap(GateCheck.init(json:)).filter { $0.outcome != .pass && !$0.shadow }
+            .map { "\($0.gate): \($0.outcomeWords) (\($0.message))" }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
@@ -91,10 +91,56 @@ extension Ramp {
         return out
     }
 
+    /// Why the flag's rollout is where it is: its last decision, the audit entry that last moved it, and the
+    /// latest check of every gate.
+    public func explain(flag key: String, now: Instant) throws(RampError) -> Explanation {
+        guard let status = try status(flag: key, now: now).first else { throw .notFound("unknown flag \"\(key)\"") }
+        var explanation = Explanation(status: status, lastTransition: nil, checks: [])
+        try run { () throws(StoreError) in
+            try store.auditEntries(flag: key) { entry in explanation.lastTransition = entry }
+        }
+        if let rollout = status.rollout, let plan = status.plan {
+            let recent = try run { () throws(StoreError) in
+                try store.checks(rollout: rollout.id, limit: 50 * max(1, plan.gates.count))
+            }
+            for gate in plan.gates {
+                if let latest = recent.first(where: { $0.check.gate == gate.name }) {
+                    explanation.checks.append((gate, latest))
+                }
+            }
+        }
+        return explanation
+    }
+
     /// The variant and value `flag` serves to `targetingKey`.
     public func evaluate(flag key: String, targetingKey: String) throws(RampError) -> (
         variant: String, value: JSONValue
     ) {
         try requireFlag(key).evaluate(targetingKey)
+    }
+}
+
+/// What `ramp explain` shows.
+public struct Explanation: Sendable {
+    public var status: FlagStatus
+    public var lastTransition: AuditEntry?
+    /// Each gate with its latest stored check.
+    public var checks: [(gate: Gate, latest: StoredCheck)]
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = ["status": status.json]
+        object["last_transition"] = lastTransition?.json ?? .null
+        object["gates"] = .array(
+            checks.map { item in
+                var check = item.latest.check.json
+                if case .object(var fields) = check {
+                    fields["checked_at"] = .string(item.latest.checkedAt.description)
+                    fields["failure_limit"] = .number(Double(item.gate.failureLimit))
+                    fields["kind"] = .string(item.gate.isRelative ? "relative" : "threshold")
+                    check = .object(fields)
+                }
+                return check
+            })
+        return .object(object)
     }
 }

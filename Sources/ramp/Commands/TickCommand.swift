@@ -4,19 +4,23 @@ import RampEngine
 
 enum TickCommand {
     static let tick = Command(
-        name: "tick", usage: "tick [--now TIME] [--verbose] [--json] [--concurrency N]",
+        name: "tick", usage: "tick [--now TIME] [--verbose] [--json] [--concurrency N] [--check-retention 14d]",
         summary: "Evaluate every active rollout once and exit (for cron or a systemd timer)",
         details: """
             Polls each due rollout's gates (outside any write transaction), decides, and commits each transition
             with its audit entry in one transaction. Safe to run concurrently: a tick that loses the race to
             another changes nothing. Prints transitions; --verbose also prints holds; --json prints JSON lines.
+            --concurrency N       read at most N sources at once (default 8)
+            --check-retention D   keep stored gate checks this long (default 14d; the audit log keeps the
+                                  checks behind every transition for good)
             """,
-        values: ["concurrency", "actor"], switches: ["json", "verbose"]
+        values: ["concurrency", "actor", "check-retention"], switches: ["json", "verbose"]
     ) { context in
         try context.args.expect([])
         let ramp = try context.open()
         let outcomes = try ramp.tick(
-            now: try context.now(), actor: context.tickActor, concurrency: try concurrency(context))
+            now: try context.now(), actor: context.tickActor, concurrency: try concurrency(context),
+            checkRetention: try retention(context))
         report(outcomes, context: context)
         return ExitCode.ok
     }
@@ -29,10 +33,12 @@ enum TickCommand {
             --until-settled stop once no rollout is pending or progressing (paused and awaiting-approval
                             rollouts need an operator, so they count as settled)
             --max-ticks N   stop after N ticks
+            --concurrency N, --check-retention D   as for tick
             --now TIME      simulate: start the clock at TIME and advance it by the interval after each tick,
                             without sleeping (for rehearsals and tests)
             """,
-        values: ["interval", "max-ticks", "concurrency", "actor"], switches: ["until-settled", "json", "verbose"]
+        values: ["interval", "max-ticks", "concurrency", "actor", "check-retention"],
+        switches: ["until-settled", "json", "verbose"]
     ) { context in
         try context.args.expect([])
         let interval = try span(context.args["interval"] ?? "30s", option: "--interval")
@@ -45,7 +51,8 @@ enum TickCommand {
         let clock: Clock = try context.injectedNow().map { .simulated(start: $0) } ?? .system
         _ = try ramp.runLoop(
             interval: interval, untilSettled: context.args.flag("until-settled"), clock: clock, maxTicks: maxTicks,
-            actor: context.tickActor, concurrency: try concurrency(context), stop: stop
+            actor: context.tickActor, concurrency: try concurrency(context),
+            checkRetention: try retention(context), stop: stop
         ) { _, outcomes in report(outcomes, context: context) }
         return ExitCode.ok
     }
@@ -55,6 +62,14 @@ enum TickCommand {
             throw .badInput("\(option): \"\(text)\" is not a duration of at least 1s (like 30s, 5m)")
         }
         return span
+    }
+
+    /// `--check-retention`: how long gate checks are kept (default 14d).
+    static func retention(_ context: Context) throws(RampError) -> TimeSpan {
+        try context.args["check-retention"].map { (text) throws(RampError) in
+            try span(text, option: "--check-retention")
+        }
+            ?? Ramp.defaultCheckRetention
     }
 
     static func concurrency(_ context: Context) throws(RampError) -> Int {
