@@ -1,0 +1,188 @@
+import Foundation
+import RampCore
+import Testing
+
+/// The built `ramp` against a real Prometheus. The history (see `PrometheusServer.history`) holds a healthy
+/// canary (`checkout`), one whose error rate jumps an hour in (`payments`), a slower one (`latency`) and one
+/// with no traffic (`idle`).
+@Suite(.serialized) struct PrometheusEndToEndTests {
+    static let errorRate =
+        #"sum(rate(app_errors_total{flag=\"{{flag}}\",variant=\"{{variant}}\"}[2m])) / sum(rate(app_requests_total{flag=\"{{flag}}\",variant=\"{{variant}}\"}[2m]))"#
+
+    /// A plan reading `flag`'s series in Prometheus.
+    func plan(
+        _ box: Sandbox, flag: String, prometheus: String, gates: String? = nil, on: String = "",
+        steps: String = #"[{"percent": 1, "bake": "10m"}, {"percent": 5, "bake": "10m"}, {"percent": 100}]"#
+    ) -> String {
+        box.write(
+            "\(flag).json",
+            """
+            {
+              "flag": "\(flag)", "variants": {"on": true, "off": false}, "canary": "on", "baseline": "off",
+              "steps": \(steps),
+              "sources": {"prom": {"type": "prometheus", "url": "\(prometheus)", "timeout": "5s"}},
+              "gates": \(gates ?? #"[{"name": "error-rate", "source": "prom", "query": "\#(Self.errorRate)", "max": 0.05}]"#)\(on),
+              "interval": "1m"
+            }
+            """)
+        return box.dir.appendingPathComponent("\(flag).json").path
+    }
+
+    /// Ticks once a minute from `from` to `to` (minutes after the history's base).
+    func tick(_ box: Sandbox, from: Int64, to: Int64, until stop: (JSONValue) -> Bool = { _ in false }) -> Int64? {
+        for minute in from...to {
+            let ran = box.ramp(["tick", "--now", PrometheusServer.at(minute)])
+            #expect(ran.status == 0, "\(ran.stderr)")
+            if stop(box.status(flagOf(box), at: PrometheusServer.at(minute))) { return minute }
+        }
+        return nil
+    }
+
+    func flagOf(_ box: Sandbox) -> String {
+        box.ramp(["status", "--json"]).json.first?["flag"]?.stringValue ?? ""
+    }
+
+    @Test func aHealthyCanaryAdvancesThroughItsSteps() throws {
+        let prometheus = try PrometheusServer()
+        let box = Sandbox()
+        #expect(
+            box.ramp([
+                "submit", plan(box, flag: "checkout", prometheus: prometheus.url), "--now", PrometheusServer.at(5),
+            ]).status == 0)
+        _ = tick(box, from: 5, to: 30)
+        #expect(box.status("checkout")["state"] == "completed")
+        #expect(box.events() == ["submit", "start", "advance", "advance", "complete"])
+        let advance = try #require(box.ramp(["audit", "log", "--json"]).json.first { $0["event"] == "advance" })
+        let check = try #require(advance["evidence"]?["checks"]?.arrayValue?.first)
+        #expect(check["verdict"] == "pass")
+        #expect(abs((check["value"]?.numberValue ?? 0) - 0.01) < 0.001, "1% errors: \(check)")
+        #expect(check["query"]?.stringValue?.contains(#"flag="checkout",variant="on""#) == true, "templates filled in")
+    }
+
+    @Test func aJumpInTheErrorRateRollsBackOnTheFirstTickWhoseQuerySeesIt() throws {
+        let prometheus = try PrometheusServer()
+        let box = Sandbox()
+        let steps = #"[{"percent": 1, "bake": "10m"}, {"percent": 5, "bake": "2h"}, {"percent": 100}]"#
+        box.ramp([
+            "submit", plan(box, flag: "payments", prometheus: prometheus.url, steps: steps), "--now",
+            PrometheusServer.at(30),
+        ])
+        let rolledBackAt = tick(box, from: 30, to: 90) { $0["state"] == "rolled_back" }
+        let minute = try #require(rolledBackAt, "the jump at minute 60 must roll the canary back")
+        #expect(minute > 60 && minute <= 62, "rolled back at minute \(minute)")
+        // Every earlier tick saw a passing error rate; the rollback's evidence is the first failing one.
+        let explain = box.ramp(["explain", "payments", "--json", "--now", PrometheusServer.at(minute)]).json.first
+        #expect(explain?["gates"]?.arrayValue?.first?["verdict"] == "fail")
+        let rollback = try #require(box.ramp(["audit", "log", "--json"]).json.last)
+        #expect(rollback["event"] == "rollback")
+        #expect(rollback["at"]?.stringValue == PrometheusServer.at(minute))
+        let value = try #require(rollback["evidence"]?["checks"]?[0]?["value"]?.numberValue)
+        #expect(value > 0.05)
+        let previous = box.ramp(["tick", "--now", PrometheusServer.at(minute - 1)])
+        #expect(previous.status == 0)
+        #expect(box.events(flag: "payments").filter { $0 == "rollback" }.count == 1)
+    }
+
+    @Test func withPrometheusStoppedTheRolloutNeverAdvances() throws {
+        let prometheus = try PrometheusServer()
+        let box = Sandbox()
+        box.ramp(["submit", plan(box, flag: "checkout", prometheus: prometheus.url), "--now", PrometheusServer.at(5)])
+        box.ramp(["tick", "--now", PrometheusServer.at(5)])
+        prometheus.stop()
+        _ = tick(box, from: 6, to: 60)
+        let status = box.status("checkout", at: PrometheusServer.at(60))
+        #expect(status["state"] == "progressing")
+        #expect(status["percent"] == 1)
+        #expect(
+            status["why"]?.stringValue?.hasPrefix(
+                "error-rate: error for 55 checks (prometheus \(prometheus.url): connection refused") == true,
+            "\(status)")
+        #expect(box.events() == ["submit", "start"])
+    }
+
+    @Test(arguments: [
+        (
+            "empty vector", #"sum(rate(app_errors_total{flag=\"nothing\"}[2m]))"#, "no_data",
+            "prometheus: query returned no series"
+        ),
+        ("NaN from 0/0", Self.errorRate, "no_data", "prometheus: value is NaN (no traffic?)"),
+        (
+            "several series", #"app_latency_seconds{variant=\"{{variant}}\"}"#, "error",
+            "prometheus: query returned 4 series; a gate needs exactly one (aggregate, e.g. sum(...))"
+        ),
+        ("a query Prometheus refuses", "sum(rate(app_errors_total[2m]", "error", "prometheus: bad_data:"),
+    ])
+    func checksThatReturnNothingOrFailNeverPromote(name: String, query: String, verdict: String, message: String) throws
+    {
+        let prometheus = try PrometheusServer()
+        let box = Sandbox()
+        let gates = #"[{"name": "g", "source": "prom", "query": "\#(query)", "max": 0.05}]"#
+        box.ramp([
+            "submit", plan(box, flag: "idle", prometheus: prometheus.url, gates: gates), "--now",
+            PrometheusServer.at(5),
+        ])
+        _ = tick(box, from: 5, to: 40)
+        let status = box.status("idle", at: PrometheusServer.at(40))
+        #expect(status["percent"] == 1, "\(name): never advances")
+        let check = try #require(status["checks"]?.arrayValue?.first)
+        #expect(check["verdict"]?.stringValue == verdict)
+        #expect(check["message"]?.stringValue?.hasPrefix(message) == true, "\(check)")
+        #expect(box.events() == ["submit", "start"])
+    }
+
+    @Test func anEmptyResultFollowsTheNoDataPolicy() throws {
+        let prometheus = try PrometheusServer()
+        let box = Sandbox()
+        let gates =
+            #"[{"name": "g", "source": "prom", "query": "sum(rate(app_errors_total{flag=\"nothing\"}[2m]))", "max": 0.05}]"#
+        let on = #", "on": {"no_data": "rollback"}"#
+        box.ramp([
+            "submit", plan(box, flag: "idle", prometheus: prometheus.url, gates: gates, on: on), "--now",
+            PrometheusServer.at(5),
+        ])
+        box.ramp(["tick", "--now", PrometheusServer.at(5)])
+        box.ramp(["tick", "--now", PrometheusServer.at(6)])
+        #expect(box.status("idle")["state"] == "rolled_back")
+        #expect(box.events() == ["submit", "start", "rollback"])
+    }
+
+    @Test func aRelativeGateComparesCanaryAndBaselineSeriesOfTheSameMetric() throws {
+        let prometheus = try PrometheusServer()
+        let gates =
+            #"[{"name": "latency-vs-baseline", "kind": "relative", "source": "prom", "query": "max(app_latency_seconds{flag=\"{{flag}}\",variant=\"{{variant}}\"})", "max_ratio": 1.2}]"#
+        // `latency`: the canary is 50% slower than its baseline; rolled back.
+        let slow = Sandbox()
+        slow.ramp([
+            "submit", plan(slow, flag: "latency", prometheus: prometheus.url, gates: gates), "--now",
+            PrometheusServer.at(5),
+        ])
+        slow.ramp(["tick", "--now", PrometheusServer.at(5)])
+        #expect(slow.status("latency")["state"] == "pending", "a failing gate blocks the start")
+        #expect(
+            slow.status("latency")["why"]
+                == "latency-vs-baseline: failed (canary 0.3 vs baseline 0.2: worse by more than allowed (≤ baseline × 1.2))"
+        )
+        #expect(slow.ramp(["promote", "latency", "--now", PrometheusServer.at(6)]).status == 0)
+        slow.ramp(["tick", "--now", PrometheusServer.at(7)])
+        #expect(slow.status("latency")["state"] == "rolled_back")
+        let evidence = try #require(slow.ramp(["audit", "log", "--json"]).json.last?["evidence"]?["checks"]?[0])
+        #expect(evidence["value"] == 0.3)
+        #expect(evidence["baseline"] == 0.2)
+        #expect(evidence["bound"] == "≤ baseline × 1.2")
+        // `checkout`: 0.21 against 0.20 is within 20%; it advances.
+        let fine = Sandbox()
+        fine.ramp([
+            "submit", plan(fine, flag: "checkout", prometheus: prometheus.url, gates: gates), "--now",
+            PrometheusServer.at(5),
+        ])
+        _ = tick(fine, from: 5, to: 30)
+        #expect(fine.status("checkout")["state"] == "completed")
+    }
+}
+
+extension JSONValue {
+    fileprivate subscript(index: Int) -> JSONValue? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+}
