@@ -32,6 +32,7 @@ let package = Package(
         ),
         .executableTarget(name: "ramp", dependencies: ["RampEngine", "RampStore", "RampCore"], swiftSettings: strict),
         .testTarget(name: "RampCoreTests", dependencies: ["RampCore"], swiftSettings: strict),
+        .testTarget(name: "RampMetricsTests", dependencies: ["RampMetrics", "RampCore"], swiftSettings: strict),
         .testTarget(
             name: "RampStoreTests",
             dependencies: ["RampStore", "RampCore", "RampEngine"],

@@ -17,24 +17,44 @@ enum Poller {
         var seconds: Double
     }
 
-    /// The readings in the order of `jobs`.
+    /// The readings in the order of `jobs`, read by up to `concurrency` threads of our own.
+    ///
+    /// Sources block (a process, an HTTP request), so they get real threads: Dispatch's default pool on Linux is
+    /// as wide as the machine has cores, which would read only two sources at once on a two-core host.
     static func poll(_ jobs: [Job], concurrency: Int) -> [Result] {
         let results = Results(count: jobs.count)
-        let slots = DispatchSemaphore(value: max(1, concurrency))
-        let group = DispatchGroup()
-        let queue = DispatchQueue(label: "ramp.poll", attributes: .concurrent)
-        for (i, job) in jobs.enumerated() {
-            slots.wait()
-            queue.async(group: group) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let reading = job.source.read(query: job.query, context: job.context)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                results.set(i, Result(reading: reading, query: job.query, seconds: seconds))
-                slots.signal()
+        let next = Counter()
+        let done = DispatchGroup()
+        for _ in 0..<min(max(1, concurrency), jobs.count) {
+            done.enter()
+            let worker = Thread {
+                while let i = next.take(below: jobs.count) {
+                    let job = jobs[i]
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let reading = job.source.read(query: job.query, context: job.context)
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    results.set(i, Result(reading: reading, query: job.query, seconds: seconds))
+                }
+                done.leave()
             }
+            worker.start()
         }
-        group.wait()
+        done.wait()
         return results.all
+    }
+}
+
+/// Hands out job indices to worker threads.
+private final class Counter: @unchecked Sendable {  // `value` is only touched under `lock`
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.withLock {
+            guard value < limit else { return nil }
+            defer { value += 1 }
+            return value
+        }
     }
 }
 

@@ -145,3 +145,96 @@ extension String {
         return self
     }
 }
+
+@Suite struct PlanSourcesAndGatesTests {
+    static let base =
+        #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 5, "bake": "10m"}, {"percent": 100}], "#
+
+    static func parse(_ rest: String) throws(PlanError) -> Plan {
+        try PlanParser.parse(base + rest + "}", file: "p.json")
+    }
+
+    @Test func parsesPrometheusHTTPRelativeShadowAndMaxHold() throws {
+        let plan = try Self.parse(
+            #"""
+            "sources": {
+              "prom": {"type": "prometheus", "url": "https://prom:9090", "timeout": "3s", "bearer_token_env": "PROM_TOKEN",
+                       "headers": {"X-Scope-OrgID": "team-a"}},
+              "stats": {"type": "http", "url": "http://127.0.0.1:8080/stats?v={{variant}}", "basic_auth": {"username": "u", "password_env": "P"}}
+            },
+            "gates": [
+              {"name": "errors", "source": "prom", "query": "sum(rate(e{v=\"{{variant}}\"}[5m]))", "max": 0.01, "failure_limit": 3},
+              {"name": "latency", "kind": "relative", "source": "prom", "query": "q{v=\"{{variant}}\"}", "max_ratio": 1.2, "max_delta": 0.05},
+              {"name": "throughput", "kind": "relative", "source": "stats", "pointer": "/rps", "direction": "lower_is_worse", "max_ratio": 1.5, "shadow": true}
+            ],
+            "max_hold": {"after": "2h", "then": "rollback"}
+            """#)
+        #expect(
+            plan.sources["prom"]
+                == .prometheus(
+                    HTTPEndpoint(
+                        url: "https://prom:9090", timeout: TimeSpan(seconds: 3), headers: ["X-Scope-OrgID": "team-a"],
+                        bearerTokenEnv: "PROM_TOKEN")))
+        #expect(
+            plan.sources["stats"]
+                == .http(
+                    HTTPEndpoint(
+                        url: "http://127.0.0.1:8080/stats?v={{variant}}", basicAuthUser: "u", basicAuthPasswordEnv: "P")
+                ))
+        #expect(plan.gates[0].failureLimit == 3)
+        #expect(plan.gates[1].rule == .relative(direction: .higherIsWorse, maxRatio: 1.2, maxDelta: 0.05))
+        #expect(plan.gates[2].rule == .relative(direction: .lowerIsWorse, maxRatio: 1.5, maxDelta: nil))
+        #expect(plan.gates[2].query == "/rps")
+        #expect(plan.gates[2].shadow)
+        #expect(plan.maxHold == Plan.MaxHold(after: TimeSpan(seconds: 7200), then: .rollback))
+    }
+
+    @Test(arguments: [
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "prom:9090"}}"#,
+            #"p.json: sources.p.url: "prom:9090" is not an http:// or https:// URL"#
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p", "bearer_token": "s3cret"}}"#,
+            "p.json: sources.p.bearer_token: unknown field"
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p", "headers": {"Authorization": "Bearer x"}}}"#,
+            "p.json: sources.p.headers.Authorization: put credentials in bearer_token_env, bearer_token_file or basic_auth, not in the plan"
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p"}}, "gates": [{"name": "g", "source": "p", "max": 1}]"#,
+            "p.json: gates[0].query: is required for a prometheus source (PromQL)"
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p"}}, "gates": [{"name": "g", "source": "p", "query": "x{v=\"{{varient}}\"}", "max": 1}]"#,
+            "p.json: gates[0].query: unknown template {{varient}} (known: {{baseline}}, {{canary}}, {{flag}}, {{percent}}, {{variant}})"
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p"}}, "gates": [{"name": "g", "kind": "relative", "source": "p", "query": "x", "max_ratio": 1.2}]"#,
+            "p.json: gates[0].query: a relative gate reads the same metric for canary and baseline, so it must use {{variant}}"
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p"}}, "gates": [{"name": "g", "kind": "relative", "source": "p", "query": "x{{variant}}", "max": 1}]"#,
+            "p.json: gates[0].max: unknown field"
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p"}}, "gates": [{"name": "g", "kind": "relative", "source": "p", "query": "x{{variant}}", "max_ratio": 0.8}]"#,
+            "p.json: gates[0].max_ratio: 0.8 is below 1 (1.2 allows 20% worse)"
+        ),
+        (
+            #""sources": {"h": {"type": "http", "url": "http://h"}}, "gates": [{"name": "g", "source": "h", "pointer": "rps", "max": 1}]"#,
+            #"p.json: gates[0].pointer: "rps" is not a JSON Pointer (it starts with /)"#
+        ),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://p"}}, "gates": [{"name": "g", "source": "p", "query": "x", "max": 1, "failure_limit": 0}]"#,
+            "p.json: gates[0].failure_limit: 0 is not a whole number from 1 to 1000"
+        ),
+        (#""max_hold": {"after": "5m"}"#, "p.json: max_hold.after: 5m is not longer than the longest bake (10m)"),
+        (#""max_hold": {"after": "1h", "then": "hold"}"#, #"p.json: max_hold.then: "hold" is not pause or rollback"#),
+    ])
+    func refusesBadSourcesAndGates(rest: String, message: String) {
+        #expect(throws: PlanError.self) { try Self.parse(rest) }
+        do { _ = try Self.parse(rest) } catch { #expect(error.description == message) }
+    }
+}

@@ -92,7 +92,8 @@ import Testing
         try FileManager.default.removeItem(at: box.dir.appendingPathComponent("value-errors.txt"))
         box.ramp(["tick", "--now", t(60)])
         #expect(
-            box.status("f")["why"]?.stringValue?.hasPrefix("errors: error (command ./metric.sh: exit status 1: cat:")
+            box.status("f")["why"]?.stringValue?.hasPrefix(
+                "errors: error for 2 checks (command ./metric.sh: exit status 1: cat:")
                 == true)
         #expect(box.status("f")["percent"] == 1)
         #expect(box.events() == ["submit", "start"])

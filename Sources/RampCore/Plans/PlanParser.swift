@@ -96,7 +96,7 @@ private struct Fields {
     mutating func plan() throws(PlanError) -> Plan {
         try allow([
             "$schema", "flag", "description", "variants", "canary", "baseline", "steps", "sources", "gates", "on",
-            "interval",
+            "max_hold", "interval",
         ])
         _ = value("$schema")
         let flag = try requiredString("flag")
@@ -223,7 +223,8 @@ private struct Fields {
 
     mutating func endpoint() throws(PlanError) -> HTTPEndpoint {
         let url = try requiredString("url")
-        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8 else {
+        let rest = url.hasPrefix("http://") ? url.dropFirst(7) : url.hasPrefix("https://") ? url.dropFirst(8) : nil
+        guard let rest, let host = rest.split(separator: "/").first, !host.isEmpty else {
             throw fail("url", "\"\(url)\" is not an http:// or https:// URL")
         }
         try checkTemplates(url, "url")

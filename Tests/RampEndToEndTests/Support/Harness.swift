@@ -27,9 +27,15 @@ struct Sandbox {
         return exe.deletingLastPathComponent().appendingPathComponent("ramp").path
     }()
 
-    /// The package's root folder (for the README's demo).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    /// The package's root folder (for the README's demo): the nearest folder above this file with Package.swift.
+    static let packageRoot: URL = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path), dir.path != "/"
+        {
+            dir.deleteLastPathComponent()
+        }
+        return dir
+    }()
 
     init() {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-e2e-\(UUID().uuidString)")

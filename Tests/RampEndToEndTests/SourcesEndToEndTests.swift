@@ -1,0 +1,129 @@
+import Foundation
+import RampCore
+import Testing
+
+/// A JSON server in Python on 127.0.0.1: answers /stats?variant=V with per-variant numbers, only with the
+/// right bearer token.
+final class JSONServer {
+    let port = PrometheusServer.freePort()
+    private let process = Process()
+
+    static let script = #"""
+        import http.server, json, sys, urllib.parse
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.headers.get("Authorization") != "Bearer s3cret":
+                    self.send_response(401); self.end_headers(); self.wfile.write(b"no token"); return
+                q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                v = q.get("variant", ["?"])[0]
+                body = {"stats": {"error_rate": 0.002 if v == "on" else 0.001, "rps": None if v == "none" else 100}}
+                data = json.dumps(body).encode()
+                self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers()
+                self.wfile.write(data)
+            def log_message(self, *a): pass
+        http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+        """#
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, String(port)]
+        try process.run()
+        for _ in 0..<100 {
+            if PrometheusServer.get("http://127.0.0.1:\(port)/") != nil { break }
+            usleep(50_000)
+        }
+    }
+
+    deinit {
+        // SIGKILL: the test runner blocks SIGTERM in its threads, and Foundation's Process hands that mask on.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+@Suite struct SourcesEndToEndTests {
+    @Test func anHTTPSourceReadsANumberByPointerWithATokenFromTheEnvironmentAndStoresNoSecret() throws {
+        let server = try JSONServer()
+        let box = Sandbox()
+        box.write(
+            "http.json",
+            """
+            {"flag": "h", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
+             "steps": [{"percent": 10}, {"percent": 100}],
+             "sources": {"stats": {"type": "http", "url": "http://127.0.0.1:\(server.port)/stats?variant={{variant}}",
+                                   "bearer_token_env": "STATS_TOKEN", "timeout": "2s"}},
+             "gates": [{"name": "errors", "source": "stats", "pointer": "/stats/error_rate", "max": 0.01},
+                       {"name": "errors-vs-baseline", "kind": "relative", "source": "stats", "pointer": "/stats/error_rate",
+                        "max_delta": 0.005}]}
+            """)
+        box.ramp(["submit", box.dir.appendingPathComponent("http.json").path, "--now", t(0)])
+        let noToken = box.ramp(["tick", "--now", t(0)])
+        #expect(noToken.status == 0)
+        #expect(
+            box.status("h")["why"]?.stringValue?.contains("bearer token: environment variable STATS_TOKEN is not set")
+                == true)
+        let env = ["STATS_TOKEN": "s3cret"]
+        box.ramp(["tick", "--now", t(1)], env: env)
+        box.ramp(["tick", "--now", t(2)], env: env)
+        box.ramp(["tick", "--now", t(3)], env: env)
+        #expect(box.status("h")["state"] == "completed")
+        let checks = try #require(box.ramp(["audit", "log", "--json"]).json.last?["evidence"]?["checks"]?.arrayValue)
+        #expect(checks.map { $0["value"] } == [0.002, 0.002])
+        #expect(checks[1]["baseline"] == 0.001)
+        #expect(!(try box.dump().contains("s3cret")), "the token is in neither the plan, the store nor the audit log")
+    }
+
+    @Test func aRefusedTokenAndANullValueNeverPromote() throws {
+        let server = try JSONServer()
+        let box = Sandbox()
+        box.write(
+            "http.json",
+            """
+            {"flag": "h", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
+             "steps": [{"percent": 10}, {"percent": 100}],
+             "sources": {"stats": {"type": "http", "url": "http://127.0.0.1:\(server.port)/stats?variant=none",
+                                   "bearer_token_env": "STATS_TOKEN"}},
+             "gates": [{"name": "rps", "source": "stats", "pointer": "/stats/rps", "min": 1},
+                       {"name": "missing", "source": "stats", "pointer": "/stats/p99", "max": 1}]}
+            """)
+        box.ramp(["submit", box.dir.appendingPathComponent("http.json").path, "--now", t(0)])
+        for minute: Int64 in 0...5 { box.ramp(["tick", "--now", t(minute)], env: ["STATS_TOKEN": "wrong"]) }
+        var checks = box.status("h")["checks"]?.arrayValue ?? []
+        #expect(
+            checks.first?["message"]?.stringValue?.hasSuffix("/stats?variant=none: HTTP 401: no token") == true,
+            "\(checks)")
+        for minute: Int64 in 6...10 { box.ramp(["tick", "--now", t(minute)], env: ["STATS_TOKEN": "s3cret"]) }
+        checks = box.status("h")["checks"]?.arrayValue ?? []
+        #expect(checks.map { $0["verdict"] } == ["no_data", "error"])
+        #expect(checks.last?["message"]?.stringValue?.hasSuffix(": no value at /stats/p99") == true)
+        #expect(box.status("h")["percent"] == 10)
+    }
+
+    /// Each command source notes when it starts and ends; with concurrency every start comes before any end,
+    /// and with --concurrency 1 each starts after the one before it ended.
+    @Test(arguments: [8, 1])
+    func aTickPollsItsGatesConcurrentlyWithABound(concurrency: Int) throws {
+        let box = Sandbox()
+        box.write(
+            "slow.sh",
+            "#!/bin/sh\necho \"start $RAMP_GATE\" >> \"$(dirname \"$0\")/trace\"\nsleep 0.5\necho \"end $RAMP_GATE\" >> \"$(dirname \"$0\")/trace\"\necho 0\n",
+            executable: true)
+        let gates = (1...5).map { #"{"name": "g\#($0)", "source": "slow", "max": 1}"# }.joined(separator: ", ")
+        box.write(
+            "p.json",
+            #"{"flag": "c", "variants": {"a": 1, "b": 2}, "canary": "b", "baseline": "a", "steps": [{"percent": 50}], "sources": {"slow": {"type": "command", "command": ["./slow.sh"]}}, "gates": [\#(gates)]}"#
+        )
+        box.ramp(["submit", box.dir.appendingPathComponent("p.json").path, "--now", t(0)])
+        #expect(box.ramp(["tick", "--now", t(0), "--concurrency", String(concurrency)]).status == 0)
+        let trace = try String(contentsOf: box.dir.appendingPathComponent("trace"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: " ")[0] }
+        #expect(trace.count == 10)
+        if concurrency > 1 {
+            #expect(trace.prefix(5).allSatisfy { $0 == "start" }, "all five ran at once: \(trace)")
+        } else {
+            #expect(
+                trace == Array(repeating: ["start", "end"], count: 5).flatMap { $0 }.map { Substring($0) },
+                "one at a time")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import RampCore
+import Testing
+
+@testable import RampMetrics
+
+@Suite struct PrometheusResponseTests {
+    /// Response bodies in the shapes of Prometheus' HTTP API (`/api/v1/query`).
+    @Test(arguments: [
+        (
+            200,
+            #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"0.0123"]}]}}"#,
+            Reading.value(0.0123)
+        ),
+        (200, #"{"status":"success","data":{"resultType":"scalar","result":[1767225600,"42"]}}"#, .value(42)),
+        (
+            200, #"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
+            .noData("prometheus: query returned no series")
+        ),
+        (
+            200, #"{"status":"success","data":{"resultType":"scalar","result":[1767225600,"NaN"]}}"#,
+            .noData("prometheus: value is NaN (no traffic?)")
+        ),
+        (
+            200,
+            #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"1"},"value":[1,"1"]},{"metric":{"a":"2"},"value":[1,"2"]}]}}"#,
+            .error("prometheus: query returned 2 series; a gate needs exactly one (aggregate, e.g. sum(...))")
+        ),
+        (
+            200, #"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
+            .error("prometheus: query returned a matrix; a gate needs an instant vector or a scalar")
+        ),
+        (
+            200, #"{"status":"success","data":{"resultType":"scalar","result":[1,"+Inf"]}}"#,
+            .error("prometheus: value is +Inf")
+        ),
+        (
+            400, #"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"}"#,
+            .error("prometheus: bad_data: 1:5: parse error: unclosed left parenthesis")
+        ),
+        (503, "Service Unavailable", .error("prometheus: HTTP 503: Service Unavailable")),
+        (200, "<html>login</html>", .error("prometheus: not an API response: <html>login</html>")),
+    ])
+    func interpretsEveryShapeOfAnswer(status: Int, body: String, expected: Reading) {
+        #expect(PrometheusSource.interpret(status, Data(body.utf8)) == expected)
+    }
+
+    @Test func queryParametersKeepPlusSignsAndBraces() {
+        #expect(HTTPClient.encode(#"a + b{x="y z"}"#) == "a%20%2B%20b%7Bx%3D%22y%20z%22%7D")
+        #expect(HTTPClient.encode("rate(x[5m])") == "rate%28x%5B5m%5D%29")
+    }
+
+    @Test(arguments: [
+        ("0.25\n", Reading.value(0.25)), ("  7 ", .value(7)), ("", .noData("command c printed nothing")),
+        ("NaN", .noData("command c printed NaN")), ("12 ms", .error(#"command c printed "12 ms", not a number"#)),
+        ("inf", .error(#"command c printed "inf", not a number"#)),
+    ])
+    func commandOutputIsOneNumber(output: String, expected: Reading) {
+        #expect(CommandSource.parse(output, command: "c") == expected)
+    }
+
+    @Test func credentialsComeFromTheEnvironmentOrAFileAndAreRequiredWhenNamed() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        try Data(" from-file \n".utf8).write(to: file)
+        #expect(
+            try HTTPClient.credentials(HTTPEndpoint(url: "http://x", bearerTokenFile: file.path)).get()
+                == "Bearer from-file")
+        #expect(try HTTPClient.credentials(HTTPEndpoint(url: "http://x")).get() == nil)
+        let missing = HTTPClient.credentials(HTTPEndpoint(url: "http://x", bearerTokenEnv: "RAMP_TEST_SURELY_UNSET"))
+        #expect(throws: HTTPFailure.self) { try missing.get() }
+        if case .failure(let failure) = missing {
+            #expect(failure.message == "bearer token: environment variable RAMP_TEST_SURELY_UNSET is not set")
+        }
+        #expect(throws: HTTPFailure.self) {
+            try HTTPClient.credentials(HTTPEndpoint(url: "http://x", bearerTokenFile: "/nonexistent/token")).get()
+        }
+    }
+}
