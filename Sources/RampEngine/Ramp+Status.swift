@@ -33,7 +33,11 @@ public struct FlagStatus: Sendable {
     public var gateProblems: String? {
         guard case .array(let checks)? = lastCheck?.evidence["checks"] else { return nil }
         let problems = checks.compactMap(GateCheck.init(json:)).filter { $0.outcome != .pass && !$0.shadow }
-            .map { "\($0.gate): \($0.outcomeWords) (\($0.message))" }
+            .map { check in
+                let limit = plan?.gates.first { $0.name == check.gate }?.failureLimit ?? 1
+                let allowance = check.outcome == .fail && limit > 1 ? ", \(check.streak) of \(limit) allowed" : ""
+                return "\(check.gate): \(check.outcomeWords)\(allowance) (\(check.message))"
+            }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
