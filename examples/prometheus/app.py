@@ -1,21 +1,48 @@
 #!/usr/bin/env python3
-"""A tiny stand-in for a service behind the checkout-v2 flag: it serves Prometheus counters per variant.
+"""A tiny stand-in for a service behind the checkout-v2 flag, serving Prometheus counters per variant.
 
-Each variant gets about 100 requests a second; the baseline fails 0.5% of them and the canary fails
-CANARY_ERROR_RATE of them (default 0.005, as healthy as the baseline). Counters grow with wall time, so
-Prometheus' rate() sees steady traffic. Listens on 127.0.0.1 only.
+On every scrape it simulates the requests since the last one (REQUESTS_PER_SECOND, default 1000) from random
+users, asks `ramp eval checkout-v2 --keys -` which variant each user gets — the same bucketing a real app
+would use — and counts requests and errors per variant. The baseline fails 0.5% of its requests; the canary
+fails CANARY_ERROR_RATE of them (default 0.005, as healthy as the baseline). Listens on 127.0.0.1 only.
 
-    python3 app.py 19091                          # a healthy canary
-    CANARY_ERROR_RATE=0.08 python3 app.py 19091   # a canary with a bug
+    RAMP_BIN=.build/debug/ramp RAMP_STORE=/tmp/ramp.db python3 app.py 19091
 """
 import http.server
 import os
+import random
+import subprocess
 import sys
 import time
 
-START = time.time()
-RATES = {"off": 0.005, "on": float(os.environ.get("CANARY_ERROR_RATE", "0.005"))}
-REQUESTS_PER_SECOND = 100.0
+FLAG = "checkout-v2"
+ERROR_RATES = {"off": 0.005, "on": float(os.environ.get("CANARY_ERROR_RATE", "0.005"))}
+REQUESTS_PER_SECOND = float(os.environ.get("REQUESTS_PER_SECOND", "1000"))
+requests = {"on": 0, "off": 0}
+errors = {"on": 0, "off": 0}
+last = time.time()
+
+
+def variants_for(users):
+    """The variant ramp serves to each user; the baseline while the flag does not exist yet."""
+    try:
+        out = subprocess.run(
+            [os.environ["RAMP_BIN"], "eval", FLAG, "--keys", "-", "--store", os.environ["RAMP_STORE"]],
+            input="\n".join(users), capture_output=True, text=True, timeout=10, check=True).stdout
+        return [line.split("\t")[1] for line in out.splitlines()]
+    except (subprocess.SubprocessError, KeyError, IndexError):
+        return ["off"] * len(users)
+
+
+def simulate():
+    global last
+    now = time.time()
+    users = [f"user-{random.randrange(1_000_000)}" for _ in range(int((now - last) * REQUESTS_PER_SECOND))]
+    last = now
+    for variant in variants_for(users):
+        requests[variant] += 1
+        if random.random() < ERROR_RATES[variant]:
+            errors[variant] += 1
 
 
 class Metrics(http.server.BaseHTTPRequestHandler):
@@ -24,13 +51,12 @@ class Metrics(http.server.BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
-        elapsed = time.time() - START
+        simulate()
         lines = ["# TYPE demo_requests_total counter", "# TYPE demo_errors_total counter"]
-        for variant, error_rate in RATES.items():
-            labels = f'flag="checkout-v2",variant="{variant}"'
-            requests = elapsed * REQUESTS_PER_SECOND
-            lines.append(f"demo_requests_total{{{labels}}} {requests:.0f}")
-            lines.append(f"demo_errors_total{{{labels}}} {requests * error_rate:.0f}")
+        for variant in ("on", "off"):
+            labels = f'flag="{FLAG}",variant="{variant}"'
+            lines.append(f"demo_requests_total{{{labels}}} {requests[variant]}")
+            lines.append(f"demo_errors_total{{{labels}}} {errors[variant]}")
         body = ("\n".join(lines) + "\n").encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")

@@ -15,7 +15,7 @@ command -v prometheus >/dev/null || { echo "prometheus is not installed (apt-get
 (cd "$root" && swift build --product ramp >/dev/null)
 ramp="$root/.build/debug/ramp"
 
-python3 "$here/app.py" 19091 & pids+=($!)
+RAMP_BIN="$ramp" RAMP_STORE="$work/ramp.db" python3 "$here/app.py" 19091 & pids+=($!)
 prometheus --config.file="$here/prometheus.yml" --storage.tsdb.path="$work/data" \
   --web.listen-address=127.0.0.1:19090 >"$work/prometheus.log" 2>&1 & pids+=($!)
 for _ in $(seq 50); do curl -fs http://127.0.0.1:19090/-/ready >/dev/null 2>&1 && break; sleep 0.2; done
