@@ -42,21 +42,29 @@ final class JSONServer {
 }
 
 @Suite struct SourcesEndToEndTests {
-    @Test func anHTTPSourceReadsANumberByPointerWithATokenFromTheEnvironmentAndStoresNoSecret() throws {
-        let server = try JSONServer()
-        let box = Sandbox()
+    /// Submits a 10% → 100% plan for flag `h` whose gates read an http source at `url`, token from STATS_TOKEN.
+    func submitHTTPPlan(_ box: Sandbox, url: String, gates: String) {
         box.write(
             "http.json",
             """
             {"flag": "h", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
              "steps": [{"percent": 10}, {"percent": 100}],
-             "sources": {"stats": {"type": "http", "url": "http://127.0.0.1:\(server.port)/stats?variant={{variant}}",
-                                   "bearer_token_env": "STATS_TOKEN", "timeout": "2s"}},
-             "gates": [{"name": "errors", "source": "stats", "pointer": "/stats/error_rate", "max": 0.01},
-                       {"name": "errors-vs-baseline", "kind": "relative", "source": "stats", "pointer": "/stats/error_rate",
-                        "max_delta": 0.005}]}
+             "sources": {"stats": {"type": "http", "url": "\(url)", "bearer_token_env": "STATS_TOKEN", "timeout": "2s"}},
+             "gates": \(gates)}
             """)
-        box.ramp(["submit", box.dir.appendingPathComponent("http.json").path, "--now", t(0)])
+        #expect(box.ramp(["submit", box.dir.appendingPathComponent("http.json").path, "--now", t(0)]).status == 0)
+    }
+
+    @Test func anHTTPSourceReadsANumberByPointerWithATokenFromTheEnvironmentAndStoresNoSecret() throws {
+        let server = try JSONServer()
+        let box = Sandbox()
+        submitHTTPPlan(
+            box, url: "http://127.0.0.1:\(server.port)/stats?variant={{variant}}",
+            gates: #"""
+                [{"name": "errors", "source": "stats", "pointer": "/stats/error_rate", "max": 0.01},
+                 {"name": "errors-vs-baseline", "kind": "relative", "source": "stats", "pointer": "/stats/error_rate",
+                  "max_delta": 0.005}]
+                """#)
         let noToken = box.ramp(["tick", "--now", t(0)])
         #expect(noToken.status == 0)
         #expect(
@@ -76,17 +84,12 @@ final class JSONServer {
     @Test func aRefusedTokenAndANullValueNeverPromote() throws {
         let server = try JSONServer()
         let box = Sandbox()
-        box.write(
-            "http.json",
-            """
-            {"flag": "h", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
-             "steps": [{"percent": 10}, {"percent": 100}],
-             "sources": {"stats": {"type": "http", "url": "http://127.0.0.1:\(server.port)/stats?variant=none",
-                                   "bearer_token_env": "STATS_TOKEN"}},
-             "gates": [{"name": "rps", "source": "stats", "pointer": "/stats/rps", "min": 1},
-                       {"name": "missing", "source": "stats", "pointer": "/stats/p99", "max": 1}]}
-            """)
-        box.ramp(["submit", box.dir.appendingPathComponent("http.json").path, "--now", t(0)])
+        submitHTTPPlan(
+            box, url: "http://127.0.0.1:\(server.port)/stats?variant=none",
+            gates: #"""
+                [{"name": "rps", "source": "stats", "pointer": "/stats/rps", "min": 1},
+                 {"name": "missing", "source": "stats", "pointer": "/stats/p99", "max": 1}]
+                """#)
         for minute: Int64 in 0...5 { box.ramp(["tick", "--now", t(minute)], env: ["STATS_TOKEN": "wrong"]) }
         var checks = box.status("h")["checks"]?.arrayValue ?? []
         #expect(

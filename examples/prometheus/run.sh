@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs ramp against a real Prometheus scraping a tiny demo app, all on 127.0.0.1, in real time (~2-3 minutes).
+# Runs ramp against a real Prometheus scraping a tiny demo app, all on 127.0.0.1, in real time (under two minutes).
 #   examples/prometheus/run.sh                         # a healthy canary: 1% → 5% → 25% → 100%
 #   CANARY_ERROR_RATE=0.08 examples/prometheus/run.sh  # a buggy canary: rolled back by its gates
 # Needs Debian's prometheus (apt-get install prometheus) and python3. Stops everything it started on exit.
