@@ -48,6 +48,8 @@ struct Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         _ = GNU.addChdir?(&actions, directory)
+        // Only stdin, stdout and stderr reach the command: nothing ramp inherited leaks to it or its children.
+        _ = GNU.addCloseFrom?(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -155,6 +157,12 @@ private enum GNU {
     /// `posix_spawn_file_actions_addchdir_np` (glibc 2.29+): the child starts in the plan's folder.
     static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np")
         .map { unsafeBitCast($0, to: AddChdir.self) }
+
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+): close every descriptor from 3 up in the child.
+    static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
     /// A close-on-exec pipe, created atomically so no concurrently spawned child inherits it.
     static func pipe2(_ fds: UnsafeMutablePointer<Int32>) -> Int32 {

@@ -129,4 +129,27 @@ final class JSONServer {
                 "one at a time")
         }
     }
+
+    /// A command that outlives its timeout is killed together with everything it started, and is an error.
+    @Test func aCommandIsKilledWithItsChildrenAtItsTimeout() throws {
+        let box = Sandbox()
+        box.write(
+            "hang.sh", "#!/bin/sh\nsleep 300 &\necho $! > \"$(dirname \"$0\")/child.pid\"\nwait\n", executable: true)
+        box.write(
+            "p.json",
+            #"{"flag": "k", "variants": {"a": 1, "b": 2}, "canary": "b", "baseline": "a", "steps": [{"percent": 50}], "sources": {"hang": {"type": "command", "command": ["./hang.sh"], "timeout": "1s"}}, "gates": [{"name": "g", "source": "hang", "max": 1}]}"#
+        )
+        box.ramp(["submit", box.dir.appendingPathComponent("p.json").path, "--now", t(0)])
+        #expect(box.ramp(["tick", "--now", t(0)]).status == 0)
+        let check = try #require(box.status("k")["checks"]?.arrayValue?.first)
+        #expect(check["verdict"] == "error")
+        #expect(check["message"] == "command ./hang.sh: killed after its 1s timeout")
+        let pidText = try String(contentsOf: box.dir.appendingPathComponent("child.pid"), encoding: .utf8)
+        let child = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        usleep(100_000)
+        // Dead means gone, or a zombie waiting for PID 1 to reap it (containers often never do).
+        let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+        let state = stat?.split(separator: ")").last?.split(separator: " ").first
+        #expect(stat == nil || state == "Z", "the command's child (pid \(child)) was killed too: \(stat ?? "")")
+    }
 }

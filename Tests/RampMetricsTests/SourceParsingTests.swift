@@ -75,4 +75,12 @@ import Testing
             try HTTPClient.credentials(HTTPEndpoint(url: "http://x", bearerTokenFile: "/nonexistent/token")).get()
         }
     }
+
+    @Test func basicAuthTakesItsPasswordFromTheEnvironment() throws {
+        setenv("RAMP_TEST_BASIC_PASSWORD", "pa:ss", 1)
+        let endpoint = HTTPEndpoint(
+            url: "http://x", basicAuthUser: "ramp", basicAuthPasswordEnv: "RAMP_TEST_BASIC_PASSWORD")
+        // base64("ramp:pa:ss")
+        #expect(try HTTPClient.credentials(endpoint).get() == "Basic cmFtcDpwYTpzcw==")
+    }
 }
