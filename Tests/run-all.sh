@@ -29,5 +29,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
+# The Python OpenFeature flagd provider, an independent evaluator of ramp's flagd export (from PyPI).
+venv=".build/python-flagd-0.5.2"
+if ! "$venv/bin/python" -c "import openfeature.contrib.provider.flagd" >/dev/null 2>&1; then
+    echo "installing openfeature-provider-flagd==0.5.2 into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "openfeature-provider-flagd==0.5.2"
+fi
+export RAMP_FLAGD_PYTHON="$PWD/$venv/bin/python"
+
 swift build --build-tests
 swift test

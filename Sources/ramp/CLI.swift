@@ -22,7 +22,7 @@ enum CLI {
         PlanCommands.validate, SubmitCommand.command, StatusCommand.command, TickCommand.tick, TickCommand.run,
         OperateCommands.pause, OperateCommands.resume, OperateCommands.approve, OperateCommands.promote,
         OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, EvalCommand.command,
-        ExplainCommand.command,
+        ExplainCommand.command, ExportCommand.command,
         AuditCommands.log, AuditCommands.verify, DemoCommand.command,
     ]
 

@@ -1,0 +1,49 @@
+/// A flagd flag-definition document (https://flagd.dev/schema/v0/flags.json) for ramp's flags, so any
+/// OpenFeature SDK with a flagd provider evaluates them exactly as `ramp eval` does.
+public enum FlagdDocument {
+    public static let schema = "https://flagd.dev/schema/v0/flags.json"
+
+    /// One flag with the rollout that drives it, if any.
+    public struct Entry: Sendable {
+        public var flag: Flag
+        public var rollout: Rollout?
+        public var stepCount: Int
+
+        public init(flag: Flag, rollout: Rollout?, stepCount: Int) {
+            self.flag = flag
+            self.rollout = rollout
+            self.stepCount = stepCount
+        }
+    }
+
+    /// The document. A flag serving its canary to some users gets a `fractional` split in ramp's order (canary
+    /// first, weights in basis points); a killed flag or one at 0% serves its baseline as the default variant.
+    public static func render(_ entries: [Entry]) -> JSONValue {
+        var flags: [String: JSONValue] = [:]
+        for entry in entries {
+            let flag = entry.flag
+            var object: [String: JSONValue] = [
+                "state": "ENABLED", "variants": .object(flag.variants), "defaultVariant": .string(flag.baseline),
+            ]
+            let weights = flag.weights
+            if weights[0].weight > 0 {
+                object["targeting"] = [
+                    "fractional": .array(weights.map { [.string($0.variant), .number(Double($0.weight))] })
+                ]
+            }
+            var metadata: [String: JSONValue] = [
+                "rampCanary": .string(flag.canary), "rampPercent": .number(flag.killed ? 0 : flag.canaryPercent.value),
+                "rampKilled": .bool(flag.killed),
+            ]
+            if let rollout = entry.rollout {
+                metadata["rampState"] = .string(rollout.state.rawValue)
+                metadata["rampStep"] = .number(Double(rollout.step + 1))
+                metadata["rampSteps"] = .number(Double(entry.stepCount))
+                metadata["rampRollout"] = .number(Double(rollout.id))
+            }
+            object["metadata"] = .object(metadata)
+            flags[flag.key] = .object(object)
+        }
+        return ["$schema": .string(schema), "flags": .object(flags)]
+    }
+}
