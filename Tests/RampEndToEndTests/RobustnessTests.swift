@@ -9,15 +9,14 @@ import Testing
         box.ramp(["submit", box.plan("f"), "--now", t(0)])
         box.ramp(["tick", "--now", t(0)])
         // Every tick polls for ~0.3 s (outside any transaction), so all eight decide "advance" before any commits.
-        let running = (0..<8).map { _ in box.start(["tick", "--now", t(10), "--json"], env: ["METRIC_SLEEP": "0.3"]) }
+        let running = (0..<8).map { _ in box.start(["tick", "--now", t(10), "--json"], env: ["METRIC_SLEEP": "1"]) }
         let all = running.map { $0.wait() }
         #expect(all.allSatisfy { $0.status == 0 }, "\(all.map(\.stderr))")
-        let transitions = all.flatMap(\.json).filter { $0["transition"] != nil }
-        let lostRaces = all.flatMap(\.json).filter { $0["lost_race"] == true }
-        #expect(transitions.count == 1)
-        #expect(
-            lostRaces.count + transitions.count == 8, "each tick either moved it or lost the race: \(all.map(\.stdout))"
-        )
+        let outcomes = all.flatMap(\.json)
+        #expect(outcomes.filter { $0["transition"] != nil }.count == 1)
+        // The others wrote nothing: they lost the race, or (started late on a busy machine) found it checked.
+        #expect(outcomes.filter { $0["lost_race"] == true || $0["not_due_until"] != nil }.count == 7, "\(outcomes)")
+        #expect(outcomes.filter { $0["lost_race"] == true }.count >= 1, "at least one tick really raced")
         #expect(box.events() == ["submit", "start", "advance"])
         #expect(box.status("f")["percent"] == 5)
         #expect(box.ramp(["audit", "verify"]).status == 0)
