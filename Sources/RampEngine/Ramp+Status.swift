@@ -34,9 +34,7 @@ public struct FlagStatus: Sendable {
         guard case .array(let checks)? = lastCheck?.evidence["checks"] else { return nil }
         let problems = checks.compactMap(GateCheck.init(json:)).filter { $0.outcome != .pass && !$0.shadow }
             .map { check in
-                let limit = plan?.gates.first { $0.name == check.gate }?.failureLimit ?? 1
-                let allowance = check.outcome == .fail && limit > 1 ? ", \(check.streak) of \(limit) allowed" : ""
-                return "\(check.gate): \(check.outcomeWords)\(allowance) (\(check.message))"
+                check.problemDescription(failureLimit: plan?.gates.first { $0.name == check.gate }?.failureLimit ?? 1)
             }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }

@@ -57,7 +57,7 @@ public struct Gate: Sendable, Equatable {
             if let delta {
                 parts.append(higher ? "baseline + \(JSONValue.format(delta))" : "baseline − \(JSONValue.format(delta))")
             }
-            return (higher ? "≤ " : "≥ ") + parts.joined(separator: (higher ? " or " : " or "))
+            return (higher ? "≤ " : "≥ ") + parts.joined(separator: " or ")
         }
     }
 
@@ -198,6 +198,12 @@ public struct GateCheck: Sendable, Equatable {
         shadow = json["shadow"]?.boolValue ?? false
         streak = json["streak"]?.numberValue.map { Int($0) } ?? 1
         seconds = json["seconds"]?.numberValue
+    }
+
+    /// `errors: failed for 2 checks, 2 of 3 allowed (0.5 > max 0.01)`: why this check holds or acts, in words.
+    public func problemDescription(failureLimit: Int) -> String {
+        let allowance = outcome == .fail && failureLimit > 1 ? ", \(streak) of \(failureLimit) allowed" : ""
+        return "\(gate): \(outcomeWords)\(allowance) (\(message))"
     }
 
     /// `no data for 3 checks`, `failed`, `error`: the outcome with its streak, for status lines.

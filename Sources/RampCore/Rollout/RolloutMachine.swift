@@ -213,11 +213,7 @@ private struct Verdict {
 
     var holdReason: String {
         checks.filter { $0.outcome != .pass }
-            .map { check in
-                let limit = failureLimit(of: check)
-                let allowance = check.outcome == .fail && limit > 1 ? ", \(check.streak) of \(limit) allowed" : ""
-                return "\(check.gate): \(check.outcomeWords)\(allowance) (\(check.message))"
-            }
+            .map { $0.problemDescription(failureLimit: failureLimit(of: $0)) }
             .joined(separator: "; ")
     }
 
