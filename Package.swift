@@ -11,7 +11,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "ramp",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ramp", targets: ["ramp"]),
         .library(name: "RampEngine", targets: ["RampEngine"]),

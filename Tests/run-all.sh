@@ -29,15 +29,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-# The Python OpenFeature flagd provider, an independent evaluator of ramp's flagd export (from PyPI).
-venv=".build/python-flagd-0.5.2"
-if ! "$venv/bin/python" -c "import openfeature.contrib.provider.flagd" >/dev/null 2>&1; then
-    echo "installing openfeature-provider-flagd==0.5.2 into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "openfeature-provider-flagd==0.5.2"
-fi
-export RAMP_FLAGD_PYTHON="$PWD/$venv/bin/python"
+# The Python OpenFeature flagd provider, an independent evaluator of ramp's flagd export (from PyPI), in both
+# bucketing generations: 0.5.x hashes flagKey + targetingKey, 0.6.x the CBOR array [flagKey, targetingKey].
+for version in 0.5.2 0.6.1; do
+    venv=".build/python-flagd-$version"
+    if ! "$venv/bin/python" -c "import openfeature.contrib.provider.flagd" >/dev/null 2>&1; then
+        echo "installing openfeature-provider-flagd==$version into $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check "openfeature-provider-flagd==$version"
+    fi
+done
+export RAMP_FLAGD_PYTHON="$PWD/.build/python-flagd-0.5.2/bin/python"
+export RAMP_FLAGD_PYTHON_NEXT="$PWD/.build/python-flagd-0.6.1/bin/python"
 
 swift build --build-tests
 swift test

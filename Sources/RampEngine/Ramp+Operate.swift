@@ -63,7 +63,7 @@ extension Ramp {
     private func setKilled(_ flag: Flag, _ killed: Bool, actor: String, reason: String, now: Instant) throws(RampError)
         -> AuditEntry?
     {
-        try run { () throws(StoreError) in
+        let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
                 guard var current = try store.flag(flag.key), current.killed != killed else { return nil }
                 current.killed = killed
@@ -77,5 +77,7 @@ extension Ramp {
                         evidence: ["command": .string(killed ? "kill" : "unkill")], planDigest: nil))
             }
         }
+        if entry != nil { exportAfterCommit() }
+        return entry
     }
 }

@@ -113,13 +113,6 @@ extension Ramp {
         }
         return explanation
     }
-
-    /// The variant and value `flag` serves to `targetingKey`.
-    public func evaluate(flag key: String, targetingKey: String) throws(RampError) -> (
-        variant: String, value: JSONValue
-    ) {
-        try requireFlag(key).evaluate(targetingKey)
-    }
 }
 
 /// What `ramp explain` shows.

@@ -49,6 +49,9 @@ extension Ramp {
                                 "flag \"\(plan.flag)\" is killed; run `ramp unkill \(plan.flag)` before submitting a plan"
                             ))
                     }
+                    if let problem = Self.checkTargeting(plan, file: file, flag: existing) {
+                        return .failure(problem)
+                    }
                     if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
                         return .failure(
                             .conflict(
@@ -65,6 +68,7 @@ extension Ramp {
                                     message: "is required to create the new flag \"\(plan.flag)\"")))
                     }
                     flag = Flag(key: plan.flag, variants: variants, baseline: plan.baseline, canary: plan.canary)
+                    if let problem = Self.checkTargeting(plan, file: file, flag: flag) { return .failure(problem) }
                     try store.insertFlag(flag, now: now)
                     created = true
                 }
@@ -72,6 +76,10 @@ extension Ramp {
                 flag.baseline = plan.baseline
                 flag.canary = plan.canary
                 flag.canaryPercent = .zero
+                flag.segments.merge(plan.segments) { _, new in new }
+                flag.rules = plan.rules ?? flag.rules
+                let reached = flag.canarySegments
+                flag.canarySegments = []
                 try store.updateFlag(flag, now: now)
                 try store.insertPlan(
                     StoredPlan(
@@ -84,7 +92,11 @@ extension Ramp {
                         reason: reason ?? "plan \(file) submitted",
                         evidence: [
                             "plan_file": .string(file), "created_flag": .bool(created),
-                            "steps": .array(plan.steps.map { .number($0.percent.value) }),
+                            "steps": .array(
+                                plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
+                            "rules": .array(flag.rules.map(\.json)),
+                            "segment_conditions": .object(flag.segments),
+                            "segments_reset": .array(reached.map(JSONValue.string)),
                         ],
                         planDigest: digest))
                 return .success(
@@ -92,6 +104,38 @@ extension Ramp {
             }
         }
         // Every refusal above is found before the first write, so its (empty) transaction changed nothing.
-        return try result.get()
+        let submission = try result.get()
+        exportAfterCommit()
+        return submission
+    }
+
+    /// Refuses rules and segment steps that name a segment neither the plan nor the flag defines, and rules that
+    /// serve a variant the flag does not have.
+    static func checkTargeting(_ plan: Plan, file: String, flag: Flag) -> RampError? {
+        let segments = flag.segments.merging(plan.segments) { _, new in new }
+        let known = segments.keys.sorted().joined(separator: ", ")
+        func unknown(_ name: String, at path: String) -> RampError {
+            .invalid(
+                PlanError(
+                    file: file, path: path,
+                    message: "no segment \"\(name)\" in the plan or on flag \"\(plan.flag)\""
+                        + (known.isEmpty ? " (define it under \"segments\")" : " (known: \(known))")))
+        }
+        for (i, rule) in (plan.rules ?? []).enumerated() {
+            if case .segment(let name) = rule.when, segments[name] == nil {
+                return unknown(name, at: "rules[\(i)].segment")
+            }
+            if flag.variants[rule.variant] == nil {
+                return .invalid(
+                    PlanError(
+                        file: file, path: "rules[\(i)].variant",
+                        message: "flag \"\(plan.flag)\" has no variant \"\(rule.variant)\" "
+                            + "(it has \(flag.variants.keys.sorted().joined(separator: ", ")))"))
+            }
+        }
+        for (i, step) in plan.steps.enumerated() {
+            if let name = step.segment, segments[name] == nil { return unknown(name, at: "steps[\(i)].segment") }
+        }
+        return nil
     }
 }

@@ -98,6 +98,8 @@ extension Ramp {
                 try store.pruneChecks(before: Instant(seconds: now.seconds - retention.seconds))
             }
         }
+        // Re-checked every tick, so a crash between a commit and its export heals here.
+        exportAfterCommit()
         return outcomes.sorted { $0.flag < $1.flag }
     }
 

@@ -6,6 +6,8 @@ public import RampStore
 /// Owns a store connection, so it is not Sendable: one per thread or process.
 public final class Ramp {
     public let store: Store
+    /// Set when a change was committed but the configured flagd export could not be rewritten (see `configure`).
+    public internal(set) var exportFailure: String?
 
     /// Opens the store at `path`. Commands that only read pass `create: false` so a typo never makes a new file.
     public init(storePath: String, create: Bool) throws(RampError) {
@@ -54,18 +56,29 @@ public final class Ramp {
         }
     }
 
+    /// The evidence with the canary's segments before and after, when the transition changed them.
+    private static func adding(segments: (before: [String], after: [String]), to evidence: JSONValue) -> JSONValue {
+        guard segments.before != segments.after, case .object(var members) = evidence else { return evidence }
+        members["segments"] = [
+            "from": .array(segments.before.map(JSONValue.string)), "to": .array(segments.after.map(JSONValue.string)),
+        ]
+        return .object(members)
+    }
+
     /// Commits a transition: compare-and-set on the rollout, the flag's share, and the audit entry, all or nothing.
     /// Returns the entry, or nil when another writer moved the rollout first.
     func commit(
         _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
         killFlag: Bool = false, observation: Observation? = nil, checks: [GateCheck] = []
     ) throws(RampError) -> AuditEntry? {
-        try run { () throws(StoreError) in
+        let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
                 guard try store.compareAndSet(transition.after, expectedVersion: transition.before.version, now: now),
                     var flag = try store.flag(transition.after.flag)
                 else { return nil }
                 flag.canaryPercent = transition.toPercent
+                let segments = (before: flag.canarySegments, after: transition.after.segments(in: plan))
+                flag.canarySegments = segments.after
                 if killFlag { flag.killed = true }
                 try store.updateFlag(flag, now: now)
                 if let observation { try store.recordObservation(rollout: transition.after.id, observation) }
@@ -75,9 +88,12 @@ public final class Ramp {
                         seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
                         event: transition.event.rawValue, fromState: transition.before.state.rawValue,
                         toState: transition.after.state.rawValue, fromPercent: transition.fromPercent,
-                        toPercent: transition.toPercent, reason: transition.reason, evidence: evidence,
+                        toPercent: transition.toPercent, reason: transition.reason,
+                        evidence: Self.adding(segments: segments, to: evidence),
                         planDigest: transition.after.planDigest))
             }
         }
+        if entry != nil { exportAfterCommit() }
+        return entry
     }
 }

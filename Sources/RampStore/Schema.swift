@@ -85,6 +85,16 @@ enum Schema {
         CREATE INDEX gate_checks_by_gate ON gate_checks(rollout_id, gate, id);
         CREATE INDEX gate_checks_by_time ON gate_checks(checked_at);
         """,
+        // Version 3: targeting rules, named segments and the segments the canary has reached; store-wide settings.
+        """
+        ALTER TABLE flags ADD COLUMN rules TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE flags ADD COLUMN segments TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE flags ADD COLUMN canary_segments TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE settings(
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+        """,
     ]
 
     static var version: Int { migrations.count }

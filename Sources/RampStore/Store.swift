@@ -19,6 +19,24 @@ public final class Store {
         try migrate(create: create)
     }
 
+    /// Opens the store at `path` for reading only (an application evaluating flags): nothing is ever written, so
+    /// a store whose schema is older or newer than this ramp's is refused rather than migrated.
+    public init(readingOnly path: String) throws(StoreError) {
+        db = try Connection(path: path, create: false, readOnly: true)
+        try db.execute("PRAGMA busy_timeout = 10000")
+        let version = try userVersion()
+        guard version == Schema.version else {
+            if version > Schema.version { throw .newerSchema(path: path, found: version, known: Schema.version) }
+            throw .notAStore(
+                path: path, message: "schema version \(version) needs upgrading: run any ramp command on it")
+        }
+    }
+
+    /// SQLite's `PRAGMA data_version`: changes whenever another connection commits to the file.
+    public func dataVersion() throws(StoreError) -> Int64 {
+        try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
+    }
+
     private func migrate(create: Bool) throws(StoreError) {
         var current = try userVersion()
         if current > Schema.version { throw .newerSchema(path: path, found: current, known: Schema.version) }
@@ -86,16 +104,32 @@ public final class Store {
 // MARK: - Flags
 
 extension Store {
-    private static let flagColumns = "key, variants, baseline, canary, canary_bp, killed"
+    private static let flagColumns =
+        "key, variants, baseline, canary, canary_bp, killed, rules, segments, canary_segments"
 
     private func flag(from row: Row) throws(StoreError) -> Flag {
-        let variantsText = row.text(1)
-        guard case .object(let variants)? = try? JSONParser.parse(variantsText) else {
-            throw .notAStore(path: path, message: "flag \(row.text(0)) has unreadable variants")
+        let key = row.text(0)
+        func json(_ column: Int32, _ what: String) throws(StoreError) -> JSONValue {
+            guard let value = try? JSONParser.parse(row.text(column)) else {
+                throw .notAStore(path: path, message: "flag \(key) has unreadable \(what)")
+            }
+            return value
+        }
+        guard case .object(let variants) = try json(1, "variants"), case .array(let ruleList) = try json(6, "rules"),
+            case .object(let segments) = try json(7, "segments"),
+            case .array(let reached) = try json(8, "canary segments")
+        else { throw .notAStore(path: path, message: "flag \(key) has a malformed definition") }
+        var rules: [TargetingRule] = []
+        for rule in ruleList {
+            guard let parsed = try? TargetingRule(json: rule) else {
+                throw .notAStore(path: path, message: "flag \(key) has an unreadable rule \(rule.canonical)")
+            }
+            rules.append(parsed)
         }
         return Flag(
-            key: row.text(0), variants: variants, baseline: row.text(2), canary: row.text(3),
-            canaryPercent: Percent(basisPoints: Int(row.int(4))), killed: row.int(5) != 0)
+            key: key, variants: variants, baseline: row.text(2), canary: row.text(3),
+            canaryPercent: Percent(basisPoints: Int(row.int(4))), killed: row.int(5) != 0, rules: rules,
+            segments: segments, canarySegments: reached.compactMap(\.stringValue))
     }
 
     public func flag(_ key: String) throws(StoreError) -> Flag? {
@@ -108,22 +142,56 @@ extension Store {
 
     public func insertFlag(_ flag: Flag, now: Instant) throws(StoreError) {
         try db.query(
-            "INSERT INTO flags(key, variants, baseline, canary, canary_bp, killed, updated_at) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO flags(key, variants, baseline, canary, updated_at) VALUES (?,?,?,?,?)",
             [
                 .text(flag.key), .text(JSONValue.object(flag.variants).canonical), .text(flag.baseline),
-                .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)), .int(flag.killed ? 1 : 0),
-                .int(now.seconds),
+                .text(flag.canary), .int(now.seconds),
             ])
+        try updateFlag(flag, now: now)
     }
 
-    /// Sets the canary share, the pair of variants it moves between, and the kill switch.
+    /// Sets everything about a flag but its key and variants: the variant pair, the canary's share and segments,
+    /// the kill switch, the rules and segments.
     public func updateFlag(_ flag: Flag, now: Instant) throws(StoreError) {
         try db.query(
-            "UPDATE flags SET baseline = ?, canary = ?, canary_bp = ?, killed = ?, updated_at = ? WHERE key = ?",
+            """
+            UPDATE flags SET baseline = ?, canary = ?, canary_bp = ?, killed = ?, rules = ?, segments = ?,
+                canary_segments = ?, updated_at = ? WHERE key = ?
+            """,
             [
                 .text(flag.baseline), .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)),
-                .int(flag.killed ? 1 : 0), .int(now.seconds), .text(flag.key),
+                .int(flag.killed ? 1 : 0), .text(JSONValue.array(flag.rules.map(\.json)).canonical),
+                .text(JSONValue.object(flag.segments).canonical),
+                .text(JSONValue.array(flag.canarySegments.map(JSONValue.string)).canonical), .int(now.seconds),
+                .text(flag.key),
             ])
+    }
+}
+
+// MARK: - Settings
+
+extension Store {
+    /// A store-wide setting, or nil when it was never set.
+    public func setting(_ key: String) throws(StoreError) -> String? {
+        try db.rows("SELECT value FROM settings WHERE key = ?", [.text(key)]) { $0.text(0) }.first
+    }
+
+    /// Every setting, by key.
+    public func settings() throws(StoreError) -> [String: String] {
+        var all: [String: String] = [:]
+        try db.query("SELECT key, value FROM settings") { all[$0.text(0)] = $0.text(1) }
+        return all
+    }
+
+    /// Sets a setting, or removes it when `value` is nil.
+    public func setSetting(_ key: String, _ value: String?) throws(StoreError) {
+        if let value {
+            try db.query(
+                "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [.text(key), .text(value)])
+        } else {
+            try db.query("DELETE FROM settings WHERE key = ?", [.text(key)])
+        }
     }
 }
 

@@ -22,7 +22,7 @@ enum CLI {
         PlanCommands.validate, SubmitCommand.command, StatusCommand.command, TickCommand.tick, TickCommand.run,
         OperateCommands.pause, OperateCommands.resume, OperateCommands.approve, OperateCommands.promote,
         OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, EvalCommand.command,
-        ExplainCommand.command, ExportCommand.command,
+        ExplainCommand.command, ExportCommand.command, ConfigCommand.command,
         AuditCommands.log, AuditCommands.verify, DemoCommand.command,
     ]
 
@@ -64,8 +64,14 @@ enum CLI {
             Output.print(help(command))
             return ExitCode.ok
         }
+        let context = Context(args: args)
         do {
-            return try command.run(Context(args: args))
+            let status = try command.run(context)
+            if let failure = context.opened.ramp?.exportFailure {
+                Output.error(failure)
+                return status == ExitCode.ok ? ExitCode.failure : status
+            }
+            return status
         } catch let error as Arguments.UsageError {
             Output.error("\(command.name): \(error.description) (see ramp \(command.name) --help)")
             return ExitCode.usage

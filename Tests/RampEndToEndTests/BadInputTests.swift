@@ -89,7 +89,9 @@ import Testing
             stderr: "ramp: --interval: \"soon\" is not a duration of at least 1s (like 30s, 5m)\n"),
         Case(
             name: "eval without a key", args: ["eval", "f"], status: 2,
-            stderr: "ramp: eval: give exactly one of --key KEY or --keys - (see ramp eval --help)\n"),
+            stderr:
+                "ramp: eval: give --key KEY (and --context), or one of --keys - and --contexts - (see ramp eval --help)\n"
+        ),
     ]
 
     @Test(arguments: cases)

@@ -2,16 +2,21 @@ import Foundation
 import RampCore
 import Testing
 
-/// The Python OpenFeature flagd provider (0.5.2, file mode, offline), as an independent evaluator of the file
-/// `ramp export --format flagd` writes. Tests/run-all.sh installs it into a virtual environment.
+/// The Python OpenFeature flagd provider (file mode, offline), an independent evaluator of the file
+/// `ramp export --format flagd` writes: 0.5.2 for the current bucketing generation, 0.6.1 for the next (CBOR).
+/// Tests/run-all.sh installs both into virtual environments.
 enum FlagdProvider {
-    static let python: String =
-        ProcessInfo.processInfo.environment["RAMP_FLAGD_PYTHON"]
-        ?? Sandbox.packageRoot.appendingPathComponent(".build/python-flagd-0.5.2/bin/python").path
+    static func python(_ generation: BucketingGeneration) -> String {
+        let (variable, version) =
+            generation == .concat ? ("RAMP_FLAGD_PYTHON", "0.5.2") : ("RAMP_FLAGD_PYTHON_NEXT", "0.6.1")
+        return ProcessInfo.processInfo.environment[variable]
+            ?? Sandbox.packageRoot.appendingPathComponent(".build/python-flagd-\(version)/bin/python").path
+    }
 
-    /// Reads lines `flag<TAB>key` and prints `flag<TAB>key<TAB>variant<TAB>reason`.
+    /// Reads JSON lines `{"flag": …, "context": {"targetingKey": …, …}}` and prints `variant<TAB>reason<TAB>error`
+    /// for each.
     static let script = #"""
-        import sys, time
+        import json, sys, time
         from openfeature import api
         from openfeature.contrib.provider.flagd import FlagdProvider
         from openfeature.contrib.provider.flagd.config import ResolverType
@@ -25,53 +30,30 @@ enum FlagdProvider {
             time.sleep(0.1)
         out = []
         for line in sys.stdin.read().splitlines():
-            flag, key = line.split("\t")
-            d = client.get_object_details(flag, {}, EvaluationContext(targeting_key=key))
-            out.append(f"{flag}\t{key}\t{d.variant}\t{d.reason.value if hasattr(d.reason, 'value') else d.reason}")
+            request = json.loads(line)
+            attributes = dict(request["context"])
+            key = attributes.pop("targetingKey", None)
+            d = client.get_object_details(request["flag"], {}, EvaluationContext(targeting_key=key, attributes=attributes))
+            reason = d.reason.value if hasattr(d.reason, "value") else d.reason
+            code = d.error_code.value if d.error_code is not None and hasattr(d.error_code, "value") else (d.error_code or "")
+            out.append(f"{d.variant or ''}\t{reason}\t{code}")
         print("\n".join(out))
         """#
-}
 
-@Suite struct FlagdAgreementTests {
-    @Test func thePythonFlagdProviderAgreesWithRampEvalOnEveryKey() throws {
-        guard FileManager.default.isExecutableFile(atPath: FlagdProvider.python) else {
-            Issue.record("no Python flagd provider at \(FlagdProvider.python): run Tests/run-all.sh, which installs it")
-            return
-        }
-        let box = Sandbox()
-        let shares: [Double] = [0.5, 1, 5, 25, 50, 99.99, 100]
-        var flags: [String] = []
-        for share in shares {
-            let flag = "share-\(JSONValue.format(share * 100))"
-            box.ramp(["submit", box.plan(flag, steps: [(share, "1h", false)]), "--now", t(0)])
-            flags.append(flag)
-        }
-        box.ramp(["submit", box.plan("killed", steps: [(50, "1h", false)]), "--now", t(0)])
-        box.ramp(["tick", "--now", t(0)])
-        box.ramp(["kill", "killed", "--now", t(1)])
-        box.ramp(["submit", box.plan("pending"), "--now", t(2)])
-        flags += ["pending", "killed"]
-        let file = box.dir.appendingPathComponent("flags.json").path
-        #expect(box.ramp(["export", "--format", "flagd", "--out", file]).status == 0)
-
-        let keys = (0..<10_000).map { "user-\($0 * 7919 % 1_000_003)" } + ["", "é", "a\u{1F600}b", "-"]
-        var expected: [String: String] = [:]
-        for flag in flags {
-            for line in box.ramp(["eval", flag, "--keys", "-"], stdin: keys.joined(separator: "\n")).lines {
-                let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
-                expected["\(flag)\t\(parts[0])"] = String(parts[1])
-            }
-        }
-        let input = flags.flatMap { flag in keys.filter { !$0.isEmpty }.map { "\(flag)\t\($0)" } }.joined(
-            separator: "\n")
+    /// Evaluates each (flag, context) through the provider reading `file`: "variant<TAB>reason<TAB>error" per request.
+    static func evaluate(_ generation: BucketingGeneration, file: String, _ requests: [(String, JSONValue)]) throws
+        -> [String]
+    {
         let python = Process()
-        python.executableURL = URL(fileURLWithPath: FlagdProvider.python)
-        python.arguments = ["-c", FlagdProvider.script, file]
+        python.executableURL = URL(fileURLWithPath: self.python(generation))
+        python.arguments = ["-c", script, file]
         let stdin = Pipe()
         let stdout = Pipe()
         python.standardInput = stdin
         python.standardOutput = stdout
         try python.run()
+        let input = requests.map { JSONValue.object(["flag": .string($0.0), "context": $0.1]).canonical }
+            .joined(separator: "\n")
         let writer = Thread {
             stdin.fileHandleForWriting.write(Data(input.utf8))
             try? stdin.fileHandleForWriting.close()
@@ -80,27 +62,179 @@ enum FlagdProvider {
         let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         python.waitUntilExit()
         #expect(python.terminationStatus == 0)
+        return output.split(separator: "\n", omittingEmptySubsequences: false).prefix(requests.count).map(String.init)
+    }
 
-        var compared = 0
-        var disagreements: [String] = []
-        var canary: [String: Int] = [:]
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 4 else { continue }
-            let key = "\(parts[0])\t\(parts[1])"
-            if expected[key] != parts[2] {
-                disagreements.append("\(key): ramp \(expected[key] ?? "nil"), flagd \(parts[2])")
-            }
-            if parts[2] == "on" { canary[parts[0], default: 0] += 1 }
-            compared += 1
+    static func isInstalled(_ generation: BucketingGeneration) -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: python(generation)) else {
+            Issue.record("no Python flagd provider at \(python(generation)): run Tests/run-all.sh, which installs it")
+            return false
         }
-        #expect(compared == flags.count * (keys.count - 1))
-        #expect(disagreements.count == 0, "e.g. \(disagreements.prefix(5))")
-        // The shares are really different, so agreement is not agreement on "everyone gets the baseline".
-        #expect((canary["share-2500"] ?? 0) > 2000 && (canary["share-2500"] ?? 0) < 3000)
-        #expect(canary["share-10000"] == keys.count - 1)
-        #expect(canary["killed"] == nil && canary["pending"] == nil)
-        #expect(box.status("pending")["state"] == "pending")
-        #expect(box.status("killed")["killed"] == true)
+        return true
+    }
+}
+
+/// A store with flags in every state ramp exports — rules, segment steps, several shares, killed, completed,
+/// rolled back — and the contexts that hit and miss their rules.
+private struct Fleet {
+    let box = Sandbox()
+    var flags: [String] = []
+
+    static let targeting = """
+        "segments": {
+          "internal": {"ends_with": [{"var": "email"}, "@example.com"]},
+          "blocked": {"in": [{"var": "region"}, ["cn-1", "ru-1"]]}
+        },
+        "rules": [
+          {"segment": "blocked", "variant": "off"},
+          {"when": {"and": [{"sem_ver": [{"var": "app"}, ">=", "2.1.0"]}, {"==": [{"var": "plan"}, "beta"]}]}, "variant": "on"}
+        ],
+        """
+
+    /// A plan with the targeting above (or none) and `steps` written as JSON.
+    func plan(_ flag: String, steps: String, targeting: Bool = true) -> String {
+        box.write(
+            "\(flag).json",
+            """
+            {
+              "flag": "\(flag)",
+              "variants": {"on": {"color": "green"}, "off": {"color": "grey"}},
+              "canary": "on", "baseline": "off",
+              \(targeting ? Self.targeting : "")
+              "steps": [\(steps)]
+            }
+            """)
+        return box.dir.appendingPathComponent("\(flag).json").path
+    }
+
+    init(_ generation: BucketingGeneration) {
+        if generation != .concat { #expect(box.ramp(["config", "bucketing", generation.rawValue]).status == 0) }
+        let ladder =
+            #"{"segment": "internal", "bake": "1h"}, {"percent": 1, "bake": "1h"}, {"percent": 25, "bake": "1h"}, {"percent": 100}"#
+        // Shares without rules: a plain fractional split.
+        for share in [0.5, 5, 50] {
+            let flag = "share-\(JSONValue.format(share * 100))"
+            box.ramp([
+                "submit", plan(flag, steps: #"{"percent": \#(share), "bake": "1d"}"#, targeting: false), "--now", t(0),
+            ])
+            flags.append(flag)
+        }
+        // The same ladder stopped at each of its states: one clock, each flag paused (or killed, or aborted) at
+        // its stop while the others go on.
+        let ladderFlags = ["pending", "segment-step", "one-percent", "quarter", "completed", "killed", "rolled-back"]
+        for flag in ladderFlags {
+            box.ramp(["submit", plan(flag, steps: ladder), "--now", t(0)])
+        }
+        flags += ladderFlags
+        #expect(box.ramp(["pause", "pending", "--now", t(0)]).status == 0)
+        let stops: [Int64: [(String, String)]] = [
+            0: [("pause", "segment-step")],
+            61: [("pause", "one-percent"), ("kill", "killed"), ("abort", "rolled-back")],
+            122: [("pause", "quarter")],
+        ]
+        for minute: Int64 in [0, 61, 122, 183, 244] {
+            box.ramp(["tick", "--now", t(minute)])
+            for (command, flag) in stops[minute] ?? [] {
+                #expect(box.ramp([command, flag, "--now", t(minute)]).status == 0)
+            }
+        }
+        #expect(box.status("completed")["state"] == "completed")
+        #expect(box.status("quarter")["percent"] == 25)
+    }
+
+    /// 10,000 contexts: internal and outside emails, blocked regions, app versions and plans that do and do not
+    /// match the rule, and a few without a targeting key.
+    static let contexts: [JSONValue] = (0..<10_000).map { i in
+        var context: [String: JSONValue] = [
+            "email": .string(i % 7 == 0 ? "u\(i)@example.com" : "u\(i)@mail.org"),
+            "region": .string(i % 11 == 0 ? "cn-1" : i % 13 == 0 ? "ru-1" : "eu-1"),
+            "app": .string(["1.9.0", "2.1.0", "v2.3.4", "2.1.0-beta.1", "3.0"][i % 5]),
+            "plan": .string(i % 3 == 0 ? "beta" : "free"),
+        ]
+        if i % 997 != 5 { context["targetingKey"] = .string("user-\(i * 7919 % 1_000_003)") }
+        return .object(context)
+    }
+
+    /// `ramp eval --contexts -` for every flag: "variant<TAB>reason<TAB>error" per flag and context.
+    func rampAnswers() -> [String] {
+        let input = Self.contexts.map(\.canonical).joined(separator: "\n")
+        return flags.flatMap { flag in
+            box.ramp(["eval", flag, "--contexts", "-"], stdin: input).lines.map { line in
+                let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                return "\(parts[1])\t\(parts[3])\t\(parts.count > 4 ? parts[4] : "")"
+            }
+        }
+    }
+
+    func export() -> String {
+        let file = box.dir.appendingPathComponent("flags.json").path
+        #expect(box.ramp(["export", "--format", "flagd", "--out", file]).status == 0)
+        return file
+    }
+}
+
+@Suite struct FlagdAgreementTests {
+    @Test(arguments: BucketingGeneration.allCases)
+    func thePythonFlagdProviderAgreesWithRampEvalOnVariantAndReason(_ generation: BucketingGeneration) throws {
+        guard FlagdProvider.isInstalled(generation) else { return }
+        let fleet = Fleet(generation)
+        let file = fleet.export()
+        let ramp = fleet.rampAnswers()
+        let requests = fleet.flags.flatMap { flag in Fleet.contexts.map { (flag, $0) } }
+        let python = try FlagdProvider.evaluate(generation, file: file, requests)
+        #expect(ramp.count == requests.count && python.count == requests.count)
+        var disagreements: [String] = []
+        var tally: [String: Int] = [:]
+        for (i, request) in requests.enumerated() where i < min(ramp.count, python.count) {
+            if ramp[i] != python[i] {
+                disagreements.append("\(request.0) \(request.1.canonical): ramp \(ramp[i]), flagd \(python[i])")
+            }
+            tally["\(request.0) \(python[i])", default: 0] += 1
+        }
+        #expect(disagreements.count == 0, "\(disagreements.count) disagreements, e.g. \(disagreements.prefix(3))")
+        // Agreement is not agreement on one answer: every state shows the reasons it should.
+        for expected in [
+            "share-5000 on\tTARGETING_MATCH\t", "share-5000 off\tTARGETING_MATCH\t", "share-5000 off\tDEFAULT\t",
+            "segment-step on\tTARGETING_MATCH\t", "segment-step off\tDEFAULT\t", "segment-step off\tTARGETING_MATCH\t",
+            "quarter on\tTARGETING_MATCH\t", "killed off\tSTATIC\t", "rolled-back off\tDEFAULT\t",
+            "rolled-back on\tTARGETING_MATCH\t", "completed on\tTARGETING_MATCH\t",
+        ] {
+            #expect(tally[expected, default: 0] > 0, "no \(expected)")
+        }
+        let quarter = tally["quarter on\tTARGETING_MATCH\t", default: 0]
+        #expect(quarter > 3000 && quarter < 5200)  // 25%, plus internal users and the beta rule, less blocked regions
+    }
+
+    /// Each state's export, read by the Python provider of the current generation: what a client sees.
+    @Test func eachExportedStateServesWhatItShouldThroughTheProvider() throws {
+        guard FlagdProvider.isInstalled(.concat) else { return }
+        let fleet = Fleet(.concat)
+        let file = fleet.export()
+        let insider: JSONValue = ["targetingKey": "u1", "email": "ana@example.com", "region": "eu-1", "app": "1.0.0"]
+        let outsider: JSONValue = ["targetingKey": "u1", "email": "bo@mail.org", "region": "eu-1", "app": "1.0.0"]
+        let blockedInsider: JSONValue = ["targetingKey": "u1", "email": "ana@example.com", "region": "cn-1"]
+        let cases: [(String, JSONValue, String)] = [
+            // A killed flag serves its baseline to everyone, rules and segments included: no targeting at all.
+            ("killed", insider, "off\tSTATIC\t"), ("killed", outsider, "off\tSTATIC\t"),
+            // A segment step: the segment gets the canary, everyone else the default (baseline), blocked wins.
+            ("segment-step", insider, "on\tTARGETING_MATCH\t"), ("segment-step", outsider, "off\tDEFAULT\t"),
+            ("segment-step", blockedInsider, "off\tTARGETING_MATCH\t"),
+            // Completed: everyone gets the canary, except the blocked rule that comes first.
+            ("completed", outsider, "on\tTARGETING_MATCH\t"), ("completed", blockedInsider, "off\tTARGETING_MATCH\t"),
+            // Rolled back: share and segments gone, the flag's own rules stay.
+            ("rolled-back", insider, "off\tDEFAULT\t"), ("rolled-back", outsider, "off\tDEFAULT\t"),
+            ("rolled-back", ["targetingKey": "u", "app": "2.2.0", "plan": "beta"], "on\tTARGETING_MATCH\t"),
+            // Unknown flags are errors, as flagd says.
+            ("nope", outsider, "\tERROR\tFLAG_NOT_FOUND"),
+        ]
+        let python = try FlagdProvider.evaluate(.concat, file: file, cases.map { ($0.0, $0.1) })
+        for (i, c) in cases.enumerated() {
+            #expect(python[i] == c.2, "\(c.0) \(c.1.canonical)")
+        }
+        let document = try JSONParser.parse(String(contentsOfFile: file, encoding: .utf8))
+        #expect(document["flags"]?["segment-step"]?["metadata"]?["rampSegments"] == "internal")
+        #expect(document["flags"]?["killed"]?["targeting"] == nil)
+        #expect(document["flags"]?["completed"]?["metadata"]?["rampState"] == "completed")
+        #expect(document["flags"]?["rolled-back"]?["metadata"]?["rampState"] == "rolled_back")
     }
 }

@@ -62,7 +62,7 @@ import Testing
         let served = box.ramp(
             ["eval", "search", "--keys", "-"], stdin: (0..<500).map { "k\($0)" }.joined(separator: "\n"))
         #expect(served.lines.count == 500)
-        #expect(served.lines.allSatisfy { $0.hasSuffix("\toff\t{\"color\":\"grey\"}") })
+        #expect(served.lines.allSatisfy { $0.hasSuffix("\toff\t{\"color\":\"grey\"}\tSTATIC") })
         // The audit entry carries the evidence: each gate's value, bound and verdict.
         let last = try #require(box.ramp(["audit", "log", "--json", "--flag", "search"]).json.last)
         #expect(last["event"] == "rollback")
@@ -182,13 +182,13 @@ import Testing
         box.ramp(["tick", "--now", t(0)])
         box.ramp(["tick", "--now", t(1)])
         #expect(box.status("f")["state"] == "completed")
-        #expect(box.ramp(["eval", "f", "--key", "bob"]).stdout == "on\t{\"color\":\"green\"}\n")
+        #expect(box.ramp(["eval", "f", "--key", "bob"]).stdout == "on\t{\"color\":\"green\"}\tTARGETING_MATCH\n")
         box.ramp(["kill", "f", "--now", t(2)])
-        #expect(box.ramp(["eval", "f", "--key", "bob"]).stdout == "off\t{\"color\":\"grey\"}\n")
+        #expect(box.ramp(["eval", "f", "--key", "bob"]).stdout == "off\t{\"color\":\"grey\"}\tSTATIC\n")
         box.ramp(["unkill", "f", "--now", t(3)])
         #expect(
             box.ramp(["eval", "f", "--key", "bob", "--json"]).json.first == [
-                "flag": "f", "key": "bob", "variant": "on", "value": ["color": "green"],
+                "flag": "f", "key": "bob", "variant": "on", "value": ["color": "green"], "reason": "TARGETING_MATCH",
             ])
         #expect(box.ramp(["audit", "verify"]).status == 0)
     }

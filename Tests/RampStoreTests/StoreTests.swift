@@ -18,12 +18,37 @@ func makeStore() throws -> Store {
 }
 
 @Suite struct StoreTests {
+    @Test func aFlagsTargetingRoundTripsAndAReadOnlyStoreSeesItWithoutWriting() throws {
+        let path = temporaryDirectory().appendingPathComponent("ramp.db").path
+        let store = try Store(path: path, create: true)
+        var flag = Flag(key: "f", variants: ["on": true, "off": false], baseline: "off", canary: "on")
+        flag.rules = [
+            TargetingRule(when: .segment("blocked"), variant: "off"),
+            TargetingRule(when: .logic(["==": [["var": "plan"], "pro"]]), variant: "on"),
+        ]
+        flag.segments = [
+            "blocked": ["in": [["var": "region"], ["cn-1"]]], "internal": ["ends_with": [["var": "email"], "@x.io"]],
+        ]
+        flag.canarySegments = ["internal"]
+        flag.canaryPercent = Percent(5)!
+        try store.insertFlag(flag, now: now)
+        try store.setSetting("bucketing", "cbor")
+        let reader = try Store(readingOnly: path)
+        let version = try reader.dataVersion()
+        #expect(try reader.flag("f") == flag)
+        #expect(try reader.setting("bucketing") == "cbor")
+        #expect(throws: StoreError.self) { try reader.executeRaw("DELETE FROM settings") }
+        try store.setSetting("bucketing", nil)
+        #expect(try reader.dataVersion() != version)
+        #expect(try reader.setting("bucketing") == nil)
+    }
+
     @Test func createsTheSchemaOnceAndReopensWithoutChange() throws {
         let path = temporaryDirectory().appendingPathComponent("ramp.db").path
         let first = try Store(path: path, create: true)
         try first.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
         let before = try first.dump()
-        #expect(before.hasPrefix("user_version=2\n"))
+        #expect(before.hasPrefix("user_version=3\n"))
         let again = try Store(path: path, create: true)
         #expect(try again.dump() == before)
         #expect(try again.flag("f")?.variants == ["a": 1, "b": 2])
@@ -58,7 +83,7 @@ func makeStore() throws -> Store {
             _ = try Store(path: path, create: true)
             Issue.record("opened a newer store")
         } catch {
-            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (2)"))
+            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (3)"))
         }
     }
 

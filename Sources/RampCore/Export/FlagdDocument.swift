@@ -16,8 +16,9 @@ public enum FlagdDocument {
         }
     }
 
-    /// The document. A flag serving its canary to some users gets a `fractional` split in ramp's order (canary
-    /// first, weights in basis points); a killed flag or one at 0% serves its baseline as the default variant.
+    /// The document. Each flag's targeting is `Flag.targeting` — its rules, the canary's segments, then a
+    /// `fractional` split in ramp's order (canary first, weights in basis points) — and its baseline is the
+    /// default variant, so a killed flag, or one with nothing targeted, serves the baseline.
     public static func render(_ entries: [Entry]) -> JSONValue {
         var flags: [String: JSONValue] = [:]
         for entry in entries {
@@ -25,16 +26,14 @@ public enum FlagdDocument {
             var object: [String: JSONValue] = [
                 "state": "ENABLED", "variants": .object(flag.variants), "defaultVariant": .string(flag.baseline),
             ]
-            let weights = flag.weights
-            if weights[0].weight > 0 {
-                object["targeting"] = [
-                    "fractional": .array(weights.map { [.string($0.variant), .number(Double($0.weight))] })
-                ]
-            }
+            if let targeting = flag.targeting { object["targeting"] = targeting }
             var metadata: [String: JSONValue] = [
                 "rampCanary": .string(flag.canary), "rampPercent": .number(flag.killed ? 0 : flag.canaryPercent.value),
                 "rampKilled": .bool(flag.killed),
             ]
+            if !flag.canarySegments.isEmpty, !flag.killed {
+                metadata["rampSegments"] = .string(flag.canarySegments.joined(separator: ","))
+            }
             if let rollout = entry.rollout {
                 metadata["rampState"] = .string(rollout.state.rawValue)
                 metadata["rampStep"] = .number(Double(rollout.step + 1))

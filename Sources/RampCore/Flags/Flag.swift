@@ -1,4 +1,5 @@
-/// A feature flag as applications read it: variants, the baseline/canary pair, the canary's share, the kill switch.
+/// A feature flag as applications read it: variants, the baseline/canary pair, the canary's share and segments,
+/// targeting rules, the kill switch.
 public struct Flag: Sendable, Equatable {
     public var key: String
     /// Variant name → the value served.
@@ -9,12 +10,19 @@ public struct Flag: Sendable, Equatable {
     public var canary: String
     /// The canary's share of targeting keys.
     public var canaryPercent: Percent
-    /// The kill switch: when set, everyone gets the baseline whatever the share.
+    /// The kill switch: when set, everyone gets the baseline whatever the share, segments and rules.
     public var killed: Bool
+    /// Ordered rules: the first that matches decides the variant, before segments and the split.
+    public var rules: [TargetingRule]
+    /// Named JsonLogic conditions (segments) that rules and plan steps refer to.
+    public var segments: [String: JSONValue]
+    /// The segments that get the canary now, in the order the rollout reached them.
+    public var canarySegments: [String]
 
     public init(
         key: String, variants: [String: JSONValue], baseline: String, canary: String,
-        canaryPercent: Percent = .zero, killed: Bool = false
+        canaryPercent: Percent = .zero, killed: Bool = false, rules: [TargetingRule] = [],
+        segments: [String: JSONValue] = [:], canarySegments: [String] = []
     ) {
         self.key = key
         self.variants = variants
@@ -22,6 +30,9 @@ public struct Flag: Sendable, Equatable {
         self.canary = canary
         self.canaryPercent = canaryPercent
         self.killed = killed
+        self.rules = rules
+        self.segments = segments
+        self.canarySegments = canarySegments
     }
 
     /// The weights in flagd `fractional` order: canary first, so a growing share never removes a canary user.
@@ -30,38 +41,147 @@ public struct Flag: Sendable, Equatable {
         return [(canary, canaryWeight), (baseline, Percent.scale - canaryWeight)]
     }
 
-    /// The variant served to `targetingKey`.
-    public func variant(for targetingKey: String) -> String {
-        if killed { return baseline }
-        return Bucketing.pick(flagKey: key, targetingKey: targetingKey, weights: weights)
-    }
-
-    /// The variant and its value served to `targetingKey`.
-    public func evaluate(_ targetingKey: String) -> (variant: String, value: JSONValue) {
-        let name = variant(for: targetingKey)
-        return (name, variants[name] ?? .null)
+    /// The flag's targeting as a flagd JsonLogic rule, or nil when everyone gets the baseline (killed, or no rules,
+    /// no segments and 0%): the rules in order, then the canary's segments, then the `fractional` split. When no
+    /// branch applies the rule gives null, which flagd answers with the default variant (the baseline).
+    public var targeting: JSONValue? {
+        if killed { return nil }
+        var branches: [JSONValue] = []
+        for rule in rules {
+            guard let condition = rule.condition(in: segments) else { continue }
+            branches += [condition, .string(rule.variant)]
+        }
+        let reached = canarySegments.compactMap { segments[$0] }
+        if !reached.isEmpty {
+            branches += [reached.count == 1 ? reached[0] : ["or": .array(reached)], .string(canary)]
+        }
+        let split: JSONValue? =
+            canaryPercent > .zero
+            ? ["fractional": .array(weights.map { [.string($0.variant), .number(Double($0.weight))] })] : nil
+        guard !branches.isEmpty else { return split }
+        if let split { branches.append(split) }
+        return ["if": .array(branches)]
     }
 }
 
-/// flagd's `fractional` bucketing: murmur3 x86_32 (seed 0) of flagKey + targetingKey, scaled to the total weight.
-public enum Bucketing {
-    /// The bucket in `0..<totalWeight` of a targeting key.
-    public static func bucket(flagKey: String, targetingKey: String, totalWeight: Int) -> Int {
-        let hash = Murmur3.x86_32(flagKey + targetingKey)
-        return Int((UInt64(hash) &* UInt64(totalWeight)) >> 32)
+/// One targeting rule: when its condition holds, the flag serves `variant`.
+public struct TargetingRule: Sendable, Equatable {
+    public enum Condition: Sendable, Equatable {
+        /// A JsonLogic condition written in the rule.
+        case logic(JSONValue)
+        /// A segment of the flag, by name.
+        case segment(String)
     }
 
-    /// The first variant whose running weight total exceeds the key's bucket.
-    public static func pick(flagKey: String, targetingKey: String, weights: [(variant: String, weight: Int)]) -> String
-    {
-        let total = weights.reduce(0) { $0 + $1.weight }
-        guard total > 0, let last = weights.last else { return weights.first?.variant ?? "" }
-        let bucket = bucket(flagKey: flagKey, targetingKey: targetingKey, totalWeight: total)
-        var sum = 0
-        for entry in weights {
-            sum += entry.weight
-            if bucket < sum { return entry.variant }
+    public var when: Condition
+    public var variant: String
+
+    public init(when: Condition, variant: String) {
+        self.when = when
+        self.variant = variant
+    }
+
+    /// The JsonLogic condition, with a segment looked up among `segments`.
+    public func condition(in segments: [String: JSONValue]) -> JSONValue? {
+        switch when {
+        case .logic(let logic): logic
+        case .segment(let name): segments[name]
         }
-        return last.variant
+    }
+
+    /// `{"when": …, "variant": …}` or `{"segment": …, "variant": …}`, as plans and the store write a rule.
+    public var json: JSONValue {
+        switch when {
+        case .logic(let logic): ["when": logic, "variant": .string(variant)]
+        case .segment(let name): ["segment": .string(name), "variant": .string(variant)]
+        }
+    }
+}
+
+/// flagd's `fractional` bucketing: murmur3 x86_32 (seed 0) of the bucketing value, scaled to the total weight.
+public enum Bucketing {
+    /// The hash that places `targetingKey` for `flagKey` under a bucketing generation, without building the bytes.
+    public static func hash(flagKey: String, targetingKey: String, generation: BucketingGeneration) -> UInt32 {
+        var hasher = Murmur3.Hasher()
+        switch generation {
+        case .concat:
+            hasher.combine(flagKey)
+            hasher.combine(targetingKey)
+        case .cbor:
+            hasher.combine(CBOR.arrayHeader(count: 2))
+            hasher.combine(CBOR.textHeader(byteCount: flagKey.utf8.count))
+            hasher.combine(flagKey)
+            hasher.combine(CBOR.textHeader(byteCount: targetingKey.utf8.count))
+            hasher.combine(targetingKey)
+        }
+        return hasher.finalize()
+    }
+
+    /// The hash of a custom bucketing value (`fractional`'s first argument).
+    public static func hash(_ value: String, generation: BucketingGeneration) -> UInt32 {
+        var hasher = Murmur3.Hasher()
+        if generation == .cbor { hasher.combine(CBOR.textHeader(byteCount: value.utf8.count)) }
+        hasher.combine(value)
+        return hasher.finalize()
+    }
+
+    /// The bucket in `0..<totalWeight` of a hash: (hash × totalWeight) >> 32.
+    public static func bucket(hash: UInt32, totalWeight: Int) -> Int {
+        Int((UInt64(hash) &* UInt64(totalWeight)) >> 32)
+    }
+
+    /// The bucket of a targeting key under the current Go flagd's generation.
+    public static func bucket(flagKey: String, targetingKey: String, totalWeight: Int) -> Int {
+        bucket(hash: hash(flagKey: flagKey, targetingKey: targetingKey, generation: .concat), totalWeight: totalWeight)
+    }
+}
+
+/// The few CBOR (RFC 8949) headers the next bucketing generation hashes, in canonical (shortest) form.
+enum CBOR {
+    static func arrayHeader(count: Int) -> [UInt8] { header(major: 4, count) }
+    static func textHeader(byteCount: Int) -> [UInt8] { header(major: 3, byteCount) }
+
+    private static func header(major: UInt8, _ n: Int) -> [UInt8] {
+        let type = major << 5
+        switch n {
+        case ..<24: return [type | UInt8(n)]
+        case ..<0x100: return [type | 24, UInt8(n)]
+        case ..<0x1_0000: return [type | 25, UInt8(n >> 8), UInt8(n & 0xff)]
+        default:
+            return [type | 26, UInt8(n >> 24 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)]
+        }
+    }
+}
+
+extension TargetingRule {
+    /// Reads `{"when": <JsonLogic>, "variant": name}` or `{"segment": name, "variant": name}`, compiling the
+    /// condition to refuse what cannot be evaluated.
+    public init(json: JSONValue) throws(JsonLogicError) {
+        guard case .object(let members) = json else {
+            throw JsonLogicError(path: "", message: "a rule is an object, not \(json.typeName)")
+        }
+        if let unknown = members.keys.sorted().first(where: { !["when", "segment", "variant"].contains($0) }) {
+            throw JsonLogicError(path: unknown, message: "is not a rule field (when, segment, variant)")
+        }
+        guard case .string(let variant)? = members["variant"] else {
+            throw JsonLogicError(path: "variant", message: "is required: the variant the rule serves")
+        }
+        switch (members["when"], members["segment"]) {
+        case (let logic?, nil):
+            do {
+                _ = try JsonLogic(logic)
+            } catch {
+                throw JsonLogicError(
+                    path: "when" + (error.path.isEmpty ? "" : ".\(error.path)"), message: error.message)
+            }
+            self.init(when: .logic(logic), variant: variant)
+        case (nil, .string(let name)?):
+            self.init(when: .segment(name), variant: variant)
+        case (nil, let other?):
+            throw JsonLogicError(path: "segment", message: "expected a segment name, found \(other.typeName)")
+        default:
+            throw JsonLogicError(
+                path: "", message: "give exactly one of \"when\" (a JsonLogic condition) or \"segment\"")
+        }
     }
 }

@@ -6,6 +6,10 @@ public struct Plan: Sendable, Equatable {
     public var variants: [String: JSONValue]?
     public var canary: String
     public var baseline: String
+    /// Named JsonLogic conditions; submitting the plan stores them on the flag (beside any it already has).
+    public var segments: [String: JSONValue]
+    /// Targeting rules for the flag; nil leaves the flag's rules as they are.
+    public var rules: [TargetingRule]?
     public var steps: [Step]
     public var sources: [String: SourceSpec]
     public var gates: [Gate]
@@ -17,7 +21,8 @@ public struct Plan: Sendable, Equatable {
 
     public init(
         flag: String, description: String? = nil, variants: [String: JSONValue]?, canary: String, baseline: String,
-        steps: [Step], sources: [String: SourceSpec] = [:], gates: [Gate] = [], policy: Policy = Policy(),
+        segments: [String: JSONValue] = [:], rules: [TargetingRule]? = nil, steps: [Step],
+        sources: [String: SourceSpec] = [:], gates: [Gate] = [], policy: Policy = Policy(),
         maxHold: MaxHold? = nil, interval: TimeSpan = TimeSpan(seconds: 60)
     ) {
         self.flag = flag
@@ -25,6 +30,8 @@ public struct Plan: Sendable, Equatable {
         self.variants = variants
         self.canary = canary
         self.baseline = baseline
+        self.segments = segments
+        self.rules = rules
         self.steps = steps
         self.sources = sources
         self.gates = gates
@@ -38,18 +45,30 @@ public struct Plan: Sendable, Equatable {
         steps.indices.contains(index) ? steps[index].percent : .zero
     }
 
+    /// The segments that get the canary at a step index: every segment step reached so far.
+    public func segments(atStep index: Int) -> [String] {
+        index < 0 ? [] : steps.prefix(index + 1).compactMap(\.segment)
+    }
+
     public struct Step: Sendable, Equatable {
+        /// The canary's share at this step; a segment step keeps the previous step's share.
         public var percent: Percent
+        /// A segment step gives the canary to this segment (and keeps it there for the steps after).
+        public var segment: String?
         /// How long the step must run with passing gates before it may advance.
         public var bake: TimeSpan
         /// When set, leaving this step needs `ramp approve` after its bake and gates pass.
         public var approval: Bool
 
-        public init(percent: Percent, bake: TimeSpan = .zero, approval: Bool = false) {
+        public init(percent: Percent, segment: String? = nil, bake: TimeSpan = .zero, approval: Bool = false) {
             self.percent = percent
+            self.segment = segment
             self.bake = bake
             self.approval = approval
         }
+
+        /// `5%`, or `segment internal` for a segment step.
+        public var target: String { segment.map { "segment \($0)" } ?? percent.description }
     }
 
     /// The plan's `max_hold`: after this long at one step without advancing, pause or roll back.

@@ -95,8 +95,8 @@ private struct Fields {
 
     mutating func plan() throws(PlanError) -> Plan {
         try allow([
-            "$schema", "flag", "description", "variants", "canary", "baseline", "steps", "sources", "gates", "on",
-            "max_hold", "interval",
+            "$schema", "flag", "description", "variants", "canary", "baseline", "segments", "rules", "steps",
+            "sources", "gates", "on", "max_hold", "interval",
         ])
         _ = value("$schema")
         let flag = try requiredString("flag")
@@ -118,6 +118,8 @@ private struct Fields {
             }
             variants = object
         }
+        let segments = try self.segments()
+        let rules = try self.rules(variants: variants)
         let steps = try self.steps()
         let sources = try self.sources()
         let gates = try self.gates(sources: sources)
@@ -130,7 +132,8 @@ private struct Fields {
         try rejectUnknown()
         return Plan(
             flag: flag, description: description, variants: variants, canary: canary, baseline: baseline,
-            steps: steps, sources: sources, gates: gates, policy: policy, maxHold: maxHold, interval: interval)
+            segments: segments, rules: rules, steps: steps, sources: sources, gates: gates, policy: policy,
+            maxHold: maxHold, interval: interval)
     }
 
     static func isValidKey(_ key: String) -> Bool {
@@ -147,27 +150,84 @@ private struct Fields {
         return items
     }
 
+    /// `segments`: name → JsonLogic condition, each compiled to refuse what cannot be evaluated.
+    mutating func segments() throws(PlanError) -> [String: JSONValue] {
+        guard let v = value("segments") else { return [:] }
+        guard case .object(let object) = v else {
+            throw fail("segments", "expected an object of segment name to JsonLogic condition, found \(v.typeName)")
+        }
+        for name in object.keys.sorted() {
+            guard Self.isValidKey(name) else {
+                throw fail("segments", "\"\(name)\" is not a valid segment name (letters, digits, '.', '_', '-')")
+            }
+            do {
+                _ = try JsonLogic(object[name]!)
+            } catch {
+                throw fail("segments.\(name)" + (error.path.isEmpty ? "" : ".\(error.path)"), error.message)
+            }
+        }
+        return object
+    }
+
+    /// `rules`: ordered targeting rules; nil when the plan leaves the flag's rules as they are.
+    mutating func rules(variants: [String: JSONValue]?) throws(PlanError) -> [TargetingRule]? {
+        guard let items = try array("rules") else { return nil }
+        var rules: [TargetingRule] = []
+        for (i, item) in items.enumerated() {
+            let rule: TargetingRule
+            do {
+                rule = try TargetingRule(json: item)
+            } catch {
+                throw fail("rules[\(i)]" + (error.path.isEmpty ? "" : ".\(error.path)"), error.message)
+            }
+            if let variants, variants[rule.variant] == nil {
+                throw fail(
+                    "rules[\(i)].variant",
+                    "\"\(rule.variant)\" is not a variant (\(variants.keys.sorted().joined(separator: ", ")))")
+            }
+            rules.append(rule)
+        }
+        return rules
+    }
+
     mutating func steps() throws(PlanError) -> [Plan.Step] {
         guard let items = try array("steps") else { throw fail("steps", "is required") }
         guard !items.isEmpty else { throw fail("steps", "needs at least one step") }
         var steps: [Plan.Step] = []
         for (i, item) in items.enumerated() {
             var step = try Fields(file: file, path: join("steps[\(i)]"), value: item)
-            guard let number = try step.number("percent") else { throw step.fail("percent", "is required") }
-            guard number > 0, number <= 100, let percent = Percent(number) else {
-                throw step.fail(
-                    "percent", "\(JSONValue.format(number)) is not a percentage in (0, 100] with at most two decimals")
-            }
-            if let previous = steps.last, percent <= previous.percent {
-                throw step.fail(
-                    "percent",
-                    "\(percent.description.dropLast()) is not above the previous step's \(previous.percent.description.dropLast())"
-                )
+            let segment = try step.string("segment")
+            let percent: Percent
+            switch (segment, try step.number("percent")) {
+            case (nil, nil): throw step.fail("percent", "is required (or name a segment: {\"segment\": \"internal\"})")
+            case (.some, .some): throw step.fail("segment", "a step targets a segment or a percentage, not both")
+            case (let name?, nil):
+                guard Self.isValidKey(name) else {
+                    throw step.fail("segment", "\"\(name)\" is not a valid segment name")
+                }
+                if steps.contains(where: { $0.segment == name }) {
+                    throw step.fail("segment", "\"\(name)\" already has a step")
+                }
+                // The share stays where the previous step left it: segments add to it.
+                percent = steps.last?.percent ?? .zero
+            case (nil, let number?):
+                guard number > 0, number <= 100, let value = Percent(number) else {
+                    throw step.fail(
+                        "percent",
+                        "\(JSONValue.format(number)) is not a percentage in (0, 100] with at most two decimals")
+                }
+                if let previous = steps.last, value <= previous.percent {
+                    throw step.fail(
+                        "percent",
+                        "\(value.description.dropLast()) is not above the previous step's \(previous.percent.description.dropLast())"
+                    )
+                }
+                percent = value
             }
             let bake = try step.span("bake", minimum: .zero) ?? .zero
             let approval = try step.bool("approval") ?? false
             try step.rejectUnknown()
-            steps.append(Plan.Step(percent: percent, bake: bake, approval: approval))
+            steps.append(Plan.Step(percent: percent, segment: segment, bake: bake, approval: approval))
         }
         return steps
     }

@@ -3,6 +3,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case submit, start, advance, complete
     case awaitApproval = "await_approval"
     case approve, promote, pause, resume, rollback, abort, kill, unkill
+    /// A store-wide setting changed (`ramp config`); its flag is `*`.
+    case configure
 }
 
 /// An operator's command, as the state machine sees it.

@@ -46,6 +46,11 @@ public struct Rollout: Sendable, Equatable {
         state == .rolledBack ? .zero : plan.percent(atStep: step)
     }
 
+    /// The segments this rollout gives the canary.
+    public func segments(in plan: Plan) -> [String] {
+        state == .rolledBack ? [] : plan.segments(atStep: step)
+    }
+
     /// `progressing (step 2/4)`, `completed`.
     public func stateDescription(stepCount: Int) -> String {
         step >= 0 && state.isActive ? "\(state.rawValue) (step \(step + 1)/\(stepCount))" : state.rawValue

@@ -153,7 +153,7 @@ public enum RolloutMachine {
         }
         return move(
             rollout, plan: plan, now: now, to: .progressing, step: target, event: event,
-            reason: reason + "; step \(target + 1)/\(plan.steps.count) at \(plan.steps[target].percent)")
+            reason: reason + "; step \(target + 1)/\(plan.steps.count) at \(plan.steps[target].target)")
     }
 
     private static func move(

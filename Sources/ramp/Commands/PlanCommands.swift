@@ -48,7 +48,7 @@ enum PlanFile {
     }
 
     static func summary(_ plan: Plan) -> String {
-        let steps = plan.steps.map { $0.percent.description + ($0.approval ? " (approval)" : "") }
+        let steps = plan.steps.map { $0.target + ($0.approval ? " (approval)" : "") }
         let gates = plan.gates.count == 1 ? "1 gate" : "\(plan.gates.count) gates"
         return "flag \(plan.flag), \(plan.canary) over \(plan.baseline): \(steps.joined(separator: " → ")), \(gates)"
     }

@@ -5,6 +5,12 @@ import RampEngine
 /// What every command needs: where the store is, what time it is, who is acting, how to print.
 struct Context {
     let args: Arguments
+    /// The store this command opened, kept so that the CLI can report a failed export after the command.
+    let opened = Opened()
+
+    final class Opened {
+        var ramp: Ramp?
+    }
 
     /// `--store`, else `$RAMP_STORE`, else `./ramp.db`.
     var storePath: String {
@@ -36,7 +42,10 @@ struct Context {
     var json: Bool { args.flag("json") }
 
     func open(create: Bool = false) throws(RampError) -> Ramp {
-        try Ramp(storePath: storePath, create: create)
+        if let ramp = opened.ramp { return ramp }
+        let ramp = try Ramp(storePath: storePath, create: create)
+        opened.ramp = ramp
+        return ramp
     }
 }
 

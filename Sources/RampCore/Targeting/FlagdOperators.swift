@@ -1,0 +1,116 @@
+/// flagd's own JsonLogic operations (https://flagd.dev/reference/custom-operations/): `fractional` and `sem_ver`
+/// (`starts_with` and `ends_with` are one line each and live with the standard ones).
+enum FlagdOperators {
+    /// `{"fractional": [bucketBy?, [variant, weight], ...]}`: the variant whose share of the total weight holds the
+    /// hash of the bucketing value. Without a string `bucketBy`, the value is the flag key and the targeting key,
+    /// hashed as the store's bucketing generation says. A missing weight is 1 and a negative one 0, as in flagd.
+    /// Null when there is nothing to hash (no targeting key), a share is malformed or the weights sum to 0.
+    static func fractional(_ args: [JSONValue], environment: TargetingEnvironment?) -> JSONValue {
+        guard let environment, let first = args.first else { return .null }
+        var shares = args[...]
+        let hash: UInt32
+        if case .array = first {
+            guard let key = environment.context.targetingKey, !key.isEmpty else { return .null }
+            hash = Bucketing.hash(flagKey: environment.flagKey, targetingKey: key, generation: environment.bucketing)
+        } else {
+            // A custom bucketing value: only strings are hashed the same way by both generations.
+            guard case .string(let value) = first, !value.isEmpty || environment.bucketing == .cbor else {
+                return .null
+            }
+            hash = Bucketing.hash(value, generation: environment.bucketing)
+            shares = shares.dropFirst()
+        }
+        var weights: [(variant: JSONValue, weight: Int)] = []
+        var total = 0
+        for share in shares {
+            guard case .array(let pair) = share, let variant = pair.first, pair.count <= 2 else { return .null }
+            var weight = 1
+            if pair.count == 2 {
+                guard case .number(let w) = pair[1], w == w.rounded(), abs(w) < 1e15 else { return .null }
+                weight = max(0, Int(w))
+            }
+            weights.append((variant, weight))
+            total += weight
+        }
+        guard total > 0, total <= Int(Int32.max) else { return .null }
+        let bucket = Bucketing.bucket(hash: hash, totalWeight: total)
+        var end = 0
+        for entry in weights {
+            end += entry.weight
+            if bucket < end { return entry.variant }
+        }
+        return .null
+    }
+
+    /// `{"sem_ver": [version, operator, version]}` with `=`, `!=`, `<`, `<=`, `>`, `>=`, `^` (same major) and `~`
+    /// (same major and minor). Versions are semantic versions; a leading `v` is allowed and a missing minor or patch
+    /// is 0 (`"1.2"` is 1.2.0), as flagd does. Anything else gives null.
+    static func semVer(_ args: [JSONValue]) -> JSONValue {
+        guard args.count == 3, case .string(let op) = args[1], let a = SemanticVersion(args[0]),
+            let b = SemanticVersion(args[2])
+        else { return .null }
+        switch op {
+        case "=": return .bool(a == b)
+        case "!=": return .bool(a != b)
+        case "<": return .bool(a < b)
+        case "<=": return .bool(a <= b)
+        case ">": return .bool(a > b)
+        case ">=": return .bool(a >= b)
+        case "^": return .bool(a.major == b.major)
+        case "~": return .bool(a.major == b.major && a.minor == b.minor)
+        default: return .null
+        }
+    }
+}
+
+/// A semantic version (https://semver.org): precedence by major, minor, patch, then pre-release identifiers;
+/// build metadata is ignored.
+struct SemanticVersion: Comparable {
+    var major: UInt64
+    var minor: UInt64
+    var patch: UInt64
+    var prerelease: [Substring]
+
+    init?(_ value: JSONValue) {
+        guard case .string(var text) = value else { return nil }
+        if text.hasPrefix("v") || text.hasPrefix("V") { text.removeFirst() }
+        let withoutBuild = text.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let parts = withoutBuild.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        var core = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        while core.count < 3 { core.append("0") }
+        func number(_ s: Substring) -> UInt64? {
+            guard !s.isEmpty, s.allSatisfy(\.isASCII), s.allSatisfy(\.isNumber), s == "0" || s.first != "0" else {
+                return nil
+            }
+            return UInt64(s)
+        }
+        guard core.count == 3, let major = number(core[0]), let minor = number(core[1]), let patch = number(core[2])
+        else { return nil }
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        prerelease = parts.count > 1 ? parts[1].split(separator: ".", omittingEmptySubsequences: false) : []
+        if parts.count > 1, prerelease.contains(where: \.isEmpty) { return nil }
+    }
+
+    static func == (a: SemanticVersion, b: SemanticVersion) -> Bool {
+        a.major == b.major && a.minor == b.minor && a.patch == b.patch && a.prerelease == b.prerelease
+    }
+
+    static func < (a: SemanticVersion, b: SemanticVersion) -> Bool {
+        if (a.major, a.minor, a.patch) != (b.major, b.minor, b.patch) {
+            return (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch)
+        }
+        // A pre-release sorts before its release; identifiers compare numerically when both are numbers.
+        if a.prerelease.isEmpty || b.prerelease.isEmpty { return !a.prerelease.isEmpty && b.prerelease.isEmpty }
+        for (x, y) in zip(a.prerelease, b.prerelease) where x != y {
+            switch (UInt64(x), UInt64(y)) {
+            case (let m?, let n?): return m < n
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return x.utf8.lexicographicallyPrecedes(y.utf8)
+            }
+        }
+        return a.prerelease.count < b.prerelease.count
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+public import RampCore
+import RampStore
+import Synchronization
+
+/// Evaluates ramp's flags inside an application, with no I/O on the hot path.
+///
+/// It opens the store read-only and keeps an immutable snapshot of every flag with its targeting compiled. A
+/// background timer asks SQLite whether the store changed (`PRAGMA data_version`) and swaps in a new snapshot when
+/// it did, so a rollout step or a kill reaches the application within `refreshInterval`. Safe to call from any
+/// number of threads.
+///
+/// ```swift
+/// let flags = try FlagEvaluator(storePath: "/var/lib/ramp/ramp.db")
+/// let result = flags.evaluate("checkout-v2", targetingKey: user.id, attributes: ["email": .string(user.email)])
+/// if result.variant == "on" { showNewCheckout() }
+/// ```
+public final class FlagEvaluator: Sendable {
+    /// One consistent view of the store: every flag compiled, and the bucketing generation.
+    final class Snapshot: Sendable {
+        let flags: [String: CompiledFlag]
+        let bucketing: BucketingGeneration
+        let dataVersion: Int64
+
+        init(flags: [String: CompiledFlag], bucketing: BucketingGeneration, dataVersion: Int64) {
+            self.flags = flags
+            self.bucketing = bucketing
+            self.dataVersion = dataVersion
+        }
+    }
+
+    private let snapshot: Mutex<Snapshot>
+    private let reader: Mutex<Store>
+    private let lastError = Mutex<String?>(nil)
+    private let timer: Mutex<any DispatchSourceTimer>
+
+    /// How often the background timer checks the store for changes.
+    public let refreshInterval: Duration
+
+    /// Opens `storePath` read-only and loads every flag; fails when the store cannot be read.
+    public init(storePath: String, refreshInterval: Duration = .seconds(1)) throws(RampError) {
+        let store: Store
+        do {
+            store = try Store(readingOnly: storePath)
+        } catch {
+            throw .store(error)
+        }
+        let first = try Self.load(store)
+        snapshot = Mutex(first)
+        reader = Mutex(store)
+        self.refreshInterval = refreshInterval
+        let source = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        timer = Mutex(source)
+        let nanoseconds =
+            refreshInterval.components.seconds * 1_000_000_000 + refreshInterval.components.attoseconds / 1_000_000_000
+        let interval = DispatchTimeInterval.nanoseconds(Int(max(nanoseconds, 1_000_000)))
+        timer.withLock { source in
+            source.schedule(deadline: .now() + interval, repeating: interval)
+            source.setEventHandler { [weak self] in _ = try? self?.refresh() }
+            source.resume()
+        }
+    }
+
+    deinit { timer.withLock { $0.cancel() } }
+
+    /// What `flag` serves to this caller. Never throws: an unknown flag is `ERROR`/`FLAG_NOT_FOUND`, a value of
+    /// another type than `type` is `TYPE_MISMATCH`.
+    public func evaluate(
+        _ flag: String, context: EvaluationContext, type: Resolution.ValueType? = nil
+    ) -> Resolution {
+        let current = snapshot.withLock { $0 }
+        guard let compiled = current.flags[flag] else {
+            return .error(.flagNotFound, "unknown flag \"\(flag)\"")
+        }
+        return compiled.resolve(context, timestamp: Int64(time(nil)), bucketing: current.bucketing).expecting(type)
+    }
+
+    /// What `flag` serves to `targetingKey` with these attributes.
+    public func evaluate(
+        _ flag: String, targetingKey: String?, attributes: [String: JSONValue] = [:],
+        type: Resolution.ValueType? = nil
+    ) -> Resolution {
+        evaluate(flag, context: EvaluationContext(targetingKey: targetingKey, attributes: attributes), type: type)
+    }
+
+    /// Checks the store now and swaps in a new snapshot if it changed; true when it did. The background timer
+    /// calls this; an application may too (after it changed the store itself, say). A failure keeps the last good
+    /// snapshot and is kept in `lastRefreshError`.
+    @discardableResult
+    public func refresh() throws(RampError) -> Bool {
+        let current = snapshot.withLock { $0 }
+        let result: Result<Snapshot?, RampError> = reader.withLock { store in
+            do {
+                guard try store.dataVersion() != current.dataVersion else { return .success(nil) }
+                return .success(try Self.load(store))
+            } catch let error as StoreError {
+                return .failure(.store(error))
+            } catch let error as RampError {
+                return .failure(error)
+            } catch {
+                return .failure(.badInput("\(error)"))
+            }
+        }
+        switch result {
+        case .success(nil):
+            lastError.withLock { $0 = nil }
+            return false
+        case .success(let fresh?):
+            snapshot.withLock { $0 = fresh }
+            lastError.withLock { $0 = nil }
+            return true
+        case .failure(let error):
+            lastError.withLock { $0 = error.description }
+            throw error
+        }
+    }
+
+    /// Why the last refresh failed, or nil when it worked.
+    public var lastRefreshError: String? { lastError.withLock { $0 } }
+
+    /// The flags in the current snapshot.
+    public var flagKeys: [String] { snapshot.withLock { $0 }.flags.keys.sorted() }
+
+    /// Reads every flag and the bucketing generation in one read transaction, so the snapshot is consistent.
+    private static func load(_ store: Store) throws(RampError) -> Snapshot {
+        do {
+            try store.executeRaw("BEGIN")
+            defer { try? store.executeRaw("COMMIT") }
+            let version = try store.dataVersion()
+            let flags = try store.flags()
+            let bucketing = try store.setting(Setting.bucketing.rawValue).flatMap(BucketingGeneration.init) ?? .concat
+            return Snapshot(
+                flags: Dictionary(uniqueKeysWithValues: flags.map { ($0.key, CompiledFlag($0)) }),
+                bucketing: bucketing, dataVersion: version)
+        } catch {
+            throw .store(error)
+        }
+    }
+}

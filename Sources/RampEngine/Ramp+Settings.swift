@@ -1,0 +1,123 @@
+import Foundation
+public import RampCore
+import RampStore
+
+/// The store-wide settings `ramp config` reads and writes.
+public enum Setting: String, Sendable, CaseIterable {
+    /// Which bytes flagd's `fractional` hashes: `concat` (default) or `cbor`.
+    case bucketing
+    /// A flagd flag-definition file ramp rewrites after every change and re-checks on every tick.
+    case exportFlagd = "export.flagd"
+
+    public var summary: String {
+        switch self {
+        case .bucketing:
+            "fractional bucketing generation: "
+                + BucketingGeneration.allCases.map { "\($0.rawValue) = \($0.summary)" }.joined(separator: "; ")
+        case .exportFlagd: "flagd file kept current after every change and on every tick (an absolute path)"
+        }
+    }
+}
+
+extension Ramp {
+    /// Every setting that has a value.
+    public func settings() throws(RampError) -> [Setting: String] {
+        let stored = try run { () throws(StoreError) in try store.settings() }
+        var all: [Setting: String] = [:]
+        for (key, value) in stored { if let setting = Setting(rawValue: key) { all[setting] = value } }
+        return all
+    }
+
+    /// The store's bucketing generation (default: the current Go flagd's).
+    public func bucketing() throws(RampError) -> BucketingGeneration {
+        let text = try run { () throws(StoreError) in try store.setting(Setting.bucketing.rawValue) }
+        return text.flatMap(BucketingGeneration.init(rawValue:)) ?? .concat
+    }
+
+    /// Sets (or with nil, clears) a setting, with an audit entry. A new bucketing generation is refused while a flag
+    /// is partway through a split, since it would move users in and out of the canary; an export path is made
+    /// absolute so that cron, running elsewhere, writes the same file.
+    @discardableResult
+    public func configure(_ setting: Setting, _ value: String?, actor: String, now: Instant) throws(RampError)
+        -> AuditEntry?
+    {
+        var value = value
+        switch setting {
+        case .bucketing:
+            if let text = value, BucketingGeneration(rawValue: text) == nil {
+                throw .badInput(
+                    "bucketing: \"\(text)\" is not a generation (\(BucketingGeneration.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
+            }
+        case .exportFlagd:
+            if let path = value {
+                guard !path.isEmpty else { throw .badInput("export.flagd: give a file path") }
+                value = URL(fileURLWithPath: path).standardizedFileURL.path
+                let dir = URL(fileURLWithPath: value!).deletingLastPathComponent().path
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue
+                else { throw .badInput("export.flagd: \(dir) is not a folder") }
+            }
+        }
+        let entry = try run { () throws(StoreError) in
+            try store.immediate { () throws(StoreError) -> Result<AuditEntry?, RampError> in
+                let before = try store.setting(setting.rawValue)
+                if before == value { return .success(nil) }
+                if setting == .bucketing,
+                    let moving = try store.flags().first(where: {
+                        !$0.killed && $0.canaryPercent > .zero && $0.canaryPercent < .full
+                    })
+                {
+                    return .failure(
+                        .conflict(
+                            "cannot change bucketing while flag \"\(moving.key)\" serves its canary to \(moving.canaryPercent): "
+                                + "it would move users in and out of the canary"))
+                }
+                try store.setSetting(setting.rawValue, value)
+                return .success(
+                    try store.appendAudit(
+                        AuditEntry(
+                            seq: 0, at: now, actor: actor, rollout: nil, flag: "*",
+                            event: AuditEvent.configure.rawValue,
+                            fromState: nil, toState: nil, fromPercent: nil, toPercent: nil,
+                            reason: "\(setting.rawValue) = \(value ?? "(unset)")",
+                            evidence: [
+                                "setting": .string(setting.rawValue), "from": before.map(JSONValue.string) ?? .null,
+                                "to": value.map(JSONValue.string) ?? .null,
+                            ], planDigest: nil)))
+            }
+        }.get()
+        if entry != nil { exportAfterCommit() }
+        return entry
+    }
+
+    /// What `syncFlagdExport` did.
+    public enum ExportSync: Sendable, Equatable {
+        case notConfigured
+        case unchanged(path: String)
+        case written(path: String)
+    }
+
+    /// Makes the configured flagd file match the store: rewritten atomically when it differs, left alone otherwise.
+    @discardableResult
+    public func syncFlagdExport() throws(RampError) -> ExportSync {
+        guard let path = try settings()[.exportFlagd] else { return .notConfigured }
+        let document = try flagdDocument()
+        if let current = FileManager.default.contents(atPath: path), current.elementsEqual(document.utf8) {
+            return .unchanged(path: path)
+        }
+        try Self.writeAtomically(document, to: path)
+        return .written(path: path)
+    }
+
+    /// After a commit: brings the export up to date. A failure is kept in `exportFailure` (the change itself is
+    /// committed) and the next tick tries again.
+    func exportAfterCommit() {
+        do {
+            try syncFlagdExport()
+            exportFailure = nil
+        } catch {
+            exportFailure = "the change is committed, but the flagd export failed: \(error); every tick retries it"
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import RampCore
+import RampEngine
+
+enum ConfigCommand {
+    static let command = Command(
+        name: "config", usage: "config [KEY [VALUE | --unset]] [--json]",
+        summary: "Show or change the store's settings (bucketing generation, flagd export file)",
+        details: """
+            ramp config                 every setting, with its value or default
+            ramp config KEY             one setting's value
+            ramp config KEY VALUE       set it (recorded in the audit log)
+            ramp config KEY --unset     back to the default
+
+            Settings:
+            \(Setting.allCases.map { "  \($0.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
+
+            bucketing cannot change while a flag serves its canary to part of its users (it would reshuffle them).
+            With export.flagd set, every command that changes the store rewrites that file (atomically) when it
+            differs, and every tick re-checks it; a failed write exits 1 after the change is committed.
+            """,
+        switches: ["unset", "json"]
+    ) { context in
+        let words = context.args.positionals
+        guard words.count <= 2 else { throw Arguments.UsageError(description: "expected at most KEY and VALUE") }
+        // Setting a value may create the store (as submit does), so a new store can be configured first.
+        let ramp = try context.open(create: words.count == 2)
+        guard let name = words.first else {
+            let values = try ramp.settings()
+            if context.json {
+                Output.print(
+                    JSONValue.object(
+                        Dictionary(uniqueKeysWithValues: Setting.allCases.map { ($0.rawValue, value(of: $0, values)) })
+                    ).canonical)
+            } else {
+                for setting in Setting.allCases {
+                    Output.print("\(setting.rawValue) = \(value(of: setting, values).stringValue ?? "(unset)")")
+                }
+            }
+            return ExitCode.ok
+        }
+        guard let setting = Setting(rawValue: name) else {
+            throw Arguments.UsageError(
+                description:
+                    "unknown setting \"\(name)\" (known: \(Setting.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let unset = context.args.flag("unset")
+        if words.count == 1 && !unset {
+            let shown = value(of: setting, try ramp.settings())
+            Output.print(context.json ? shown.canonical : shown.stringValue ?? "(unset)")
+            return ExitCode.ok
+        }
+        if words.count == 2 && unset { throw Arguments.UsageError(description: "give a VALUE or --unset, not both") }
+        let entry = try ramp.configure(
+            setting, unset ? nil : words[1], actor: context.actor, now: try context.now())
+        if context.json {
+            Output.print((entry?.json ?? .null).canonical)
+        } else {
+            Output.print(
+                entry.map { "\(setting.rawValue) = \($0.evidence["to"]?.stringValue ?? "(unset)")" } ?? "unchanged")
+        }
+        return ExitCode.ok
+    }
+
+    /// A setting's value, the default for bucketing.
+    private static func value(of setting: Setting, _ values: [Setting: String]) -> JSONValue {
+        if let value = values[setting] { return .string(value) }
+        return setting == .bucketing ? .string(BucketingGeneration.concat.rawValue) : .null
+    }
+}

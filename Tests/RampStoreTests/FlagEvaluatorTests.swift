@@ -1,0 +1,101 @@
+import Foundation
+import RampCore
+import RampEngine
+import RampStore
+import Synchronization
+import Testing
+
+/// The in-process evaluator: a read-only snapshot, refreshed when the store's data_version moves.
+@Suite struct FlagEvaluatorTests {
+    static let plan = """
+        {"flag": "checkout", "variants": {"on": true, "off": false}, "canary": "on", "baseline": "off",
+         "segments": {"internal": {"ends_with": [{"var": "email"}, "@example.com"]}},
+         "rules": [{"when": {"==": [{"var": "region"}, "blocked"]}, "variant": "off"}],
+         "steps": [{"segment": "internal", "bake": "1h"}, {"percent": 50, "bake": "1h"}, {"percent": 100}]}
+        """
+
+    func makeRamp() throws -> (Ramp, String) {
+        let path = temporaryDirectory().appendingPathComponent("ramp.db").path
+        let ramp = try Ramp(storePath: path, create: true)
+        _ = try ramp.submit(text: Self.plan, file: "p.json", baseDir: "/", actor: "t", reason: nil, now: now)
+        _ = try ramp.tick(now: now, actor: "t")
+        return (ramp, path)
+    }
+
+    @Test func evaluatesRulesSegmentsAndTheSplitLikeRampEval() throws {
+        let (ramp, path) = try makeRamp()
+        let flags = try FlagEvaluator(storePath: path)
+        let insider = flags.evaluate("checkout", targetingKey: "u1", attributes: ["email": "ana@example.com"])
+        #expect(insider.variant == "on" && insider.value == true && insider.reason == .targetingMatch)
+        let outsider = flags.evaluate("checkout", targetingKey: "u1", attributes: ["email": "bo@else.org"])
+        #expect(outsider.variant == "off" && outsider.reason == .default)
+        let blocked = flags.evaluate(
+            "checkout", targetingKey: "u1", attributes: ["email": "ana@example.com", "region": "blocked"])
+        #expect(blocked.variant == "off" && blocked.reason == .targetingMatch)
+        #expect(flags.evaluate("nope", targetingKey: "u1").errorCode == .flagNotFound)
+        #expect(flags.evaluate("checkout", targetingKey: "u1", type: .string).errorCode == .typeMismatch)
+        for i in 0..<200 {
+            let context = EvaluationContext(targetingKey: "k\(i)", attributes: ["email": .string("k\(i)@else.org")])
+            #expect(
+                flags.evaluate("checkout", context: context)
+                    == (try ramp.resolve(flag: "checkout", context: context, now: now)))
+        }
+    }
+
+    @Test func aCommittedChangeReachesTheSnapshotOnRefreshAndNotBefore() throws {
+        let (ramp, path) = try makeRamp()
+        let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600))
+        let keys = (0..<400).map { "user-\($0)" }
+        func canaryCount() -> Int { keys.filter { flags.evaluate("checkout", targetingKey: $0).variant == "on" }.count }
+        #expect(canaryCount() == 0)
+        #expect(try flags.refresh() == false)  // nothing changed: the snapshot stays
+        _ = try ramp.tick(now: now + TimeSpan(seconds: 3601), actor: "t")  // → 50%
+        #expect(canaryCount() == 0)  // no I/O on the hot path: the old snapshot until a refresh
+        #expect(try flags.refresh() == true)
+        #expect((150..<250).contains(canaryCount()))
+        _ = try ramp.kill(flag: "checkout", actor: "t", reason: nil, now: now + TimeSpan(seconds: 3700))
+        #expect(try flags.refresh() == true)
+        #expect(canaryCount() == 0)
+        #expect(flags.evaluate("checkout", targetingKey: "x", attributes: ["email": "a@example.com"]).reason == .static)
+    }
+
+    @Test func theBackgroundTimerPicksUpChanges() throws {
+        let (ramp, path) = try makeRamp()
+        let flags = try FlagEvaluator(storePath: path, refreshInterval: .milliseconds(50))
+        _ = try ramp.kill(flag: "checkout", actor: "t", reason: nil, now: now)
+        let internalUser = { flags.evaluate("checkout", targetingKey: "u", attributes: ["email": "a@example.com"]) }
+        var waited = 0
+        while internalUser().variant == "on", waited < 200 {
+            Thread.sleep(forTimeInterval: 0.05)
+            waited += 1
+        }
+        #expect(internalUser().variant == "off")
+    }
+
+    @Test func manyThreadsEvaluateWhileTheSnapshotIsSwapped() throws {
+        let path = try makeRamp().1
+        let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600))
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            if worker == 0 {
+                guard let ramp = try? Ramp(storePath: path, create: false) else { return failures.withLock { $0 += 1 } }
+                for i in 0..<20 {
+                    let at = now + TimeSpan(seconds: Int64(i) * 10)
+                    _ =
+                        try?
+                        (i % 2 == 0
+                        ? ramp.kill(flag: "checkout", actor: "t", reason: nil, now: at)
+                        : ramp.unkill(flag: "checkout", actor: "t", reason: nil, now: at))
+                    _ = try? flags.refresh()
+                }
+                return
+            }
+            for i in 0..<20_000 {
+                let result = flags.evaluate(
+                    "checkout", targetingKey: "w\(worker)-\(i)", attributes: ["email": "a@example.com"])
+                if result.variant != "on" && result.variant != "off" { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+    }
+}
