@@ -6,40 +6,58 @@ enum FlagdOperators {
     /// hashed as the store's bucketing generation says. A missing weight is 1 and a negative one 0, as in flagd.
     /// Null when there is nothing to hash (no targeting key), a share is malformed or the weights sum to 0.
     static func fractional(_ args: [JSONValue], environment: TargetingEnvironment?) -> JSONValue {
-        guard let environment, let first = args.first else { return .null }
-        var shares = args[...]
-        let hash: UInt32
-        if case .array = first {
-            guard let key = environment.context.targetingKey, !key.isEmpty else { return .null }
-            hash = Bucketing.hash(flagKey: environment.flagKey, targetingKey: key, generation: environment.bucketing)
-        } else {
-            // A custom bucketing value: only strings are hashed the same way by both generations.
-            guard case .string(let value) = first, !value.isEmpty || environment.bucketing == .cbor else {
+        guard let first = args.first else { return .null }
+        let custom: JSONValue? = if case .array = first { nil } else { first }
+        guard let split = Split(args.dropFirst(custom == nil ? 0 : 1)) else { return .null }
+        return split.choose(bucketBy: custom, environment: environment)
+    }
+
+    /// `fractional`'s shares, read once (at compile time when they are constant).
+    struct Split: Sendable {
+        let shares: [(variant: JSONValue, weight: Int)]
+        let total: Int
+
+        init?(_ args: ArraySlice<JSONValue>) {
+            var shares: [(variant: JSONValue, weight: Int)] = []
+            var total = 0
+            for share in args {
+                guard case .array(let pair) = share, let variant = pair.first, pair.count <= 2 else { return nil }
+                var weight = 1
+                if pair.count == 2 {
+                    guard case .number(let w) = pair[1], w == w.rounded(), abs(w) < 1e15 else { return nil }
+                    weight = max(0, Int(w))
+                }
+                shares.append((variant, weight))
+                total += weight
+            }
+            guard total > 0, total <= Int(Int32.max) else { return nil }
+            self.shares = shares
+            self.total = total
+        }
+
+        /// The variant for this evaluation; `bucketBy` is a custom bucketing value (only strings are hashed the
+        /// same way by both generations), nil for the flag key and targeting key.
+        func choose(bucketBy: JSONValue?, environment: TargetingEnvironment?) -> JSONValue {
+            guard let environment else { return .null }
+            let hash: UInt32
+            switch bucketBy {
+            case nil:
+                guard let key = environment.context.targetingKey, !key.isEmpty else { return .null }
+                hash = Bucketing.hash(
+                    flagKey: environment.flagKey, targetingKey: key, generation: environment.bucketing)
+            case .string(let value)? where !value.isEmpty || environment.bucketing == .cbor:
+                hash = Bucketing.hash(value, generation: environment.bucketing)
+            default:
                 return .null
             }
-            hash = Bucketing.hash(value, generation: environment.bucketing)
-            shares = shares.dropFirst()
-        }
-        var weights: [(variant: JSONValue, weight: Int)] = []
-        var total = 0
-        for share in shares {
-            guard case .array(let pair) = share, let variant = pair.first, pair.count <= 2 else { return .null }
-            var weight = 1
-            if pair.count == 2 {
-                guard case .number(let w) = pair[1], w == w.rounded(), abs(w) < 1e15 else { return .null }
-                weight = max(0, Int(w))
+            let bucket = Bucketing.bucket(hash: hash, totalWeight: total)
+            var end = 0
+            for share in shares {
+                end += share.weight
+                if bucket < end { return share.variant }
             }
-            weights.append((variant, weight))
-            total += weight
+            return .null
         }
-        guard total > 0, total <= Int(Int32.max) else { return .null }
-        let bucket = Bucketing.bucket(hash: hash, totalWeight: total)
-        var end = 0
-        for entry in weights {
-            end += entry.weight
-            if bucket < end { return entry.variant }
-        }
-        return .null
     }
 
     /// `{"sem_ver": [version, operator, version]}` with `=`, `!=`, `<`, `<=`, `>`, `>=`, `^` (same major) and `~`

@@ -65,6 +65,8 @@ indirect enum Node: Sendable {
     case list([Node])
     /// `var` with a constant path, split at the dots once.
     case path([String], fallback: Node?)
+    /// `fractional` with constant shares, read once; `bucketBy` is a custom bucketing value.
+    case split(FlagdOperators.Split, bucketBy: Node?)
     case operation(Operation, [Node])
 
     static func compile(_ json: JSONValue, path: String) throws(JsonLogicError) -> Node {
@@ -98,6 +100,17 @@ indirect enum Node: Sendable {
                     key.isEmpty ? [] : key.split(separator: ".", omittingEmptySubsequences: false).map(String.init),
                     fallback: nodes.count > 1 ? nodes[1] : nil)
             }
+            if operation == .fractional, let first = nodes.first {
+                let custom: Node? = if case .value(.array) = first { nil } else { first }
+                let constant = nodes.dropFirst(custom == nil ? 0 : 1).compactMap { node -> JSONValue? in
+                    if case .value(let value) = node { value } else { nil }
+                }
+                if constant.count == nodes.count - (custom == nil ? 0 : 1),
+                    let split = FlagdOperators.Split(constant[...])
+                {
+                    return .split(split, bucketBy: custom)
+                }
+            }
             return .operation(operation, nodes)
         default:
             // Scalars, and objects that are not one operation, are data.
@@ -123,6 +136,8 @@ struct Evaluation {
         case .path(let path, let fallback):
             return lookup(path, scope) ?? fallback.map { eval($0, scope) } ?? .null
         case .operation(let operation, let nodes): return apply(operation, nodes, scope)
+        case .split(let split, let bucketBy):
+            return split.choose(bucketBy: bucketBy.map { eval($0, scope) }, environment: environment)
         }
     }
 
@@ -195,8 +210,38 @@ struct Evaluation {
             return items.reduce(initial) { accumulator, item in
                 eval(logic, .value(.object(["current": item, "accumulator": accumulator])))
             }
+        // The usual two-argument comparisons of targeting rules, without building an argument array.
+        case .equal, .notEqual, .strictEqual, .strictNotEqual, .greater, .greaterOrEqual, .in, .startsWith, .endsWith,
+            .less, .lessOrEqual:
+            guard nodes.count == 2 else { return strict(operation, nodes.map { eval($0, scope) }, scope) }
+            return binary(operation, eval(nodes[0], scope), eval(nodes[1], scope))
         default:
             return strict(operation, nodes.map { eval($0, scope) }, scope)
+        }
+    }
+
+    private func binary(_ operation: Operation, _ a: JSONValue, _ b: JSONValue) -> JSONValue {
+        switch operation {
+        case .equal: return .bool(JS.looseEquals(a, b))
+        case .notEqual: return .bool(!JS.looseEquals(a, b))
+        case .strictEqual: return .bool(JS.strictEquals(a, b))
+        case .strictNotEqual: return .bool(!JS.strictEquals(a, b))
+        case .greater: return .bool(JS.greater(a, b))
+        case .greaterOrEqual: return .bool(JS.greaterOrEqual(a, b))
+        case .less: return .bool(JS.less(a, b))
+        case .lessOrEqual: return .bool(JS.lessOrEqual(a, b))
+        case .in:
+            switch b {
+            case .string(let haystack): return .bool(contains(haystack, JS.string(a)))
+            case .array(let items): return .bool(items.contains { JS.strictEquals($0, a) })
+            default: return .bool(false)
+            }
+        case .startsWith, .endsWith:
+            guard case .string(let text) = a, case .string(let affix) = b else { return .null }
+            return .bool(
+                operation == .startsWith
+                    ? text.utf8.starts(with: affix.utf8) : text.utf8.reversed().starts(with: affix.utf8.reversed()))
+        default: return .null
         }
     }
 
@@ -206,16 +251,14 @@ struct Evaluation {
         switch operation {
         case .var:
             return lookup(path(of: arg(0)), scope) ?? (args.count > 1 ? args[1] : .null)
-        case .equal: return .bool(JS.looseEquals(arg(0), arg(1)))
-        case .notEqual: return .bool(!JS.looseEquals(arg(0), arg(1)))
-        case .strictEqual: return .bool(JS.strictEquals(arg(0), arg(1)))
-        case .strictNotEqual: return .bool(!JS.strictEquals(arg(0), arg(1)))
-        case .greater: return .bool(JS.greater(arg(0), arg(1)))
-        case .greaterOrEqual: return .bool(JS.greaterOrEqual(arg(0), arg(1)))
+        case .equal, .notEqual, .strictEqual, .strictNotEqual, .greater, .greaterOrEqual, .in:
+            return binary(operation, arg(0), arg(1))
         case .less, .lessOrEqual:
-            let compare = operation == .less ? JS.less : JS.lessOrEqual
-            if args.count > 2 { return .bool(compare(args[0], args[1]) && compare(args[1], args[2])) }
-            return .bool(compare(arg(0), arg(1)))
+            if args.count > 2 {
+                return .bool(
+                    JS.truthy(binary(operation, args[0], args[1])) && JS.truthy(binary(operation, args[1], args[2])))
+            }
+            return binary(operation, arg(0), arg(1))
         case .not: return .bool(!JS.truthy(arg(0)))
         case .truthy: return .bool(JS.truthy(arg(0)))
         case .add: return .number(args.reduce(0) { $0 + JS.parseFloat($1) })
@@ -239,12 +282,6 @@ struct Evaluation {
         case .cat: return .string(args.map(JS.string).joined())
         case .substr:
             return .string(substring(JS.string(arg(0)), start: arg(1), length: args.count > 2 ? args[2] : nil))
-        case .in:
-            switch arg(1) {
-            case .string(let haystack): return .bool(contains(haystack, JS.string(arg(0))))
-            case .array(let items): return .bool(items.contains { JS.strictEquals($0, arg(0)) })
-            default: return .bool(false)
-            }
         case .merge:
             return .array(
                 args.flatMap { value -> [JSONValue] in if case .array(let items) = value { items } else { [value] } })
@@ -263,14 +300,7 @@ struct Evaluation {
                 return value == .null || value == .string("")
             }
             return Double(keys.count - missing.count) >= need ? .array([]) : .array(missing)
-        case .startsWith, .endsWith:
-            guard args.count == 2, case .string(let text) = args[0], case .string(let affix) = args[1] else {
-                return .null
-            }
-            return .bool(
-                operation == .startsWith
-                    ? text.utf8.starts(with: affix.utf8)
-                    : text.utf8.reversed().starts(with: affix.utf8.reversed()))
+        case .startsWith, .endsWith: return args.count == 2 ? binary(operation, args[0], args[1]) : .null
         case .semVer: return FlagdOperators.semVer(args)
         case .fractional: return FlagdOperators.fractional(args, environment: environment)
         case .if, .ternary, .and, .or, .map, .filter, .all, .some, .none, .reduce:
