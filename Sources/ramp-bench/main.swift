@@ -109,7 +109,8 @@ func runEval(_ arguments: [String]) {
         let ramp = try Ramp(storePath: store, create: true)
         let now = Instant(seconds: 1_767_225_600)
         for plan in [plain, rules] {
-            _ = try ramp.submit(text: plan, file: "bench.json", baseDir: dir.path, actor: "bench", reason: nil, now: now)
+            _ = try ramp.submit(
+                text: plan, file: "bench.json", baseDir: dir.path, actor: "bench", reason: nil, now: now)
         }
         _ = try ramp.tick(now: now, actor: "bench")
         try Ramp.writeAtomically(try ramp.flagdDocument(), to: flagFile)
@@ -133,9 +134,11 @@ func runEval(_ arguments: [String]) {
         }
         print("flag evaluation, one thread, \(count) contexts (best of 5 passes)")
         for (flag, label) in [("plain", "(a) plain 5% flag"), ("rules", "(b) two rules + 5% split")] {
-            var line = "\(label.padding(toLength: 26, withPad: " ", startingAt: 0))  ramp \(String(format: "%7.0f", swift[flag]!)) ns/eval"
+            var line =
+                "\(label.padding(toLength: 26, withPad: " ", startingAt: 0))  ramp \(String(format: "%7.0f", swift[flag]!)) ns/eval"
             if let p = pythonNanoseconds?[flag] {
-                line += "   Python flagd provider \(String(format: "%8.0f", p)) ns/eval   ratio \(String(format: "%.0f", p / swift[flag]!))×"
+                line +=
+                    "   Python flagd provider \(String(format: "%8.0f", p)) ns/eval   ratio \(String(format: "%.0f", p / swift[flag]!))×"
             }
             print(line)
         }
