@@ -128,7 +128,7 @@ public final class FlagEvaluator: Sendable {
             defer { try? store.executeRaw("COMMIT") }
             let version = try store.dataVersion()
             let flags = try store.flags()
-            let bucketing = try store.setting(Setting.bucketing.rawValue).flatMap(BucketingGeneration.init) ?? .concat
+            let bucketing = BucketingGeneration(stored: try store.setting(Setting.bucketing.rawValue))
             return Snapshot(
                 flags: Dictionary(uniqueKeysWithValues: flags.map { ($0.key, CompiledFlag($0)) }),
                 bucketing: bucketing, dataVersion: version)

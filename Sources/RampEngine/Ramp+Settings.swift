@@ -9,6 +9,9 @@ public enum Setting: String, Sendable, CaseIterable {
     /// A flagd flag-definition file ramp rewrites after every change and re-checks on every tick.
     case exportFlagd = "export.flagd"
 
+    /// What an unset setting means.
+    public var defaultValue: String? { self == .bucketing ? BucketingGeneration.concat.rawValue : nil }
+
     public var summary: String {
         switch self {
         case .bucketing:
@@ -16,6 +19,13 @@ public enum Setting: String, Sendable, CaseIterable {
                 + BucketingGeneration.allCases.map { "\($0.rawValue) = \($0.summary)" }.joined(separator: "; ")
         case .exportFlagd: "flagd file kept current after every change and on every tick (an absolute path)"
         }
+    }
+}
+
+extension BucketingGeneration {
+    /// The generation a stored `bucketing` setting names; the default when unset.
+    init(stored text: String?) {
+        self = text.flatMap(Self.init(rawValue:)) ?? Self(rawValue: Setting.bucketing.defaultValue!)!
     }
 }
 
@@ -31,7 +41,7 @@ extension Ramp {
     /// The store's bucketing generation (default: the current Go flagd's).
     public func bucketing() throws(RampError) -> BucketingGeneration {
         let text = try run { () throws(StoreError) in try store.setting(Setting.bucketing.rawValue) }
-        return text.flatMap(BucketingGeneration.init(rawValue:)) ?? .concat
+        return BucketingGeneration(stored: text)
     }
 
     /// Sets (or with nil, clears) a setting, with an audit entry. A new bucketing generation is refused while a flag

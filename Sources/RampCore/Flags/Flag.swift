@@ -172,7 +172,7 @@ extension TargetingRule {
                 _ = try JsonLogic(logic)
             } catch {
                 throw JsonLogicError(
-                    path: "when" + (error.path.isEmpty ? "" : ".\(error.path)"), message: error.message)
+                    path: error.path(under: "when"), message: error.message)
             }
             self.init(when: .logic(logic), variant: variant)
         case (nil, .string(let name)?):

@@ -163,7 +163,7 @@ private struct Fields {
             do {
                 _ = try JsonLogic(object[name]!)
             } catch {
-                throw fail("segments.\(name)" + (error.path.isEmpty ? "" : ".\(error.path)"), error.message)
+                throw fail(error.path(under: "segments.\(name)"), error.message)
             }
         }
         return object
@@ -178,7 +178,7 @@ private struct Fields {
             do {
                 rule = try TargetingRule(json: item)
             } catch {
-                throw fail("rules[\(i)]" + (error.path.isEmpty ? "" : ".\(error.path)"), error.message)
+                throw fail(error.path(under: "rules[\(i)]"), error.message)
             }
             if let variants, variants[rule.variant] == nil {
                 throw fail(

@@ -26,7 +26,8 @@ enum JS {
         }
     }
 
-    /// A number as JavaScript prints it: `1`, `0.5`, `NaN`, `Infinity`, `1e+21`.
+    /// A number as JavaScript prints it: `1`, `0.5`, `NaN`, `Infinity`, `1e+21`. (Integers from 2^53 up to 1e21
+    /// print in exponent form here, where JavaScript writes every digit.)
     static func number(_ n: Double) -> String {
         if n.isNaN { return "NaN" }
         if n.isInfinite { return n > 0 ? "Infinity" : "-Infinity" }

@@ -40,6 +40,9 @@ public struct JsonLogicError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 
+    /// The error's path inside `prefix` (`rules[0]` + `when.if` → `rules[0].when.if`).
+    public func path(under prefix: String) -> String { path.isEmpty ? prefix : "\(prefix).\(path)" }
+
     public init(path: String, message: String) {
         self.path = path
         self.message = message

@@ -62,9 +62,8 @@ enum ConfigCommand {
         return ExitCode.ok
     }
 
-    /// A setting's value, the default for bucketing.
+    /// A setting's value, or its default.
     private static func value(of setting: Setting, _ values: [Setting: String]) -> JSONValue {
-        if let value = values[setting] { return .string(value) }
-        return setting == .bucketing ? .string(BucketingGeneration.concat.rawValue) : .null
+        (values[setting] ?? setting.defaultValue).map(JSONValue.string) ?? .null
     }
 }
