@@ -50,7 +50,7 @@ extension Ramp {
             }
         }
         for flag in try run({ () throws(StoreError) in try store.flags() }) {
-            let served = Int64(flag.killed ? 0 : flag.canaryPercent.basisPoints)
+            let served = Int64(flag.servedPercent.basisPoints)
             guard let logged = lastFlagPercents[flag.key] ?? nil else { continue }
             if logged != served {
                 return AuditReport(

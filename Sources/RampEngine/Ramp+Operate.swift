@@ -6,11 +6,14 @@ extension Ramp {
     public func command(
         _ command: OperatorCommand, flag key: String, actor: String, reason: String?, now: Instant
     ) throws(RampError) -> AuditEntry {
-        _ = try requireFlag(key)
+        let flag = try requireFlag(key)
         guard let rollout = try run({ () throws(StoreError) in try store.latestRollout(flag: key) }),
             rollout.state.isActive
         else {
             throw .conflict("cannot \(command.verb) \(key): it has no active rollout")
+        }
+        if flag.disabled, [.resume, .approve].contains(command) || command.verb.hasPrefix("promote") {
+            throw .conflict("cannot \(command.verb) \(key): the flag is disabled; run `ramp enable \(key)` first")
         }
         let (plan, _) = try plan(for: rollout)
         let transition: Transition
@@ -29,52 +32,85 @@ extension Ramp {
     /// The kill switch: everyone gets the baseline at once, and an active rollout is rolled back.
     /// Returns nil when the flag was already killed (nothing to record).
     public func kill(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError) -> AuditEntry? {
-        let flag = try requireFlag(key)
-        if flag.killed { return nil }
-        if let rollout = try run({ () throws(StoreError) in try store.latestRollout(flag: key) }),
-            rollout.state.isActive
-        {
-            let (plan, _) = try plan(for: rollout)
-            let transition: Transition
-            do {
-                transition = try RolloutMachine.command(.kill, rollout, plan: plan, now: now, reason: reason)
-            } catch {
-                throw .conflict(error.message)
-            }
-            guard
-                let entry = try commit(
-                    transition, plan: plan, actor: actor, evidence: ["command": "kill"], now: now, killFlag: true)
-            else {
-                throw .conflict("cannot kill \(key): the rollout changed while this command ran; try again")
-            }
-            return entry
-        }
-        return try setKilled(flag, true, actor: actor, reason: reason ?? "kill switch", now: now)
+        try turnOn(\.killed, .kill, flag: key, rollout: .kill, actor: actor, reason: reason ?? "kill switch", now: now)
     }
 
     /// Releases the kill switch: the flag serves its stored share again. Nil when it was not killed.
     public func unkill(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError) -> AuditEntry?
     {
-        let flag = try requireFlag(key)
-        guard flag.killed else { return nil }
-        return try setKilled(flag, false, actor: actor, reason: reason ?? "kill switch released", now: now)
+        try turnOff(\.killed, .unkill, flag: key, actor: actor, reason: reason ?? "kill switch released", now: now)
     }
 
-    private func setKilled(_ flag: Flag, _ killed: Bool, actor: String, reason: String, now: Instant) throws(RampError)
+    /// Disables the flag (flagd's DISABLED state: applications use their own default). An active rollout is paused
+    /// in the same transaction and cannot resume until the flag is enabled. Nil when it was already disabled.
+    public func disable(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError)
         -> AuditEntry?
     {
+        try turnOn(
+            \.disabled, .disable, flag: key, rollout: .pause, actor: actor, reason: reason ?? "flag disabled", now: now)
+    }
+
+    /// Enables a disabled flag: it serves its stored share again; a paused rollout stays paused. Nil when enabled.
+    public func enable(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError) -> AuditEntry?
+    {
+        try turnOff(\.disabled, .enable, flag: key, actor: actor, reason: reason ?? "flag enabled", now: now)
+    }
+
+    /// Sets a switch (killed, disabled); an active rollout gets `command` (rollback, pause) in the same transaction
+    /// unless it is paused already and the command is a pause.
+    private func turnOn(
+        _ key: WritableKeyPath<Flag, Bool>, _ event: AuditEvent, flag name: String, rollout command: OperatorCommand,
+        actor: String, reason: String, now: Instant
+    ) throws(RampError) -> AuditEntry? {
+        let flag = try requireFlag(name)
+        if flag[keyPath: key] { return nil }
+        if let rollout = try run({ () throws(StoreError) in try store.latestRollout(flag: name) }),
+            rollout.state.isActive, !(command == .pause && rollout.state == .paused)
+        {
+            let (plan, _) = try plan(for: rollout)
+            var transition: Transition
+            do {
+                transition = try RolloutMachine.command(command, rollout, plan: plan, now: now, reason: reason)
+            } catch {
+                throw .conflict(error.message)
+            }
+            transition.event = event
+            let evidence: JSONValue = ["command": .string(event.rawValue)]
+            guard
+                let entry = try commit(
+                    transition, plan: plan, actor: actor, evidence: evidence, now: now, switchOn: key)
+            else {
+                throw .conflict(
+                    "cannot \(event.rawValue) \(name): the rollout changed while this command ran; try again")
+            }
+            return entry
+        }
+        return try setSwitch(key, true, event, flag: name, actor: actor, reason: reason, now: now)
+    }
+
+    private func turnOff(
+        _ key: WritableKeyPath<Flag, Bool>, _ event: AuditEvent, flag name: String, actor: String, reason: String,
+        now: Instant
+    ) throws(RampError) -> AuditEntry? {
+        guard try requireFlag(name)[keyPath: key] else { return nil }
+        return try setSwitch(key, false, event, flag: name, actor: actor, reason: reason, now: now)
+    }
+
+    private func setSwitch(
+        _ key: WritableKeyPath<Flag, Bool>, _ on: Bool, _ event: AuditEvent, flag name: String, actor: String,
+        reason: String, now: Instant
+    ) throws(RampError) -> AuditEntry? {
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
-                guard var current = try store.flag(flag.key), current.killed != killed else { return nil }
-                current.killed = killed
+                guard var current = try store.flag(name), current[keyPath: key] != on else { return nil }
+                let before = current.servedPercent
+                current[keyPath: key] = on
                 try store.updateFlag(current, now: now)
-                let served = current.canaryPercent
                 return try store.appendAudit(
                     AuditEntry(
-                        seq: 0, at: now, actor: actor, rollout: nil, flag: flag.key,
-                        event: (killed ? AuditEvent.kill : .unkill).rawValue, fromState: nil, toState: nil,
-                        fromPercent: killed ? served : .zero, toPercent: killed ? .zero : served, reason: reason,
-                        evidence: ["command": .string(killed ? "kill" : "unkill")], planDigest: nil))
+                        seq: 0, at: now, actor: actor, rollout: nil, flag: name, event: event.rawValue,
+                        fromState: nil, toState: nil, fromPercent: before, toPercent: current.servedPercent,
+                        reason: reason, evidence: ["command": .string(event.rawValue)], planDigest: nil))
             }
         }
         if entry != nil { exportAfterCommit() }

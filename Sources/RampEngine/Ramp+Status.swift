@@ -6,7 +6,7 @@ public struct FlagStatus: Sendable {
     public var flag: Flag
     public var rollout: Rollout?
     public var plan: Plan?
-    /// The canary share served now (0 when killed).
+    /// The canary share served now (0 when killed or disabled).
     public var servedPercent: Percent
     /// Time left in the current step's bake, when it is still baking.
     public var bakeLeft: TimeSpan?
@@ -41,7 +41,8 @@ public struct FlagStatus: Sendable {
 
     public var json: JSONValue {
         var object: [String: JSONValue] = [
-            "flag": .string(flag.key), "killed": .bool(flag.killed), "percent": .number(servedPercent.value),
+            "flag": .string(flag.key), "killed": .bool(flag.killed), "disabled": .bool(flag.disabled),
+            "percent": .number(servedPercent.value),
             "canary": .string(flag.canary), "baseline": .string(flag.baseline),
         ]
         if let rollout {
@@ -75,7 +76,7 @@ extension Ramp {
         for flag in flags {
             let rollout = try run { () throws(StoreError) in try store.latestRollout(flag: flag.key) }
             var status = FlagStatus(
-                flag: flag, rollout: rollout, plan: nil, servedPercent: flag.killed ? .zero : flag.canaryPercent)
+                flag: flag, rollout: rollout, plan: nil, servedPercent: flag.servedPercent)
             if let rollout {
                 let (plan, _) = try plan(for: rollout)
                 status.plan = plan

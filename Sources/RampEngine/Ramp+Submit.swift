@@ -43,10 +43,11 @@ extension Ramp {
                                     message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
                                         + "(it has \(existing.variants.keys.sorted().joined(separator: ", ")))")))
                     }
-                    if existing.killed {
+                    for (off, verb) in [(existing.killed, "killed"), (existing.disabled, "disabled")] where off {
+                        let undo = verb == "killed" ? "unkill" : "enable"
                         return .failure(
                             .conflict(
-                                "flag \"\(plan.flag)\" is killed; run `ramp unkill \(plan.flag)` before submitting a plan"
+                                "flag \"\(plan.flag)\" is \(verb); run `ramp \(undo) \(plan.flag)` before submitting a plan"
                             ))
                     }
                     if let problem = Self.checkTargeting(plan, file: file, flag: existing) {
@@ -72,7 +73,7 @@ extension Ramp {
                     try store.insertFlag(flag, now: now)
                     created = true
                 }
-                let before = created ? Percent.zero : (flag.killed ? .zero : flag.canaryPercent)
+                let before = created ? Percent.zero : flag.servedPercent
                 flag.baseline = plan.baseline
                 flag.canary = plan.canary
                 flag.canaryPercent = .zero

@@ -66,20 +66,22 @@ public final class Ramp {
     }
 
     /// Commits a transition: compare-and-set on the rollout, the flag's share, and the audit entry, all or nothing.
+    /// `switchOn` (the kill switch or disabled) is set on the flag in the same transaction.
     /// Returns the entry, or nil when another writer moved the rollout first.
     func commit(
         _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
-        killFlag: Bool = false, observation: Observation? = nil, checks: [GateCheck] = []
+        switchOn: WritableKeyPath<Flag, Bool>? = nil, observation: Observation? = nil, checks: [GateCheck] = []
     ) throws(RampError) -> AuditEntry? {
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
                 guard try store.compareAndSet(transition.after, expectedVersion: transition.before.version, now: now),
                     var flag = try store.flag(transition.after.flag)
                 else { return nil }
+                let served = flag.servedPercent
                 flag.canaryPercent = transition.toPercent
                 let segments = (before: flag.canarySegments, after: transition.after.segments(in: plan))
                 flag.canarySegments = segments.after
-                if killFlag { flag.killed = true }
+                if let switchOn { flag[keyPath: switchOn] = true }
                 try store.updateFlag(flag, now: now)
                 if let observation { try store.recordObservation(rollout: transition.after.id, observation) }
                 try store.recordChecks(rollout: transition.after.id, step: transition.before.step, at: now, checks)
@@ -87,8 +89,8 @@ public final class Ramp {
                     AuditEntry(
                         seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
                         event: transition.event.rawValue, fromState: transition.before.state.rawValue,
-                        toState: transition.after.state.rawValue, fromPercent: transition.fromPercent,
-                        toPercent: transition.toPercent, reason: transition.reason,
+                        toState: transition.after.state.rawValue, fromPercent: served,
+                        toPercent: flag.servedPercent, reason: transition.reason,
                         evidence: Self.adding(segments: segments, to: evidence),
                         planDigest: transition.after.planDigest))
             }

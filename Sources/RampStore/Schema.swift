@@ -95,6 +95,10 @@ enum Schema {
             value TEXT NOT NULL
         ) STRICT;
         """,
+        // Version 4: a flag can be disabled (flagd's DISABLED state).
+        """
+        ALTER TABLE flags ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1));
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -105,7 +105,7 @@ public final class Store {
 
 extension Store {
     private static let flagColumns =
-        "key, variants, baseline, canary, canary_bp, killed, rules, segments, canary_segments"
+        "key, variants, baseline, canary, canary_bp, killed, rules, segments, canary_segments, disabled"
 
     private func flag(from row: Row) throws(StoreError) -> Flag {
         let key = row.text(0)
@@ -129,7 +129,7 @@ extension Store {
         return Flag(
             key: key, variants: variants, baseline: row.text(2), canary: row.text(3),
             canaryPercent: Percent(basisPoints: Int(row.int(4))), killed: row.int(5) != 0, rules: rules,
-            segments: segments, canarySegments: reached.compactMap(\.stringValue))
+            segments: segments, canarySegments: reached.compactMap(\.stringValue), disabled: row.int(9) != 0)
     }
 
     public func flag(_ key: String) throws(StoreError) -> Flag? {
@@ -151,18 +151,19 @@ extension Store {
     }
 
     /// Sets everything about a flag but its key and variants: the variant pair, the canary's share and segments,
-    /// the kill switch, the rules and segments.
+    /// the kill switch, the rules and segments, whether it is disabled.
     public func updateFlag(_ flag: Flag, now: Instant) throws(StoreError) {
         try db.query(
             """
             UPDATE flags SET baseline = ?, canary = ?, canary_bp = ?, killed = ?, rules = ?, segments = ?,
-                canary_segments = ?, updated_at = ? WHERE key = ?
+                canary_segments = ?, disabled = ?, updated_at = ? WHERE key = ?
             """,
             [
                 .text(flag.baseline), .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)),
                 .int(flag.killed ? 1 : 0), .text(JSONValue.array(flag.rules.map(\.json)).canonical),
                 .text(JSONValue.object(flag.segments).canonical),
-                .text(JSONValue.array(flag.canarySegments.map(JSONValue.string)).canonical), .int(now.seconds),
+                .text(JSONValue.array(flag.canarySegments.map(JSONValue.string)).canonical),
+                .int(flag.disabled ? 1 : 0), .int(now.seconds),
                 .text(flag.key),
             ])
     }

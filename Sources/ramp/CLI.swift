@@ -21,7 +21,8 @@ enum CLI {
     static let commands: [Command] = [
         PlanCommands.validate, SubmitCommand.command, StatusCommand.command, TickCommand.tick, TickCommand.run,
         OperateCommands.pause, OperateCommands.resume, OperateCommands.approve, OperateCommands.promote,
-        OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, EvalCommand.command,
+        OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, OperateCommands.disable,
+        OperateCommands.enable, EvalCommand.command,
         ExplainCommand.command, ExportCommand.command, ConfigCommand.command,
         AuditCommands.log, AuditCommands.verify, DemoCommand.command,
     ]

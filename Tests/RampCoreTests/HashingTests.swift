@@ -128,4 +128,14 @@ private func variant(_ flag: Flag, _ key: String) -> String? {
         #expect((0..<1000).allSatisfy { variant(flag, "user-\($0)") == "off" })
         #expect(CompiledFlag(flag).resolve(EvaluationContext(targetingKey: "x"), timestamp: 0).reason == .static)
     }
+
+    @Test func aDisabledFlagAnswersDisabledWithNoVariantWhateverTheTypeAsked() {
+        var flag = Flag(
+            key: "f", variants: ["on": true, "off": false], baseline: "off", canary: "on", canaryPercent: .full)
+        flag.disabled = true
+        let resolution = CompiledFlag(flag).resolve(EvaluationContext(targetingKey: "x"), timestamp: 0)
+        #expect(resolution == Resolution(value: nil, variant: nil, reason: .disabled))
+        #expect(resolution.expecting(.string) == resolution)
+        #expect(flag.servedPercent == .zero && flag.canaryPercent == .full)
+    }
 }

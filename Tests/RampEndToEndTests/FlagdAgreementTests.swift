@@ -74,8 +74,8 @@ enum FlagdProvider {
     }
 }
 
-/// A store with flags in every state ramp exports — rules, segment steps, several shares, killed, completed,
-/// rolled back — and the contexts that hit and miss their rules.
+/// A store with flags in every state ramp exports — rules, segment steps, several shares, killed, disabled,
+/// completed, rolled back — and the contexts that hit and miss their rules.
 private struct Fleet {
     let box = Sandbox()
     var flags: [String] = []
@@ -119,9 +119,11 @@ private struct Fleet {
             ])
             flags.append(flag)
         }
-        // The same ladder stopped at each of its states: one clock, each flag paused (or killed, or aborted) at
+        // The same ladder stopped at each of its states: one clock, each flag paused (or killed, disabled, aborted) at
         // its stop while the others go on.
-        let ladderFlags = ["pending", "segment-step", "one-percent", "quarter", "completed", "killed", "rolled-back"]
+        let ladderFlags = [
+            "pending", "segment-step", "one-percent", "quarter", "completed", "killed", "disabled", "rolled-back",
+        ]
         for flag in ladderFlags {
             box.ramp(["submit", plan(flag, steps: ladder), "--now", t(0)])
         }
@@ -129,7 +131,7 @@ private struct Fleet {
         #expect(box.ramp(["pause", "pending", "--now", t(0)]).status == 0)
         let stops: [Int64: [(String, String)]] = [
             0: [("pause", "segment-step")],
-            61: [("pause", "one-percent"), ("kill", "killed"), ("abort", "rolled-back")],
+            61: [("pause", "one-percent"), ("kill", "killed"), ("disable", "disabled"), ("abort", "rolled-back")],
             122: [("pause", "quarter")],
         ]
         for minute: Int64 in [0, 61, 122, 183, 244] {
@@ -197,7 +199,7 @@ private struct Fleet {
             "share-5000 on\tTARGETING_MATCH\t", "share-5000 off\tTARGETING_MATCH\t", "share-5000 off\tDEFAULT\t",
             "segment-step on\tTARGETING_MATCH\t", "segment-step off\tDEFAULT\t", "segment-step off\tTARGETING_MATCH\t",
             "quarter on\tTARGETING_MATCH\t", "killed off\tSTATIC\t", "rolled-back off\tDEFAULT\t",
-            "rolled-back on\tTARGETING_MATCH\t", "completed on\tTARGETING_MATCH\t",
+            "rolled-back on\tTARGETING_MATCH\t", "completed on\tTARGETING_MATCH\t", "disabled \tDISABLED\t",
         ] {
             #expect(tally[expected, default: 0] > 0, "no \(expected)")
         }
@@ -224,6 +226,8 @@ private struct Fleet {
             // Rolled back: share and segments gone, the flag's own rules stay.
             ("rolled-back", insider, "off\tDEFAULT\t"), ("rolled-back", outsider, "off\tDEFAULT\t"),
             ("rolled-back", ["targetingKey": "u", "app": "2.2.0", "plan": "beta"], "on\tTARGETING_MATCH\t"),
+            // A disabled flag gives no variant to anyone (the caller's default), rules and split included.
+            ("disabled", insider, "\tDISABLED\t"), ("disabled", outsider, "\tDISABLED\t"),
             // Unknown flags are errors, as flagd says.
             ("nope", outsider, "\tERROR\tFLAG_NOT_FOUND"),
         ]
@@ -234,6 +238,8 @@ private struct Fleet {
         let document = try JSONParser.parse(String(contentsOfFile: file, encoding: .utf8))
         #expect(document["flags"]?["segment-step"]?["metadata"]?["rampSegments"] == "internal")
         #expect(document["flags"]?["killed"]?["targeting"] == nil)
+        #expect(document["flags"]?["disabled"]?["state"] == "DISABLED")
+        #expect(document["flags"]?["quarter"]?["state"] == "ENABLED")
         #expect(document["flags"]?["completed"]?["metadata"]?["rampState"] == "completed")
         #expect(document["flags"]?["rolled-back"]?["metadata"]?["rampState"] == "rolled_back")
     }

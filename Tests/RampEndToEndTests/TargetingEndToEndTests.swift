@@ -37,6 +37,34 @@ import Testing
         #expect(eval(#"{"targetingKey": "b", "cohort": "beta"}"#) == "off\t\"old\"\tDEFAULT\n")
     }
 
+    @Test func aDisabledFlagAnswersDisabledPausesItsRolloutAndHoldsItUntilEnabled() throws {
+        let box = Sandbox()
+        box.write("p.json", Self.plan)
+        box.ramp(["submit", "p.json", "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        #expect(box.ramp(["disable", "checkout", "--now", t(1)]).status == 0)
+        let disabled = box.ramp(["eval", "checkout", "--context", #"{"targetingKey": "a", "email": "a@example.com"}"#])
+        #expect(disabled.stdout == "\tnull\tDISABLED\n" && disabled.status == 0)
+        // No variant means no type to check: a typed request is DISABLED too, as the flagd provider answers.
+        #expect(box.ramp(["eval", "checkout", "--key", "a", "--type", "boolean"]).stdout == "\tnull\tDISABLED\n")
+        #expect(box.status("checkout")["state"] == "paused" && box.status("checkout")["disabled"] == true)
+        // Nothing moves the rollout while the flag is disabled, and a new plan waits for enable too.
+        #expect(box.ramp(["resume", "checkout", "--now", t(2)]).stderr.contains("run `ramp enable checkout` first"))
+        #expect(box.ramp(["promote", "checkout", "--now", t(2)]).status == 5)
+        box.ramp(["tick", "--now", t(120)])
+        #expect(box.status("checkout")["step"] == 1)
+        #expect(box.ramp(["disable", "checkout"]).stdout == "checkout is already disabled; nothing changed\n")
+        #expect(box.ramp(["enable", "checkout", "--now", t(121)]).status == 0)
+        #expect(box.ramp(["eval", "checkout", "--key", "a"]).stdout == "off\t\"old\"\tDEFAULT\n")
+        #expect(
+            box.ramp(["eval", "checkout", "--context", #"{"targetingKey": "a", "email": "a@example.com"}"#]).stdout
+                == "on\t\"new\"\tTARGETING_MATCH\n")
+        #expect(box.status("checkout")["state"] == "paused")
+        #expect(box.ramp(["resume", "checkout", "--now", t(122)]).status == 0)
+        #expect(box.events(flag: "checkout") == ["submit", "start", "disable", "enable", "resume"])
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+
     @Test func aStepNamingAnUnknownSegmentIsRefusedAndNothingIsStored() throws {
         let box = Sandbox()
         box.write(

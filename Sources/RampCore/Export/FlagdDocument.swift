@@ -18,18 +18,20 @@ public enum FlagdDocument {
 
     /// The document. Each flag's targeting is `Flag.targeting` — its rules, the canary's segments, then a
     /// `fractional` split in ramp's order (canary first, weights in basis points) — and its baseline is the
-    /// default variant, so a killed flag, or one with nothing targeted, serves the baseline.
+    /// default variant, so a killed flag, or one with nothing targeted, serves the baseline. A disabled flag has
+    /// state DISABLED: providers answer the caller's default with reason DISABLED.
     public static func render(_ entries: [Entry]) -> JSONValue {
         var flags: [String: JSONValue] = [:]
         for entry in entries {
             let flag = entry.flag
             var object: [String: JSONValue] = [
-                "state": "ENABLED", "variants": .object(flag.variants), "defaultVariant": .string(flag.baseline),
+                "state": flag.disabled ? "DISABLED" : "ENABLED", "variants": .object(flag.variants),
+                "defaultVariant": .string(flag.baseline),
             ]
             if let targeting = flag.targeting { object["targeting"] = targeting }
             var metadata: [String: JSONValue] = [
-                "rampCanary": .string(flag.canary), "rampPercent": .number(flag.killed ? 0 : flag.canaryPercent.value),
-                "rampKilled": .bool(flag.killed),
+                "rampCanary": .string(flag.canary), "rampPercent": .number(flag.servedPercent.value),
+                "rampKilled": .bool(flag.killed), "rampDisabled": .bool(flag.disabled),
             ]
             if !flag.canarySegments.isEmpty, !flag.killed {
                 metadata["rampSegments"] = .string(flag.canarySegments.joined(separator: ","))

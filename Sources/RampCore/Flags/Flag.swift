@@ -12,6 +12,9 @@ public struct Flag: Sendable, Equatable {
     public var canaryPercent: Percent
     /// The kill switch: when set, everyone gets the baseline whatever the share, segments and rules.
     public var killed: Bool
+    /// Switched off (`ramp disable`): flagd's DISABLED state. Applications get the default in their own code, no
+    /// variant from ramp, until `ramp enable`.
+    public var disabled: Bool
     /// Ordered rules: the first that matches decides the variant, before segments and the split.
     public var rules: [TargetingRule]
     /// Named JsonLogic conditions (segments) that rules and plan steps refer to.
@@ -22,7 +25,7 @@ public struct Flag: Sendable, Equatable {
     public init(
         key: String, variants: [String: JSONValue], baseline: String, canary: String,
         canaryPercent: Percent = .zero, killed: Bool = false, rules: [TargetingRule] = [],
-        segments: [String: JSONValue] = [:], canarySegments: [String] = []
+        segments: [String: JSONValue] = [:], canarySegments: [String] = [], disabled: Bool = false
     ) {
         self.key = key
         self.variants = variants
@@ -33,7 +36,11 @@ public struct Flag: Sendable, Equatable {
         self.rules = rules
         self.segments = segments
         self.canarySegments = canarySegments
+        self.disabled = disabled
     }
+
+    /// The canary share applications get now: 0 when the flag is killed or disabled.
+    public var servedPercent: Percent { killed || disabled ? .zero : canaryPercent }
 
     /// The weights in flagd `fractional` order: canary first, so a growing share never removes a canary user.
     public var weights: [(variant: String, weight: Int)] {

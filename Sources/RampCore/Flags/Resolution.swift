@@ -8,7 +8,7 @@ public struct Resolution: Sendable, Equatable {
         case targetingMatch = "TARGETING_MATCH"
         /// The flag has targeting, but none of it applied: the default variant.
         case `default` = "DEFAULT"
-        /// The flag is disabled.
+        /// The flag is disabled: no value or variant; the caller uses its own default.
         case disabled = "DISABLED"
         /// No value: see the error code.
         case error = "ERROR"
@@ -87,10 +87,12 @@ public struct CompiledFlag: Sendable {
     }
 
     /// The variant, value and reason for one caller, as a flagd provider of `bucketing`'s generation answers
-    /// for the exported flag. `timestamp` (Unix seconds) is what `$flagd.timestamp` reads.
+    /// for the exported flag. `timestamp` (Unix seconds) is what `$flagd.timestamp` reads. A disabled flag
+    /// answers reason DISABLED with no value and no variant, whatever type the caller expects.
     public func resolve(
         _ context: EvaluationContext, timestamp: Int64, bucketing: BucketingGeneration = .concat
     ) -> Resolution {
+        if flag.disabled { return Resolution(value: nil, variant: nil, reason: .disabled) }
         let chosen: String
         let reason: Resolution.Reason
         switch targeting {

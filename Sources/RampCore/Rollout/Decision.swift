@@ -3,6 +3,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case submit, start, advance, complete
     case awaitApproval = "await_approval"
     case approve, promote, pause, resume, rollback, abort, kill, unkill
+    /// `ramp disable` / `ramp enable`: the flag's flagd state.
+    case disable, enable
     /// A store-wide setting changed (`ramp config`); its flag is `*`.
     case configure
 }

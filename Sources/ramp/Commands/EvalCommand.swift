@@ -18,7 +18,8 @@ enum EvalCommand {
             --json          one JSON object per evaluation: flag, key, value, variant, reason, errorCode, errorMessage
 
             Reasons are flagd's: STATIC (no targeting), TARGETING_MATCH (a rule, a segment or the split chose),
-            DEFAULT (targeting that did not apply: the baseline), ERROR with FLAG_NOT_FOUND, PARSE_ERROR,
+            DEFAULT (targeting that did not apply: the baseline), DISABLED (ramp disable: no variant and no value,
+            the application uses its own default), ERROR with FLAG_NOT_FOUND, PARSE_ERROR,
             TYPE_MISMATCH or GENERAL. In batch output an error adds a column with its code; a single evaluation
             that fails prints its message on standard error (and its JSON result with --json). Bucketing is flagd's fractional with
             the store's generation (ramp config bucketing): a key keeps the canary as the share grows.

@@ -1,7 +1,7 @@
 import RampCore
 import RampEngine
 
-/// The operator verbs: pause, resume, approve, promote, abort, kill, unkill.
+/// The operator verbs: pause, resume, approve, promote, abort, kill, unkill, disable, enable.
 enum OperateCommands {
     static let pause = verb(
         "pause", .pause, "Pause the flag's rollout (gates keep guarding it)",
@@ -25,16 +25,29 @@ enum OperateCommands {
         try apply(.promote(full: context.args.flag("full")), context)
     }
 
-    static let kill = killSwitch(
-        on: true, "Kill switch: everyone gets the baseline now; an active rollout is rolled back",
-        "The flag serves its baseline until ramp unkill. Killing a killed flag changes nothing (exit 0).")
-    static let unkill = killSwitch(
-        on: false, "Release the kill switch: the flag serves its stored share again",
-        "A rollout that the kill rolled back stays rolled back: submit a plan to try again.")
+    static let kill = switchCommand(
+        "kill", "Kill switch: everyone gets the baseline now; an active rollout is rolled back",
+        "The flag serves its baseline until ramp unkill. Killing a killed flag changes nothing (exit 0).",
+        unchanged: "already killed", Ramp.kill)
+    static let unkill = switchCommand(
+        "unkill", "Release the kill switch: the flag serves its stored share again",
+        "A rollout that the kill rolled back stays rolled back: submit a plan to try again.",
+        unchanged: "not killed", Ramp.unkill)
+    static let disable = switchCommand(
+        "disable", "Disable the flag: applications get no variant (flagd state DISABLED) and use their own default",
+        "An active rollout is paused and cannot resume, be approved or promoted until ramp enable. "
+            + "ramp eval answers DISABLED; the flagd export has state DISABLED.",
+        unchanged: "already disabled", Ramp.disable)
+    static let enable = switchCommand(
+        "enable", "Enable a disabled flag: it serves its stored share again",
+        "A rollout that disable paused stays paused: ramp resume continues it.",
+        unchanged: "not disabled", Ramp.enable)
 
-    private static func killSwitch(on: Bool, _ summary: String, _ details: String) -> Command {
-        let name = on ? "kill" : "unkill"
-        return Command(
+    private static func switchCommand(
+        _ name: String, _ summary: String, _ details: String, unchanged: String,
+        _ apply: @escaping @Sendable (Ramp) -> (String, String, String?, Instant) throws(RampError) -> AuditEntry?
+    ) -> Command {
+        Command(
             name: name, usage: "\(name) FLAG [--actor NAME] [--reason TEXT] [--json]", summary: summary,
             details: details, values: ["actor", "reason"], switches: ["json"]
         ) { context in
@@ -42,11 +55,8 @@ enum OperateCommands {
             let flag = context.args.positionals[0]
             let ramp = try context.open()
             let (actor, reason, now) = (context.actor, context.reason, try context.now())
-            let entry =
-                on
-                ? try ramp.kill(flag: flag, actor: actor, reason: reason, now: now)
-                : try ramp.unkill(flag: flag, actor: actor, reason: reason, now: now)
-            print(entry, otherwise: "\(flag) is \(on ? "already killed" : "not killed"); nothing changed", context)
+            let entry = try apply(ramp)(flag, actor, reason, now)
+            print(entry, otherwise: "\(flag) is \(unchanged); nothing changed", context)
             return ExitCode.ok
         }
     }

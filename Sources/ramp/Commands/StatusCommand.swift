@@ -27,6 +27,7 @@ enum StatusCommand {
         var state = "no rollout"
         if let rollout = s.rollout { state = rollout.stateDescription(stepCount: s.plan?.steps.count ?? 0) }
         if s.flag.killed { state += ", KILLED" }
+        if s.flag.disabled { state += ", DISABLED" }
         var line = "\(s.flag.key)  \(state)  \(s.servedPercent) \(s.flag.canary)  \(Output.bar(s.servedPercent))"
         if let left = s.bakeLeft { line += "  bake \(left) left" }
         var lines = [line]
