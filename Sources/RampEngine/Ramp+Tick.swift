@@ -52,22 +52,33 @@ extension Ramp {
             due.append((rollout, plan, stored))
         }
 
-        // Poll: one reading per threshold gate, two (canary and baseline) per relative gate.
+        // Poll: one reading per threshold gate, two (canary and baseline) per relative gate, one per input and arm
+        // per statistical gate; statistical gates over the events source read the store instead.
         var jobs: [Poller.Job] = []
+        var fromEvents: [String: (ArmReading, ArmReading)] = [:]
         for item in due {
             for gate in item.plan.gates {
-                let variants = gate.isRelative ? [item.plan.canary, item.plan.baseline] : [item.plan.canary]
+                if let spec = gate.statistical, item.plan.sources[gate.source] == .events {
+                    fromEvents["\(item.rollout.id) \(gate.name)"] = try eventReadings(
+                        spec, query: gate.query, rollout: item.rollout, plan: item.plan, now: now)
+                    continue
+                }
+                let variants =
+                    gate.isRelative || gate.statistical != nil
+                    ? [item.plan.canary, item.plan.baseline] : [item.plan.canary]
                 for variant in variants {
                     let context = MetricContext(
                         flag: item.rollout.flag, gate: gate.name, variant: variant, canary: item.plan.canary,
                         baseline: item.plan.baseline, percent: item.rollout.percent(in: item.plan),
                         step: item.rollout.step + 1, state: item.rollout.state.rawValue, now: now,
                         baseDir: item.stored.baseDir)
-                    jobs.append(
-                        Poller.Job(
-                            source: MetricSources.make(item.plan.sources[gate.source]!),
-                            query: gate.query.map(context.render),
-                            context: context))
+                    let source = MetricSources.make(item.plan.sources[gate.source]!)
+                    let queries =
+                        gate.statistical.map { spec in spec.inputs.keys.sorted().map { spec.inputs[$0]! } }
+                        ?? [gate.query].compactMap { $0 }
+                    for query in queries.isEmpty ? [nil] : queries.map(Optional.some) {
+                        jobs.append(Poller.Job(source: source, query: query.map(context.render), context: context))
+                    }
                 }
             }
         }
@@ -76,6 +87,25 @@ extension Ramp {
         for item in due {
             var checks: [GateCheck] = []
             for gate in item.plan.gates {
+                if let spec = gate.statistical {
+                    var check: GateCheck
+                    if let (canary, baseline) = fromEvents["\(item.rollout.id) \(gate.name)"] {
+                        check = gate.judge(canary: canary, baseline: baseline, share: share(item.rollout, item.plan))
+                        check.query = gate.query
+                    } else {
+                        let names = spec.inputs.keys.sorted()
+                        let canary = Self.arm(spec, names, Array(readings.prefix(names.count)))
+                        readings.removeFirst(names.count)
+                        let baseline = Self.arm(spec, names, Array(readings.prefix(names.count)))
+                        readings.removeFirst(names.count)
+                        check = gate.judge(
+                            canary: canary.0, baseline: baseline.0, share: share(item.rollout, item.plan))
+                        check.seconds = max(canary.1, baseline.1)
+                    }
+                    check.streak = try streak(of: check, rollout: item.rollout.id)
+                    checks.append(check)
+                    continue
+                }
                 let first = readings.removeFirst()
                 var check: GateCheck
                 var seconds = first.seconds
@@ -101,6 +131,64 @@ extension Ramp {
         // Re-checked every tick, so a crash between a commit and its export heals here.
         exportAfterCommit()
         return outcomes.sorted { $0.flag < $1.flag }
+    }
+
+    /// The canary's planned share of units now, for the sample ratio check.
+    private func share(_ rollout: Rollout, _ plan: Plan) -> Double { rollout.percent(in: plan).value / 100 }
+
+    /// One arm of a statistical gate from its polled inputs (in `names` order), and how long the slowest took.
+    private static func arm(_ spec: StatisticalSpec, _ names: [String], _ results: [Poller.Result])
+        -> (ArmReading, Double)
+    {
+        let seconds = results.map(\.seconds).max() ?? 0
+        var values: [String: Double] = [:]
+        for (name, result) in zip(names, results) {
+            switch result.reading {
+            case .value(let v) where v.isFinite: values[name] = v
+            case .value: return (.unusable(.noData, "\(name) is not a finite number"), seconds)
+            case .noData(let why): return (.unusable(.noData, "\(name): \(why)"), seconds)
+            case .error(let why): return (.unusable(.error, "\(name): \(why)"), seconds)
+            }
+        }
+        let summary: ArmSummary
+        switch spec.metric {
+        case .proportion:
+            summary = .proportion(successes: values["count"] ?? 0, trials: values["total"] ?? 0)
+        case .mean where values["sum"] != nil:
+            summary = .moments(count: values["count"]!, sum: values["sum"]!, sumOfSquares: values["sum_squares"]!)
+        case .mean:
+            summary = ArmSummary(count: values["count"]!, mean: values["mean"]!, variance: values["variance"]!)
+        case .exposures, .distribution:
+            summary = ArmSummary(count: values["total"] ?? 0, mean: 0, variance: 0)
+        }
+        return (.summary(summary), seconds)
+    }
+
+    /// Both arms of a statistical gate over ramp's own events, since the rollout entered its current step.
+    private func eventReadings(
+        _ spec: StatisticalSpec, query: String?, rollout: Rollout, plan: Plan, now: Instant
+    ) throws(RampError) -> (ArmReading, ArmReading) {
+        let window = EventWindow(since: rollout.stepEnteredAt ?? Instant(seconds: 0), until: now)
+        func arm(_ variant: String) throws(StoreError) -> ArmReading {
+            let flag = rollout.flag
+            switch spec.metric {
+            case .exposures:
+                let units = try store.exposedUnits(flag: flag, variant: variant, in: window)
+                return .summary(ArmSummary(count: units, mean: 0, variance: 0))
+            case .proportion:
+                let trials = try store.exposedUnits(flag: flag, variant: variant, in: window)
+                let successes = try store.outcomeUnits(flag: flag, metric: query ?? "", variant: variant, in: window)
+                return .summary(.proportion(successes: min(successes, trials), trials: trials))
+            case .mean:
+                let m = try store.outcomeMoments(flag: flag, metric: query ?? "", variant: variant, in: window)
+                return .summary(.moments(count: m.count, sum: m.sum, sumOfSquares: m.sumOfSquares))
+            case .distribution:
+                return .samples(
+                    try store.outcomeSamples(
+                        flag: flag, metric: query ?? "", variant: variant, in: window, limit: MannWhitney.sampleLimit))
+            }
+        }
+        return try run { () throws(StoreError) in (try arm(plan.canary), try arm(plan.baseline)) }
     }
 
     /// Gate checks are kept this long by default.

@@ -68,6 +68,13 @@ public enum MetricSources {
         case .command(let argv, let timeout): CommandSource(argv: argv, timeout: timeout)
         case .prometheus(let endpoint): PrometheusSource(endpoint: endpoint)
         case .http(let endpoint): HTTPJSONSource(endpoint: endpoint)
+        case .events: UnreadableSource(why: "the events source is read from the store by the engine")
         }
     }
+}
+
+/// A source that cannot be read here; every reading is an error saying why.
+struct UnreadableSource: MetricSource {
+    let why: String
+    func read(query: String?, context: MetricContext) -> Reading { .error(why) }
 }

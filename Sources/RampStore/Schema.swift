@@ -99,6 +99,43 @@ enum Schema {
         """
         ALTER TABLE flags ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1));
         """,
+        // Version 5: exposures and outcomes (`ramp record`) for statistical gates; gate checks may be inconclusive.
+        """
+        CREATE TABLE exposures(
+            id INTEGER PRIMARY KEY,
+            flag TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            key TEXT NOT NULL,
+            at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX exposures_by_flag ON exposures(flag, at);
+        CREATE INDEX exposures_by_key ON exposures(flag, key, id);
+        CREATE TABLE outcomes(
+            id INTEGER PRIMARY KEY,
+            metric TEXT NOT NULL,
+            flag TEXT,
+            key TEXT,
+            variant TEXT,
+            value REAL NOT NULL,
+            at INTEGER NOT NULL,
+            CHECK (key IS NOT NULL OR variant IS NOT NULL)
+        ) STRICT;
+        CREATE INDEX outcomes_by_metric ON outcomes(metric, at);
+        CREATE TABLE gate_checks_v5(
+            id INTEGER PRIMARY KEY,
+            rollout_id INTEGER NOT NULL REFERENCES rollouts(id),
+            step INTEGER NOT NULL,
+            checked_at INTEGER NOT NULL,
+            gate TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'no_data', 'error', 'inconclusive')),
+            detail TEXT NOT NULL
+        ) STRICT;
+        INSERT INTO gate_checks_v5 SELECT * FROM gate_checks;
+        DROP TABLE gate_checks;
+        ALTER TABLE gate_checks_v5 RENAME TO gate_checks;
+        CREATE INDEX gate_checks_by_gate ON gate_checks(rollout_id, gate, id);
+        CREATE INDEX gate_checks_by_time ON gate_checks(checked_at);
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -22,7 +22,7 @@ enum CLI {
         PlanCommands.validate, SubmitCommand.command, StatusCommand.command, TickCommand.tick, TickCommand.run,
         OperateCommands.pause, OperateCommands.resume, OperateCommands.approve, OperateCommands.promote,
         OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, OperateCommands.disable,
-        OperateCommands.enable, EvalCommand.command,
+        OperateCommands.enable, RecordCommand.command, EvalCommand.command,
         ExplainCommand.command, ExportCommand.command, ConfigCommand.command,
         AuditCommands.log, AuditCommands.verify, DemoCommand.command,
     ]

@@ -84,7 +84,7 @@ let validPlan = """
         (#""max": 0.01"#, #""max": 0.01, "min": 0.5"#, "plans/x.json: gates[0].min: 0.5 is above max 0.01"),
         (
             #""type": "command""#, #""type": "graphite""#,
-            #"plans/x.json: sources.errors.type: unknown source type "graphite" (known: command, prometheus, http)"#
+            #"plans/x.json: sources.errors.type: unknown source type "graphite" (known: command, prometheus, http, events)"#
         ),
         (#"["./err.sh", "--x"]"#, "[]", "plans/x.json: sources.errors.command: needs at least the executable"),
         (

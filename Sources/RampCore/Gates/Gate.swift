@@ -16,6 +16,8 @@ public struct Gate: Sendable, Equatable {
         /// The canary, compared with the baseline read by the same query, must not be worse by more than the
         /// ratio and/or the absolute delta (with both, it fails only when worse by more than both).
         case relative(direction: Direction, maxRatio: Double?, maxDelta: Double?)
+        /// A statistical test of the canary against the baseline (StatisticalGate.swift).
+        case statistical(StatisticalSpec)
     }
 
     public enum Direction: String, Sendable, CaseIterable {
@@ -41,6 +43,9 @@ public struct Gate: Sendable, Equatable {
 
     public var isRelative: Bool { if case .relative = rule { true } else { false } }
 
+    /// The statistical spec, for a statistical gate.
+    public var statistical: StatisticalSpec? { if case .statistical(let spec) = rule { spec } else { nil } }
+
     /// The bound in words: `≤ 0.01`, `≥ 0.99`, `in [0.5, 2]`, `≤ baseline × 1.2`.
     public var boundDescription: String {
         switch rule {
@@ -58,6 +63,8 @@ public struct Gate: Sendable, Equatable {
                 parts.append(higher ? "baseline + \(JSONValue.format(delta))" : "baseline − \(JSONValue.format(delta))")
             }
             return (higher ? "≤ " : "≥ ") + parts.joined(separator: " or ")
+        case .statistical(let spec):
+            return spec.boundDescription
         }
     }
 
@@ -142,6 +149,8 @@ public enum GateOutcome: String, Sendable, CaseIterable {
     case pass, fail
     case noData = "no_data"
     case error
+    /// A statistical gate that can say neither pass nor fail yet: it holds (and counts toward `max_hold`).
+    case inconclusive
 }
 
 /// One gate checked once: the evidence that decisions and the audit log carry.
@@ -162,6 +171,8 @@ public struct GateCheck: Sendable, Equatable {
     public var streak: Int = 1
     /// How long reading the source took.
     public var seconds: Double?
+    /// A statistical gate's evidence: inputs per arm, estimate, interval, p-value, decision rule, verdict.
+    public var statistics: JSONValue?
 
     public init(gate: String, source: String, value: Double?, bound: String, outcome: GateOutcome, message: String) {
         self.gate = gate
@@ -182,6 +193,7 @@ public struct GateCheck: Sendable, Equatable {
         if shadow { object["shadow"] = true }
         if streak != 1 { object["streak"] = .number(Double(streak)) }
         if let seconds { object["seconds"] = .number((seconds * 1000).rounded() / 1000) }
+        if let statistics { object["statistics"] = statistics }
         return .object(object)
     }
 
@@ -198,6 +210,7 @@ public struct GateCheck: Sendable, Equatable {
         shadow = json["shadow"]?.boolValue ?? false
         streak = json["streak"]?.numberValue.map { Int($0) } ?? 1
         seconds = json["seconds"]?.numberValue
+        statistics = json["statistics"]
     }
 
     /// `errors: failed for 2 checks, 2 of 3 allowed (0.5 > max 0.01)`: why this check holds or acts, in words.
@@ -214,6 +227,7 @@ public struct GateCheck: Sendable, Equatable {
             case .fail: "failed"
             case .noData: "no data"
             case .error: "error"
+            case .inconclusive: "inconclusive"
             }
         return streak > 1 ? "\(word) for \(streak) checks" : word
     }

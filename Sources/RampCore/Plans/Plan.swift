@@ -87,7 +87,7 @@ public struct Plan: Sendable, Equatable {
         case rollback, pause, hold
     }
 
-    /// The plan's `on` block: what fail, no_data and error do.
+    /// The plan's `on` block: what fail, no_data and error do. An inconclusive statistical gate always holds.
     public struct Policy: Sendable, Equatable {
         public var fail: Action
         public var noData: Action
@@ -105,6 +105,7 @@ public struct Plan: Sendable, Equatable {
             case .fail: fail
             case .noData: noData
             case .error: error
+            case .inconclusive: .hold
             }
         }
     }

@@ -263,6 +263,9 @@ private struct Fields {
                 ])
                 let endpoint = try source.endpoint()
                 sources[name] = type == "prometheus" ? .prometheus(endpoint) : .http(endpoint)
+            case "events":
+                try source.allow(["type"])
+                sources[name] = .events
             default:
                 throw source.fail(
                     "type", "unknown source type \"\(type)\" (known: \(SourceSpec.typeNames.joined(separator: ", ")))")
@@ -328,8 +331,13 @@ private struct Fields {
                 switch kind {
                 case "threshold": ["min", "max"]
                 case "relative": ["direction", "max_ratio", "max_delta"]
+                case "statistical":
+                    [
+                        "test", "metric", "direction", "alpha", "tolerance", "min_samples", "expected_samples",
+                        "mixture", "pass", "inputs",
+                    ]
                 default:
-                    throw gate.fail("kind", "\"\(kind)\" is not a gate kind (threshold or relative)")
+                    throw gate.fail("kind", "\"\(kind)\" is not a gate kind (threshold, relative or statistical)")
                 }
             try gate.allow(
                 Set(["name", "source", "kind", "query", "pointer", "failure_limit", "shadow"]).union(ruleKeys))
@@ -348,6 +356,10 @@ private struct Fields {
             let pointer = try gate.string("pointer")
             let selector: String?
             switch source {
+            case _ where kind == "statistical":
+                selector = try gate.statisticalSelector(source: source, query: query, pointer: pointer)
+            case .events:
+                throw gate.fail("source", "the events source serves statistical gates only (kind \"statistical\")")
             case .prometheus:
                 guard let query, pointer == nil else {
                     throw gate.fail(
@@ -379,7 +391,9 @@ private struct Fields {
             }
             if let selector { try gate.checkTemplates(selector, query != nil ? "query" : "pointer") }
             let rule: Gate.Rule
-            if kind == "relative" {
+            if kind == "statistical" {
+                rule = .statistical(try gate.statisticalSpec(source: source, query: query))
+            } else if kind == "relative" {
                 let directionText = try gate.string("direction") ?? Gate.Direction.higherIsWorse.rawValue
                 guard let direction = Gate.Direction(rawValue: directionText) else {
                     throw gate.fail(
@@ -424,6 +438,116 @@ private struct Fields {
                     shadow: shadow))
         }
         return gates
+    }
+
+    /// A statistical gate's query: for the events source, the outcome it compares (none for `srm`); other sources
+    /// take theirs per input, in `inputs`.
+    func statisticalSelector(source: SourceSpec, query: String?, pointer: String?) throws(PlanError) -> String? {
+        if pointer != nil { throw fail("pointer", "a statistical gate takes its pointers in \"inputs\"") }
+        switch source {
+        case .events:
+            return query
+        case .command:
+            throw fail(
+                "source", "a statistical gate reads several inputs per arm: use a prometheus, http or events source")
+        case .prometheus, .http:
+            if query != nil { throw fail("query", "a statistical gate takes its queries in \"inputs\"") }
+            return nil
+        }
+    }
+
+    /// The test, metric, direction, alpha, tolerance, sample sizes, pass rule and inputs of a statistical gate.
+    mutating func statisticalSpec(source: SourceSpec, query: String?) throws(PlanError) -> StatisticalSpec {
+        typealias Spec = StatisticalSpec
+        func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ fallback: T?) throws(PlanError) -> T
+        where T.RawValue == String {
+            let known = T.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let text = try string(key) else {
+                guard let fallback else { throw fail(key, "is required (\(known))") }
+                return fallback
+            }
+            guard let value = T(rawValue: text) else { throw fail(key, "\"\(text)\" is not one of \(known)") }
+            return value
+        }
+        let test: Spec.Test = try choice("test", nil)
+        let metric: Spec.Metric = try choice(
+            "metric", test == .srm ? .exposures : test == .mannWhitney ? .distribution : test == .z ? .proportion : nil)
+        let fits: [Spec.Test: Set<Spec.Metric>] = [
+            .sequential: [.proportion, .mean], .z: [.proportion], .welch: [.mean], .mannWhitney: [.distribution],
+            .srm: [.exposures],
+        ]
+        guard fits[test]!.contains(metric) else {
+            throw fail(
+                "metric",
+                "test \(test.rawValue) takes \(fits[test]!.map(\.rawValue).sorted().joined(separator: " or ")), not \(metric.rawValue)"
+            )
+        }
+        var spec = Spec(test: test, metric: metric)
+        spec.worse = try choice("direction", Worse.higher)
+        spec.alpha = try number("alpha") ?? (test == .srm ? 0.001 : 0.05)
+        guard spec.alpha > 0, spec.alpha < 0.5 else {
+            throw fail("alpha", "\(JSONValue.format(spec.alpha)) is not between 0 and 0.5")
+        }
+        spec.tolerance = try number("tolerance") ?? 0
+        guard spec.tolerance >= 0 else { throw fail("tolerance", "is negative: it is how much worse may pass") }
+        spec.minSamples = try number("min_samples") ?? 100
+        guard spec.minSamples >= 1 else { throw fail("min_samples", "must be at least 1") }
+        spec.expectedSamples = try number("expected_samples")
+        if let n = spec.expectedSamples, n < spec.minSamples {
+            throw fail(
+                "expected_samples", "\(JSONValue.format(n)) is below min_samples \(JSONValue.format(spec.minSamples))")
+        }
+        spec.mixture = try number("mixture")
+        if let tau = spec.mixture, tau <= 0 { throw fail("mixture", "must be positive (the effect size to tune for)") }
+        spec.pass = try choice("pass", spec.tolerance > 0 ? Spec.PassRule.nonInferiority : .samples)
+        if spec.pass == .nonInferiority, spec.tolerance == 0, [.sequential, .z, .welch].contains(test) {
+            throw fail("pass", "non_inferiority needs a tolerance above 0 (how much worse may still pass)")
+        }
+        if test == .sequential, spec.mixture == nil, spec.expectedSamples == nil {
+            throw fail(nil, "a sequential gate needs \"expected_samples\" (per arm) or \"mixture\" to tune its test")
+        }
+        if spec.pass == .samples, spec.expectedSamples == nil, [.sequential, .z, .welch].contains(test) {
+            throw fail("expected_samples", "is required by the samples pass rule (the planned sample per arm)")
+        }
+        if case .events = source {
+            if value("inputs") != nil { throw fail("inputs", "the events source needs no inputs") }
+            if metric != .exposures, query == nil {
+                throw fail("query", "is required: the outcome metric to compare (as `ramp record` names it)")
+            }
+            return spec
+        }
+        guard let v = value("inputs"), case .object(let inputs) = v else {
+            throw fail("inputs", "is required: an object of input name to query (\(Self.inputHelp(metric)))")
+        }
+        for (name, query) in inputs {
+            guard case .string(let text) = query else {
+                throw fail("inputs.\(name)", "expected a query string, found \(query.typeName)")
+            }
+            try checkTemplates(text, "inputs.\(name)")
+            if case .http = source, !text.isEmpty, !text.hasPrefix("/") {
+                throw fail("inputs.\(name)", "\"\(text)\" is not a JSON Pointer (it starts with /)")
+            }
+            if !source.usesVariant(selector: text) {
+                throw fail("inputs.\(name)", "is read once per arm, so it must use {{variant}}")
+            }
+            spec.inputs[name] = text
+        }
+        let sets = Spec.inputNames(metric)
+        guard let set = sets.first(where: { Set($0) == Set(inputs.keys) }) else {
+            throw fail(
+                "inputs",
+                "\(metric.rawValue) takes \(Self.inputHelp(metric)), found \(inputs.keys.sorted().joined(separator: ", "))"
+            )
+        }
+        _ = set
+        if metric == .distribution {
+            throw fail("source", "distributions (lists of values) come from the events source in this version")
+        }
+        return spec
+    }
+
+    static func inputHelp(_ metric: StatisticalSpec.Metric) -> String {
+        StatisticalSpec.inputNames(metric).map { $0.joined(separator: ", ") }.joined(separator: "; or ")
     }
 
     mutating func maxHold() throws(PlanError) -> Plan.MaxHold? {

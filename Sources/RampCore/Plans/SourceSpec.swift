@@ -6,16 +6,19 @@ public enum SourceSpec: Sendable, Equatable {
     case prometheus(HTTPEndpoint)
     /// A URL answering JSON; each gate gives a JSON Pointer to the number. The URL may use query templates.
     case http(HTTPEndpoint)
+    /// ramp's own exposures and outcomes (`ramp record`), for statistical gates; a gate's query names the outcome.
+    case events
 
     public var typeName: String {
         switch self {
         case .command: "command"
         case .prometheus: "prometheus"
         case .http: "http"
+        case .events: "events"
         }
     }
 
-    public static let typeNames = ["command", "prometheus", "http"]
+    public static let typeNames = ["command", "prometheus", "http", "events"]
 
     /// Whether reading this source with `selector` (a gate's query or pointer) depends on `{{variant}}`.
     public func usesVariant(selector: String?) -> Bool {
@@ -24,6 +27,7 @@ public enum SourceSpec: Sendable, Equatable {
         case .command(let argv, _): return argv.contains { $0.contains(mark) }
         case .prometheus: return selector?.contains(mark) ?? false
         case .http(let endpoint): return endpoint.url.contains(mark) || (selector?.contains(mark) ?? false)
+        case .events: return true
         }
     }
 }

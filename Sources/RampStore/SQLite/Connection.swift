@@ -71,6 +71,31 @@ final class Connection {
             throw failure()
         }
         defer { sqlite3_finalize(statement) }
+        try bind(values, to: statement)
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: try row(Row(statement: statement))
+            case SQLITE_DONE: return
+            default: throw failure()
+            }
+        }
+    }
+
+    /// Runs one statement that returns no rows once per element of `rows`, prepared once (bulk inserts).
+    func repeated(_ sql: String, _ rows: [[SQLValue]]) throws(StoreError) {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw failure()
+        }
+        defer { sqlite3_finalize(statement) }
+        for values in rows {
+            sqlite3_reset(statement)
+            try bind(values, to: statement)
+            guard sqlite3_step(statement) == SQLITE_DONE else { throw failure() }
+        }
+    }
+
+    private func bind(_ values: [SQLValue], to statement: OpaquePointer) throws(StoreError) {
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
@@ -81,13 +106,6 @@ final class Connection {
             case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, ramp_sqlite_transient())
             }
             guard rc == SQLITE_OK else { throw failure() }
-        }
-        while true {
-            switch sqlite3_step(statement) {
-            case SQLITE_ROW: try row(Row(statement: statement))
-            case SQLITE_DONE: return
-            default: throw failure()
-            }
         }
     }
 
@@ -130,4 +148,5 @@ struct Row {
         return String(cString: pointer)
     }
     func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    func double(_ i: Int32) -> Double { sqlite3_column_double(statement, i) }
 }

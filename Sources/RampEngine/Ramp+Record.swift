@@ -1,0 +1,109 @@
+public import RampCore
+import RampStore
+
+/// One event for `ramp record`.
+public enum RecordedEvent: Sendable, Equatable {
+    case exposure(Exposure)
+    case outcome(Outcome)
+}
+
+extension RecordedEvent {
+    /// Reads one JSON line: `{"type": "exposure", "flag": F, "variant": V, "key": K, "at"?: T}` or
+    /// `{"type": "outcome", "metric": M, "value": X, "key"?: K, "variant"?: V, "flag"?: F, "at"?: T}`,
+    /// `at` an RFC 3339 time or Unix seconds (default `now`).
+    public init(json: JSONValue, now: Instant) throws(RampError) {
+        guard case .object(let o) = json else { throw .badInput("expected a JSON object, found \(json.typeName)") }
+        func text(_ key: String, required: Bool) throws(RampError) -> String? {
+            switch o[key] {
+            case .string(let s)? where !s.isEmpty: return s
+            case nil, .null?: if required { throw .badInput("\"\(key)\" is required") } else { return nil }
+            case let other?: throw .badInput("\"\(key)\" must be a non-empty string, found \(other.canonical)")
+            }
+        }
+        let at: Instant
+        switch o["at"] {
+        case nil, .null?: at = now
+        case .number(let seconds)? where seconds == seconds.rounded(): at = Instant(seconds: Int64(seconds))
+        case .string(let s)?:
+            guard let parsed = Instant(rfc3339: s) else { throw .badInput("\"at\": \"\(s)\" is not an RFC 3339 time") }
+            at = parsed
+        case let other?: throw .badInput("\"at\" must be a time or whole Unix seconds, found \(other.canonical)")
+        }
+        let allowed: Set<String>
+        switch try text("type", required: true) {
+        case "exposure":
+            allowed = ["type", "flag", "variant", "key", "at"]
+            self = .exposure(
+                Exposure(
+                    flag: try text("flag", required: true)!, variant: try text("variant", required: true)!,
+                    key: try text("key", required: true)!, at: at))
+        case "outcome":
+            allowed = ["type", "metric", "value", "key", "variant", "flag", "at"]
+            guard case .number(let value)? = o["value"], value.isFinite else {
+                throw .badInput("\"value\" is required: a finite number")
+            }
+            let key = try text("key", required: false)
+            let variant = try text("variant", required: false)
+            if key == nil, variant == nil { throw .badInput("an outcome needs \"key\" or \"variant\"") }
+            self = .outcome(
+                Outcome(
+                    metric: try text("metric", required: true)!, flag: try text("flag", required: false), key: key,
+                    variant: variant, value: value, at: at))
+        case let other:
+            throw .badInput("\"type\": \"\(other ?? "")\" is not exposure or outcome")
+        }
+        if let unknown = o.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw .badInput("\"\(unknown)\" is not a field of an event (\(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+}
+
+extension Ramp {
+    /// Events written per transaction: big enough that a million take seconds, small enough that a tick waiting
+    /// for the write lock waits well under a second.
+    public static let recordBatch = 50_000
+
+    /// Checks every event (flags exist, variants belong to them) and appends them all, `recordBatch` per
+    /// transaction. Nothing is written when any event is refused.
+    @discardableResult
+    public func record(_ events: [RecordedEvent]) throws(RampError) -> (exposures: Int, outcomes: Int) {
+        var flags: [String: Flag] = [:]
+        func known(_ key: String) throws(RampError) -> Flag {
+            if let flag = flags[key] { return flag }
+            let flag = try requireFlag(key)
+            flags[key] = flag
+            return flag
+        }
+        var exposures: [Exposure] = []
+        var outcomes: [Outcome] = []
+        for (i, event) in events.enumerated() {
+            do throws(RampError) {
+                switch event {
+                case .exposure(let e):
+                    guard try known(e.flag).variants[e.variant] != nil else {
+                        throw RampError.badInput("flag \"\(e.flag)\" has no variant \"\(e.variant)\"")
+                    }
+                    exposures.append(e)
+                case .outcome(let o):
+                    if let flag = o.flag {
+                        let definition = try known(flag)
+                        if let variant = o.variant, definition.variants[variant] == nil {
+                            throw RampError.badInput("flag \"\(flag)\" has no variant \"\(variant)\"")
+                        }
+                    }
+                    outcomes.append(o)
+                }
+            } catch {
+                throw events.count == 1 ? error : .badInput("event \(i + 1): \(error.description)")
+            }
+        }
+        for start in stride(from: 0, to: max(exposures.count, outcomes.count), by: Self.recordBatch) {
+            let e = Array(exposures[min(start, exposures.count)..<min(start + Self.recordBatch, exposures.count)])
+            let o = Array(outcomes[min(start, outcomes.count)..<min(start + Self.recordBatch, outcomes.count)])
+            try run { () throws(StoreError) in
+                try store.immediate { () throws(StoreError) in try store.record(exposures: e, outcomes: o) }
+            }
+        }
+        return (exposures.count, outcomes.count)
+    }
+}

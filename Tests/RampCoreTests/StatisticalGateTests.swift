@@ -1,0 +1,173 @@
+import RampCore
+import Testing
+
+/// The statistical gate's verdicts on hand-made sequences of looks: cumulative counts as ticks would read them.
+@Suite struct StatisticalGateTests {
+    static func gate(_ spec: StatisticalSpec) -> Gate {
+        Gate(name: "errors", source: "ev", rule: .statistical(spec))
+    }
+
+    static let sequential = StatisticalSpec(
+        test: .sequential, metric: .proportion, alpha: 0.05, minSamples: 500, expectedSamples: 20_000)
+
+    /// (canary errors, canary requests, baseline errors, baseline requests) at each look.
+    static func verdicts(_ gate: Gate, _ looks: [(Double, Double, Double, Double)]) -> [GateOutcome] {
+        looks.map { c, cn, b, bn in
+            gate.judge(
+                canary: .summary(.proportion(successes: c, trials: cn)),
+                baseline: .summary(.proportion(successes: b, trials: bn)), share: 0.5
+            ).outcome
+        }
+    }
+
+    @Test func aDoubledErrorRateFailsOnceTheEvidenceIsStrongAndNotBefore() {
+        // 1% baseline, 2% canary, growing evidence at each look.
+        let looks = [(10.0, 400.0, 4.0, 400.0), (20, 1000, 10, 1000), (40, 2000, 20, 2000), (80, 4000, 40, 4000)]
+        let outcomes = Self.verdicts(Self.gate(Self.sequential), looks)
+        // Below min_samples nothing is decided, however large the gap.
+        #expect(outcomes[0] == .inconclusive)
+        #expect(outcomes[1] == .inconclusive)
+        #expect(outcomes[2] == .inconclusive)
+        #expect(outcomes[3] == .fail)
+    }
+
+    @Test func equalArmsStayInconclusiveUntilThePlannedSampleThenPass() {
+        let looks = [(10.0, 1000.0, 10.0, 1000.0), (100, 10_000, 101, 10_000), (199, 20_000, 200, 20_000)]
+        #expect(Self.verdicts(Self.gate(Self.sequential), looks) == [.inconclusive, .inconclusive, .pass])
+    }
+
+    @Test func aBetterCanaryNeverFailsAOneSidedTest() {
+        let looks = [(10.0, 4000.0, 80.0, 4000.0), (20, 8000, 160, 8000)]
+        #expect(!Self.verdicts(Self.gate(Self.sequential), looks).contains(.fail))
+    }
+
+    @Test func nonInferiorityPassesWhenTheCanaryIsShownWithinTolerance() {
+        var spec = Self.sequential
+        spec.tolerance = 0.005
+        spec.pass = .nonInferiority
+        let looks = [(10.0, 1000.0, 10.0, 1000.0), (100, 10_000, 100, 10_000)]
+        #expect(Self.verdicts(Self.gate(spec), looks) == [.inconclusive, .pass])
+        // The same data with the samples rule waits for the planned 20,000.
+        #expect(Self.verdicts(Self.gate(Self.sequential), looks) == [.inconclusive, .inconclusive])
+    }
+
+    @Test func theEvidenceCarriesInputsEstimateIntervalPValueRuleAndVerdict() throws {
+        let check = Self.gate(Self.sequential).judge(
+            canary: .summary(.proportion(successes: 131, trials: 10_000)),
+            baseline: .summary(.proportion(successes: 102, trials: 10_000)), share: 0.5)
+        let stats = try #require(check.statistics)
+        #expect(stats["canary"]?["count"] == 10_000 && stats["baseline"]?["mean"] == 0.0102)
+        #expect(stats["estimate"]?.numberValue.map { abs($0 - 0.0029) < 1e-12 } == true)
+        let interval = (stats["interval"]?.arrayValue ?? []).compactMap { $0.numberValue }
+        #expect(interval.count == 2 && interval[0] < 0.0029 && interval[1] > 0.0029)
+        #expect(stats["p_value"]?.numberValue.map { $0 > 0.05 && $0 <= 1 } == true)
+        #expect(stats["verdict"] == "inconclusive" && stats["decision_rule"] != nil)
+        // The interval, by hand: v = pc(1-pc)/n + pb(1-pb)/n; τ² = (pc(1-pc) + pb(1-pb))/N·(−2 log α + log(1 − 2 log α));
+        // half = √(v(v+τ²)/τ² · (log((v+τ²)/v) − 2 log α)) → 0.29 ± 0.4678 pp.
+        #expect(
+            check.message
+                == "canary rate 1.31% vs baseline 1.02% (+0.29 pp, always-valid 95% interval −0.18 pp…+0.76 pp): "
+                + "not yet conclusive; 10,000 of 20,000 planned samples")
+    }
+
+    @Test func theFixedHorizonTestsLookOnceAtTheirPlannedSample() {
+        let z = Self.gate(StatisticalSpec(test: .z, metric: .proportion, minSamples: 100, expectedSamples: 10_000))
+        // Before the horizon a fixed test says nothing, even with a clear gap.
+        #expect(Self.verdicts(z, [(200, 5000, 50, 5000)]) == [.inconclusive])
+        // At the horizon: norm.sf(1.9110174559612885) = 0.028 ≤ 0.05 fails; an equal split passes.
+        #expect(Self.verdicts(z, [(131, 10_000, 102, 10_000), (100, 10_000, 102, 10_000)]) == [.fail, .pass])
+    }
+
+    @Test func aSampleRatioMismatchFailsAndAFairSplitPasses() {
+        let srm = Self.gate(StatisticalSpec(test: .srm, metric: .exposures, alpha: 0.001, minSamples: 100))
+        func judge(_ canary: Double, _ baseline: Double, share: Double) -> GateCheck {
+            srm.judge(
+                canary: .summary(ArmSummary(count: canary, mean: 0, variance: 0)),
+                baseline: .summary(ArmSummary(count: baseline, mean: 0, variance: 0)), share: share)
+        }
+        // A 5% canary that got 3.9% of 10,000 users: chisquare([390, 9610], [500, 9500]) p = 4.3e-07.
+        let starved = judge(390, 9610, share: 0.05)
+        #expect(starved.outcome == .fail && starved.message.hasPrefix("sample ratio mismatch"))
+        #expect(judge(489, 9511, share: 0.05).outcome == .pass)
+        #expect(judge(10, 90, share: 0.05).outcome == .inconclusive)  // too few units
+    }
+
+    @Test func mannWhitneyFailsOnlyWhenTheWholeShiftIntervalIsWorseThanTheTolerance() {
+        let spec = StatisticalSpec(test: .mannWhitney, metric: .distribution, tolerance: 5, minSamples: 10)
+        let baseline = (0..<40).map { 100 + Double($0 % 10) }
+        func judge(_ shift: Double) -> GateOutcome {
+            Self.gate(spec).judge(
+                canary: .samples(baseline.map { $0 + shift }), baseline: .samples(baseline), share: 0.5
+            )
+            .outcome
+        }
+        #expect(judge(20) == .fail)
+        #expect(judge(3) == .pass)
+        #expect(judge(-20) == .pass)
+    }
+
+    @Test func anUnreadableArmIsNoDataOrErrorNotAVerdict() {
+        let check = Self.gate(Self.sequential).judge(
+            canary: .unusable(.error, "count: timeout"), baseline: .summary(.proportion(successes: 1, trials: 10)),
+            share: 0.5)
+        #expect(check.outcome == .error && check.message == "canary: count: timeout")
+    }
+}
+
+@Suite struct StatisticalPlanTests {
+    static func plan(_ gate: String, source: String = #"{"type": "events"}"#) -> String {
+        """
+        {"flag": "f", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
+         "steps": [{"percent": 5, "bake": "1h"}], "sources": {"s": \(source)}, "gates": [\(gate)]}
+        """
+    }
+
+    @Test func aStatisticalGateParsesWithItsDefaults() throws {
+        let plan = try PlanParser.parse(
+            Self.plan(
+                #"{"name": "e", "source": "s", "kind": "statistical", "test": "sequential", "metric": "proportion", "query": "error", "expected_samples": 5000}"#
+            ), file: "p.json")
+        let spec = try #require(plan.gates.first?.statistical)
+        #expect(spec.alpha == 0.05 && spec.tolerance == 0 && spec.pass == .samples && spec.worse == .higher)
+        #expect(spec.minSamples == 100 && spec.expectedSamples == 5000 && plan.gates[0].query == "error")
+    }
+
+    @Test(arguments: [
+        (
+            #""test": "sequential", "metric": "proportion", "query": "error""#,
+            "p.json: gates[0]: a sequential gate needs \"expected_samples\" (per arm) or \"mixture\" to tune its test"
+        ),
+        (
+            #""test": "welch", "metric": "proportion", "query": "x", "expected_samples": 10"#,
+            "p.json: gates[0].metric: test welch takes mean, not proportion"
+        ),
+        (
+            #""test": "sequential", "metric": "proportion", "expected_samples": 1000"#,
+            "p.json: gates[0].query: is required: the outcome metric to compare (as `ramp record` names it)"
+        ),
+        (
+            #""test": "z", "query": "x", "expected_samples": 1000, "pass": "non_inferiority""#,
+            "p.json: gates[0].pass: non_inferiority needs a tolerance above 0 (how much worse may still pass)"
+        ),
+        (#""test": "srm", "alpha": 0.7"#, "p.json: gates[0].alpha: 0.7 is not between 0 and 0.5"),
+    ])
+    func aMalformedStatisticalGateNamesItsField(fields: String, message: String) {
+        let text = Self.plan(#"{"name": "e", "source": "s", "kind": "statistical", \#(fields)}"#)
+        #expect {
+            try PlanParser.parse(text, file: "p.json")
+        } throws: { error in
+            (error as? PlanError)?.description == message
+        }
+    }
+
+    @Test func prometheusInputsMustBeReadPerArm() {
+        let source = #"{"type": "prometheus", "url": "http://127.0.0.1:9090"}"#
+        let gate = #"{"name": "e", "source": "s", "kind": "statistical", "test": "srm", "inputs": {"total": "sum(x)"}}"#
+        #expect {
+            try PlanParser.parse(Self.plan(gate, source: source), file: "p.json")
+        } throws: { error in
+            (error as? PlanError)?.description
+                == "p.json: gates[0].inputs.total: is read once per arm, so it must use {{variant}}"
+        }
+    }
+}
