@@ -19,7 +19,8 @@ enum CLI {
     static let version = "0.1.0"
 
     static let commands: [Command] = [
-        PlanCommands.validate, SubmitCommand.command, StatusCommand.command, TickCommand.tick, TickCommand.run,
+        PlanCommands.validate, PlanCommands.check, SubmitCommand.command, StatusCommand.command, TickCommand.tick,
+        TickCommand.run,
         OperateCommands.pause, OperateCommands.resume, OperateCommands.approve, OperateCommands.promote,
         OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, OperateCommands.disable,
         OperateCommands.enable, RecordCommand.command, EvalCommand.command,

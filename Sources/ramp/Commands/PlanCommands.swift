@@ -26,6 +26,103 @@ enum PlanCommands {
     }
 }
 
+extension PlanCommands {
+    static let check = Command(
+        name: "plan check",
+        usage: "plan check FILE --traffic RATE --baseline-rate P --mde E [--power P] [--json]",
+        summary: "Plan the sample size: how long each step must run to detect an effect at the plan's alpha",
+        details: """
+            --traffic RATE       units reaching the flag: 200/s, 12000/m, 500/h (a bare number is per second)
+            --baseline-rate P    the baseline's error (or conversion) rate: 1% or 0.01
+            --mde E              the smallest relative worsening to catch: 20% means 1% → 1.2%
+            --power P            the chance of catching it when it is there (default 80%)
+
+            For each step: the samples per arm (canary, baseline) and the time to collect them at the step's split,
+            under the plan's first statistical gate on a proportion or mean (its test, alpha and mixture; without
+            one, a sequential test at alpha 0.05), and a warning for each step whose bake is too short ever to be
+            conclusive at that traffic. The sequential figure is the time at which the estimate, at its power
+            quantile, crosses the mixture SPRT's boundary. Warnings do not change the exit code (0).
+            """,
+        values: ["traffic", "baseline-rate", "mde", "power"], switches: ["json"]
+    ) { context in
+        try context.args.expect(["file"])
+        let file = context.args.positionals[0]
+        func required(_ name: String) throws -> String {
+            guard let value = context.args[name] else {
+                throw Arguments.UsageError(description: "--\(name) is required")
+            }
+            return value
+        }
+        let traffic = try rate(try required("traffic"))
+        let baseline = try fraction(try required("baseline-rate"), "--baseline-rate", below: 1)
+        let effect = try fraction(try required("mde"), "--mde", below: .infinity)
+        let power = try fraction(context.args["power"] ?? "80%", "--power", below: 1)
+        guard baseline * (1 + effect) < 1 else {
+            throw Arguments.UsageError(description: "--baseline-rate × (1 + --mde) must stay below 100%")
+        }
+        let plan = try Ramp.validate(try PlanFile.read(file), file: file)
+        let planner = PowerPlanner(traffic: traffic, baselineRate: baseline, relativeEffect: effect, power: power)
+        let (test, steps) = planner.plan(plan)
+        let testName = test.sequential ? "sequential (mSPRT)" : "fixed horizon"
+        if context.json {
+            let rows: [JSONValue] = steps.map { s in
+                [
+                    "step": .number(Double(s.step)), "share": .number(s.share),
+                    "canary_samples": s.canarySamples.map(JSONValue.number) ?? .null,
+                    "baseline_samples": s.baselineSamples.map(JSONValue.number) ?? .null,
+                    "seconds": s.seconds.map(JSONValue.number) ?? .null,
+                    "bake_seconds": .number(Double(s.bake.seconds)),
+                    "warning": s.warning.map(JSONValue.string) ?? .null,
+                ]
+            }
+            Output.print(
+                JSONValue.object([
+                    "file": .string(file), "traffic_per_second": .number(traffic), "baseline_rate": .number(baseline),
+                    "mde": .number(effect), "power": .number(power), "alpha": .number(test.alpha),
+                    "test": .string(test.sequential ? "sequential" : "fixed"),
+                    "gate": test.gate.map(JSONValue.string) ?? .null,
+                    "steps": .array(rows),
+                ]).canonical)
+            return ExitCode.ok
+        }
+        Output.print(
+            "\(file): \(JSONValue.format(traffic))/s, baseline rate \(JSONValue.format(baseline * 100))%, "
+                + "MDE +\(JSONValue.format(effect * 100))% (→ \(JSONValue.format((baseline * (1 + effect) * 1e6).rounded() / 1e4))%), "
+                + "alpha \(JSONValue.format(test.alpha)), power \(JSONValue.format(power * 100))%, \(testName)"
+                + (test.gate.map { " (gate \($0))" } ?? ""))
+        for s in steps {
+            let head = "  step \(s.step)  \(JSONValue.format(s.share * 100))%"
+            if let seconds = s.seconds, let c = s.canarySamples, let b = s.baselineSamples {
+                let time = seconds.isFinite ? "\(TimeSpan(seconds: Int64(seconds.rounded(.up))))" : "never"
+                Output.print("\(head)  needs \(Int(c)) canary + \(Int(b)) baseline samples: \(time) (bake \(s.bake))")
+            } else {
+                Output.print("\(head)  —")
+            }
+            if let warning = s.warning { Output.print("    warning: \(warning)") }
+        }
+        return ExitCode.ok
+    }
+
+    /// `200/s`, `12000/m`, `500/h` or a bare number per second.
+    static func rate(_ text: String) throws -> Double {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        let per: Double? = parts.count == 1 ? 1 : ["s": 1, "m": 60, "h": 3600][parts[1]]
+        guard let per, let n = Double(parts[0]), n > 0, n.isFinite else {
+            throw Arguments.UsageError(description: "--traffic: \"\(text)\" is not a rate like 200/s, 12000/m or 500/h")
+        }
+        return n / per
+    }
+
+    /// `1%` or `0.01`, above 0 and below `limit`.
+    static func fraction(_ text: String, _ name: String, below limit: Double) throws -> Double {
+        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        guard let value, value > 0, value < limit else {
+            throw Arguments.UsageError(description: "\(name): \"\(text)\" is not a share like 1% or 0.01")
+        }
+        return value
+    }
+}
+
 /// Reading plan files and describing plans.
 enum PlanFile {
     static func read(_ file: String) throws(RampError) -> String {

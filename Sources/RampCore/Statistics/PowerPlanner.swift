@@ -1,0 +1,125 @@
+/// How long each step of a plan must run to detect a minimum detectable effect on an error rate (or any
+/// proportion), at the plan's alpha and a chosen power, for a given traffic.
+public struct PowerPlanner: Sendable {
+    /// Units (requests, users) per second reaching the flag.
+    public var traffic: Double
+    /// The baseline's rate, e.g. 0.01.
+    public var baselineRate: Double
+    /// The smallest relative worsening worth catching, e.g. 0.2 (1% → 1.2%).
+    public var relativeEffect: Double
+    public var power: Double
+
+    public init(traffic: Double, baselineRate: Double, relativeEffect: Double, power: Double = 0.8) {
+        self.traffic = traffic
+        self.baselineRate = baselineRate
+        self.relativeEffect = relativeEffect
+        self.power = power
+    }
+
+    /// The test a plan's gates use: its first statistical gate on a proportion, else a sequential test at 0.05.
+    public struct Test: Sendable, Equatable {
+        public var gate: String?
+        public var sequential: Bool
+        public var alpha: Double
+        public var mixture: Double?
+        public var expectedSamples: Double?
+
+        public init(plan: Plan) {
+            let gate = plan.gates.first { $0.statistical.map { [.proportion, .mean].contains($0.metric) } == true }
+            let spec = gate?.statistical
+            self.gate = gate?.name
+            sequential = spec.map { $0.test == .sequential } ?? true
+            alpha = spec?.alpha ?? 0.05
+            mixture = spec?.mixture
+            expectedSamples = spec?.expectedSamples
+        }
+    }
+
+    /// One step's requirement.
+    public struct StepNeed: Sendable, Equatable {
+        public var step: Int
+        public var share: Double
+        /// Samples per arm (canary, baseline) and the time to collect them; nil when the step cannot be judged (a
+        /// segment step, or 100% with no baseline left).
+        public var canarySamples: Double?
+        public var baselineSamples: Double?
+        public var seconds: Double?
+        public var bake: TimeSpan
+        /// Why this step cannot be judged, or why its bake is too short.
+        public var warning: String?
+    }
+
+    /// The canary's and baseline's rates under the effect, and the difference to detect.
+    var rates: (canary: Double, baseline: Double, delta: Double) {
+        let canary = baselineRate * (1 + relativeEffect)
+        return (canary, baselineRate, canary - baselineRate)
+    }
+
+    /// The seconds a split `share` : 1 − share needs before the test detects the effect with `power`.
+    public func seconds(share: Double, test: Test) -> Double {
+        let (pc, pb, delta) = rates
+        let sc = pc * (1 - pc)
+        let sb = pb * (1 - pb)
+        // The variance of the difference after t seconds: sc / (T·share·t) + sb / (T·(1−share)·t) = k / t.
+        let k = sc / (traffic * share) + sb / (traffic * (1 - share))
+        let zPower = Normal.quantile(power)
+        if !test.sequential {
+            // δ − z_power·√V ≥ z_(1−α)·√V.
+            let z = Normal.quantile(1 - test.alpha) + zPower
+            return k * z * z / (delta * delta)
+        }
+        // The mixture, as the gate would derive it: tuned at its expected sample, else at the fixed test's.
+        let fixedSeconds = k * pow2(Normal.quantile(1 - test.alpha) + zPower) / (delta * delta)
+        let tuning =
+            test.expectedSamples.map { $0 / (traffic * min(share, 1 - share)) } ?? fixedSeconds
+        let tau =
+            test.mixture
+            ?? MixtureSPRT.tau(
+                perUnitVariance: sc + sb, samples: traffic * min(share, 1 - share) * tuning, alpha: test.alpha)
+        // The first t where an estimate `power` of the time above (δ − z_power·√V) reaches the boundary 1/α.
+        func detects(_ t: Double) -> Bool {
+            let v = k / t
+            let estimate = delta - zPower * v.squareRoot()
+            return estimate > 0 && MixtureSPRT.likelihoodRatio(theta: estimate, variance: v, tau: tau) >= 1 / test.alpha
+        }
+        var high = max(fixedSeconds, 1)
+        while !detects(high) {
+            high *= 2
+            if high > 1e12 { return .infinity }
+        }
+        var low = 0.0
+        for _ in 0..<100 where high - low > 0.5 {
+            let mid = (low + high) / 2
+            if detects(mid) { high = mid } else { low = mid }
+        }
+        return high.rounded(.up)
+    }
+
+    /// Every step's need for `plan`.
+    public func plan(_ plan: Plan) -> (test: Test, steps: [StepNeed]) {
+        let test = Test(plan: plan)
+        let needs = plan.steps.enumerated().map { i, step -> StepNeed in
+            let share = step.percent.value / 100
+            var need = StepNeed(step: i + 1, share: share, bake: step.bake)
+            if step.segment != nil {
+                need.warning = "a segment step: its share of traffic depends on the segment"
+            } else if share <= 0 || share >= 1 {
+                need.warning = share >= 1 ? "no baseline left to compare with" : "no canary traffic"
+            } else {
+                let seconds = self.seconds(share: share, test: test)
+                need.seconds = seconds
+                need.canarySamples = (traffic * share * seconds).rounded(.up)
+                need.baselineSamples = (traffic * (1 - share) * seconds).rounded(.up)
+                if seconds.isFinite, Double(step.bake.seconds) < seconds, i < plan.steps.count - 1 {
+                    need.warning =
+                        "bake \(step.bake) is too short to be conclusive: it needs "
+                        + "\(TimeSpan(seconds: Int64(seconds.rounded(.up)))) at this traffic"
+                }
+            }
+            return need
+        }
+        return (test, needs)
+    }
+}
+
+private func pow2(_ x: Double) -> Double { x * x }
