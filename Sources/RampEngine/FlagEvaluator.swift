@@ -15,6 +15,11 @@ import Synchronization
 /// let result = flags.evaluate("checkout-v2", targetingKey: user.id, attributes: ["email": .string(user.email)])
 /// if result.variant == "on" { showNewCheckout() }
 /// ```
+///
+/// With `exposureSampling` above 0 it also records exposures for statistical gates over the events source: the
+/// evaluations of a sampled share of targeting keys (the same keys every time, chosen by hash, so a sampled
+/// user's outcomes always have their exposure) are buffered in memory and written to the store by the background
+/// timer, one transaction per flush, never on the calling thread.
 public final class FlagEvaluator: Sendable {
     /// One consistent view of the store: every flag compiled, and the bucketing generation.
     final class Snapshot: Sendable {
@@ -36,9 +41,26 @@ public final class FlagEvaluator: Sendable {
 
     /// How often the background timer checks the store for changes.
     public let refreshInterval: Duration
+    /// The share of targeting keys whose exposures are recorded (0: none).
+    public let exposureSampling: Double
+    /// Sampled exposures not yet written, and how many were dropped because the buffer was full.
+    private let pending = Mutex<(exposures: [Exposure], dropped: Int)>(([], 0))
+    /// A writable connection, opened at the first flush.
+    private let writer = Mutex<Store?>(nil)
+    private let storePath: String
+    /// Exposures kept in memory at most between flushes; beyond it new ones are dropped (and counted).
+    public static let exposureBufferLimit = 1_000_000
 
-    /// Opens `storePath` read-only and loads every flag; fails when the store cannot be read.
-    public init(storePath: String, refreshInterval: Duration = .seconds(1)) throws(RampError) {
+    /// Opens `storePath` read-only and loads every flag; fails when the store cannot be read. `exposureSampling`
+    /// (0 to 1) is the share of targeting keys whose exposures are recorded.
+    public init(storePath: String, refreshInterval: Duration = .seconds(1), exposureSampling: Double = 0)
+        throws(RampError)
+    {
+        guard exposureSampling >= 0, exposureSampling <= 1 else {
+            throw .badInput("exposureSampling \(exposureSampling) is not between 0 and 1")
+        }
+        self.exposureSampling = exposureSampling
+        self.storePath = storePath
         let store: Store
         do {
             store = try Store(readingOnly: storePath)
@@ -56,12 +78,18 @@ public final class FlagEvaluator: Sendable {
         let interval = DispatchTimeInterval.nanoseconds(Int(max(nanoseconds, 1_000_000)))
         timer.withLock { source in
             source.schedule(deadline: .now() + interval, repeating: interval)
-            source.setEventHandler { [weak self] in _ = try? self?.refresh() }
+            source.setEventHandler { [weak self] in
+                _ = try? self?.refresh()
+                _ = try? self?.flushExposures()
+            }
             source.resume()
         }
     }
 
-    deinit { timer.withLock { $0.cancel() } }
+    deinit {
+        timer.withLock { $0.cancel() }
+        _ = try? flushExposures()
+    }
 
     /// What `flag` serves to this caller. Never throws: an unknown flag is `ERROR`/`FLAG_NOT_FOUND`, a value of
     /// another type than `type` is `TYPE_MISMATCH`.
@@ -72,8 +100,62 @@ public final class FlagEvaluator: Sendable {
         guard let compiled = current.flags[flag] else {
             return .error(.flagNotFound, "unknown flag \"\(flag)\"")
         }
-        return compiled.resolve(context, timestamp: Int64(time(nil)), bucketing: current.bucketing).expecting(type)
+        let now = Int64(time(nil))
+        let result = compiled.resolve(context, timestamp: now, bucketing: current.bucketing).expecting(type)
+        if exposureSampling > 0, let variant = result.variant, let key = context.targetingKey, isSampled(key) {
+            let exposure = Exposure(flag: flag, variant: variant, key: key, at: Instant(seconds: now))
+            pending.withLock { buffer in
+                if buffer.exposures.count < Self.exposureBufferLimit {
+                    buffer.exposures.append(exposure)
+                } else {
+                    buffer.dropped += 1
+                }
+            }
+        }
+        return result
     }
+
+    /// Whether `key`'s exposures are recorded: its murmur3 hash (salted, so it is independent of any flag's
+    /// bucketing) below the sampling share.
+    private func isSampled(_ key: String) -> Bool {
+        exposureSampling >= 1
+            || Double(Bucketing.hash("ramp-exposure-sample/" + key, generation: .concat)) < exposureSampling
+                * 4_294_967_296
+    }
+
+    /// Writes the buffered exposures to the store in one transaction; the background timer calls this every
+    /// `refreshInterval`. Returns how many were written. On failure they stay buffered for the next flush.
+    @discardableResult
+    public func flushExposures() throws(RampError) -> Int {
+        let batch = pending.withLock { buffer in
+            defer { buffer.exposures = [] }
+            return buffer.exposures
+        }
+        guard !batch.isEmpty else { return 0 }
+        let failure: StoreError? = writer.withLock { store in
+            do {
+                if store == nil { store = try Store(path: storePath, create: false) }
+                try store!.immediate { () throws(StoreError) in try store!.record(exposures: batch, outcomes: []) }
+                return nil
+            } catch let error as StoreError {
+                return error
+            } catch {
+                return StoreError.sql(path: storePath, message: "\(error)")
+            }
+        }
+        if let failure {
+            pending.withLock { buffer in
+                let room = max(0, Self.exposureBufferLimit - buffer.exposures.count)
+                buffer.exposures.insert(contentsOf: batch.prefix(room), at: 0)
+                buffer.dropped += max(0, batch.count - room)
+            }
+            throw .store(failure)
+        }
+        return batch.count
+    }
+
+    /// Sampled exposures dropped because the buffer was full (the store unwritable for too long).
+    public var droppedExposures: Int { pending.withLock { $0.dropped } }
 
     /// What `flag` serves to `targetingKey` with these attributes.
     public func evaluate(

@@ -1,6 +1,8 @@
 // ramp-bench: benchmarks that anyone can rerun, reported in BENCHMARKS.md.
 //
 //   swift run -c release ramp-bench eval [--python PATH] [--evaluations N]
+//   swift run -c release ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S]
+//   swift run -c release ramp-bench record [--events N] [--ramp .build/release/ramp]
 //
 // `eval` measures FlagEvaluator (the in-process API) on (a) a plain 5% flag and (b) a flag with two JsonLogic
 // rules before the 5% split, on one thread, and the same two flags exported to a flagd file and evaluated by the
@@ -151,7 +153,14 @@ func runEval(_ arguments: [String]) {
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "eval": runEval(Array(arguments.dropFirst()))
+case "simulate": runSimulate(Array(arguments.dropFirst()))
+case "record": runRecord(Array(arguments.dropFirst()))
 default:
-    print("usage: ramp-bench eval [--python PATH] [--evaluations N]")
+    print(
+        """
+        usage: ramp-bench eval [--python PATH] [--evaluations N]
+               ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S] [--alpha A]
+               ramp-bench record [--events N] [--baseline-events N] [--ramp PATH]
+        """)
     exit(arguments.isEmpty || arguments == ["--help"] ? 0 : 2)
 }

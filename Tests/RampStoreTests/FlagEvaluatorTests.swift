@@ -42,6 +42,29 @@ import Testing
         }
     }
 
+    @Test func sampledExposuresAreBufferedAndWrittenOnFlushForTheSameKeysEveryTime() throws {
+        let (_, path) = try makeRamp()
+        let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600), exposureSampling: 0.1)
+        let keys = (0..<2000).map { "user-\($0)" }
+        for _ in 0..<3 {
+            for key in keys { _ = flags.evaluate("checkout", targetingKey: key, attributes: ["email": "x@else.org"]) }
+        }
+        _ = flags.evaluate("nope", targetingKey: "user-1")  // no variant, nothing to record
+        let store = try Store(path: path, create: false)
+        #expect(try store.eventCounts().exposures == 0)  // nothing written on the calling thread
+        let written = try flags.flushExposures()
+        let window = EventWindow(since: Instant(seconds: 0), until: Instant(seconds: Int64(time(nil)) + 1))
+        let units =
+            try store.exposedUnits(flag: "checkout", variant: "on", in: window)
+            + store.exposedUnits(flag: "checkout", variant: "off", in: window)
+        // About a tenth of the keys, each sampled at all three of its evaluations.
+        #expect(units > 150 && units < 250)
+        #expect(Double(written) == 3 * units)
+        #expect(try flags.flushExposures() == 0)
+        #expect(flags.droppedExposures == 0)
+        #expect(throws: RampError.self) { try FlagEvaluator(storePath: path, exposureSampling: 1.5) }
+    }
+
     @Test func aCommittedChangeReachesTheSnapshotOnRefreshAndNotBefore() throws {
         let (ramp, path) = try makeRamp()
         let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600))
