@@ -70,6 +70,23 @@ import Testing
                 + "not yet conclusive; 10,000 of 20,000 planned samples")
     }
 
+    @Test func aSequentialGateOnMeansFailsASlowerCanaryAndPassesAnEqualOne() {
+        let latency = Self.gate(
+            StatisticalSpec(test: .sequential, metric: .mean, tolerance: 5, minSamples: 50, expectedSamples: 2000))
+        func judge(_ canaryMean: Double, _ n: Double) -> GateOutcome {
+            latency.judge(
+                canary: .summary(ArmSummary(count: n, mean: canaryMean, variance: 400)),
+                baseline: .summary(ArmSummary(count: n, mean: 200, variance: 400)), share: 0.5
+            ).outcome
+        }
+        // Means with a 20 ms standard deviation: 12 ms slower is beyond the 5 ms tolerance once the evidence is in.
+        #expect(judge(212, 20) == .inconclusive)
+        #expect(judge(212, 200) == .fail)
+        #expect(judge(200, 200) == .inconclusive)
+        // Tolerance > 0 makes non-inferiority the pass rule: shown within 5 ms.
+        #expect(judge(200, 2000) == .pass)
+    }
+
     @Test func theFixedHorizonTestsLookOnceAtTheirPlannedSample() {
         let z = Self.gate(StatisticalSpec(test: .z, metric: .proportion, minSamples: 100, expectedSamples: 10_000))
         // Before the horizon a fixed test says nothing, even with a clear gap.

@@ -16,7 +16,8 @@ final class JSONServer {
                     self.send_response(401); self.end_headers(); self.wfile.write(b"no token"); return
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
                 v = q.get("variant", ["?"])[0]
-                body = {"stats": {"error_rate": 0.002 if v == "on" else 0.001, "rps": None if v == "none" else 100}}
+                body = {"stats": {"error_rate": 0.002 if v == "on" else 0.001, "rps": None if v == "none" else 100,
+                                  "errors": 40 if v == "on" else 10, "requests": 2000}}
                 data = json.dumps(body).encode()
                 self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers()
                 self.wfile.write(data)
@@ -79,6 +80,28 @@ final class JSONServer {
         #expect(checks.map { $0["value"] } == [0.002, 0.002])
         #expect(checks[1]["baseline"] == 0.001)
         #expect(!(try box.dump().contains("s3cret")), "the token is in neither the plan, the store nor the audit log")
+    }
+
+    @Test func aStatisticalGateReadsEachInputOncePerArmAndAWorseCanaryNeverStarts() throws {
+        let server = try JSONServer()
+        let box = Sandbox()
+        submitHTTPPlan(
+            box, url: "http://127.0.0.1:\(server.port)/stats?variant={{variant}}",
+            gates: #"""
+                [{"name": "errors", "kind": "statistical", "source": "stats", "test": "sequential",
+                  "metric": "proportion", "expected_samples": 2000,
+                  "inputs": {"total": "/stats/requests", "count": "/stats/errors"}}]
+                """#)
+        box.ramp(["tick", "--now", t(0)], env: ["STATS_TOKEN": "s3cret"])
+        // The server answers 40 of 2,000 for the canary and 10 of 2,000 for the baseline: a failing gate.
+        let status = box.status("h")
+        #expect(status["state"] == "pending")
+        let check = try #require(status["checks"]?.arrayValue?.first)
+        #expect(check["verdict"] == "fail")
+        #expect(check["statistics"]?["canary"]?["count"] == 2000 && check["statistics"]?["canary"]?["mean"] == 0.02)
+        #expect(check["statistics"]?["baseline"]?["mean"] == 0.005)
+        #expect(check["message"]?.stringValue?.hasPrefix("canary rate 2% vs baseline 0.50% (+1.50 pp") == true)
+        #expect(status["why"]?.stringValue?.contains("errors: failed (canary rate 2% vs baseline 0.50%") == true)
     }
 
     @Test func aRefusedTokenAndANullValueNeverPromote() throws {
