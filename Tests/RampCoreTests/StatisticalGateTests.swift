@@ -95,6 +95,22 @@ import Testing
         #expect(Self.verdicts(z, [(131, 10_000, 102, 10_000), (100, 10_000, 102, 10_000)]) == [.fail, .pass])
     }
 
+    @Test func armsWithoutVariationAreInconclusiveNeverAVerdict() {
+        let welch = Self.gate(StatisticalSpec(test: .welch, metric: .mean, minSamples: 1, expectedSamples: 1))
+        let outcome = welch.judge(
+            canary: .summary(ArmSummary(count: 1, mean: 300, variance: 0)),
+            baseline: .summary(ArmSummary(count: 1, mean: 100, variance: 0)), share: 0.5
+        ).outcome
+        #expect(outcome == .inconclusive)
+        let z = Self.gate(StatisticalSpec(test: .z, metric: .proportion, minSamples: 10, expectedSamples: 10))
+        #expect(Self.verdicts(z, [(0, 100, 0, 100)]) == [.inconclusive])
+        var noPlan = Self.sequential
+        noPlan.expectedSamples = nil
+        noPlan.mixture = nil
+        // Built without a planned sample (the parser refuses that), the gate still judges rather than crashing.
+        #expect(Self.verdicts(Self.gate(noPlan), [(80, 4000, 40, 4000)]) == [.fail])
+    }
+
     @Test func aSampleRatioMismatchFailsAndAFairSplitPasses() {
         let srm = Self.gate(StatisticalSpec(test: .srm, metric: .exposures, alpha: 0.001, minSamples: 100))
         func judge(_ canary: Double, _ baseline: Double, share: Double) -> GateCheck {

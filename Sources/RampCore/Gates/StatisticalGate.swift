@@ -186,7 +186,9 @@ struct StatisticalJudgement {
             let variancePerUnit = c.variance + b.variance
             let tau =
                 spec.mixture
-                ?? MixtureSPRT.tau(perUnitVariance: variancePerUnit, samples: spec.expectedSamples!, alpha: spec.alpha)
+                ?? MixtureSPRT.tau(
+                    perUnitVariance: variancePerUnit, samples: spec.expectedSamples ?? max(smaller, spec.minSamples),
+                    alpha: spec.alpha)
             let failRatio = MixtureSPRT.likelihoodRatio(theta: worseBy - spec.tolerance, variance: v, tau: tau)
             let pFail = min(1, 1 / failRatio)
             let half = MixtureSPRT.halfWidth(variance: v, tau: tau, alpha: spec.alpha)
@@ -242,6 +244,11 @@ struct StatisticalJudgement {
                 pPass = 1 - p
                 evidence["t"] = .number(welch.t)
                 evidence["df"] = .number(welch.df)
+            }
+            guard p.isFinite else {
+                return verdict(
+                    .inconclusive, "no variation in either arm",
+                    "\(comparison): no variation to test at the single look")
             }
             evidence["p_value"] = .number(p)
             if p <= spec.alpha {

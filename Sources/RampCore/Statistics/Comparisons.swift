@@ -104,7 +104,7 @@ public enum FixedHorizon {
     }
 
     /// Welch's t-test: t, the Welch–Satterthwaite degrees of freedom, and the one-sided p-value for "canary worse
-    /// by more than `tolerance`".
+    /// by more than `tolerance`" (NaN when there are no degrees of freedom).
     public static func welch(canary: ArmSummary, baseline: ArmSummary, worse: Worse, tolerance: Double = 0)
         -> (t: Double, df: Double, p: Double)
     {
@@ -112,6 +112,8 @@ public enum FixedHorizon {
         let vb = baseline.varianceOfMean
         let t = (worse.worseBy(canary.mean - baseline.mean) - tolerance) / (vc + vb).squareRoot()
         let df = (vc + vb) * (vc + vb) / (vc * vc / (canary.count - 1) + vb * vb / (baseline.count - 1))
+        // No degrees of freedom (an arm of one, or no variance at all): no p-value.
+        guard df.isFinite, df > 0 else { return (t, df, .nan) }
         return (t, df, StudentT.sf(t, df: df))
     }
 }
