@@ -12,7 +12,7 @@ extension Ramp {
         else {
             throw .conflict("cannot \(command.verb) \(key): it has no active rollout")
         }
-        if flag.disabled, [.resume, .approve].contains(command) || command.verb.hasPrefix("promote") {
+        if flag.disabled, command.movesForward {
             throw .conflict("cannot \(command.verb) \(key): the flag is disabled; run `ramp enable \(key)` first")
         }
         let (plan, _) = try plan(for: rollout)

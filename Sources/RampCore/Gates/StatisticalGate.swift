@@ -232,19 +232,18 @@ struct StatisticalJudgement {
                     "\(comparison): a fixed-horizon test waits for its planned sample; \(progress ?? "")")
             }
             let p: Double
-            let pPass: Double
             if spec.test == .z {
-                p = FixedHorizon.proportions(canary: c, baseline: b, worse: spec.worse, tolerance: spec.tolerance).p
-                pPass = 1 - p
-                evidence["z"] = .number(
-                    FixedHorizon.proportions(canary: c, baseline: b, worse: spec.worse, tolerance: spec.tolerance).z)
+                let z = FixedHorizon.proportions(canary: c, baseline: b, worse: spec.worse, tolerance: spec.tolerance)
+                p = z.p
+                evidence["z"] = .number(z.z)
             } else {
                 let welch = FixedHorizon.welch(canary: c, baseline: b, worse: spec.worse, tolerance: spec.tolerance)
                 p = welch.p
-                pPass = 1 - p
                 evidence["t"] = .number(welch.t)
                 evidence["df"] = .number(welch.df)
             }
+            // The mirror one-sided test: worse by less than the tolerance.
+            let pPass = 1 - p
             guard p.isFinite else {
                 return verdict(
                     .inconclusive, "no variation in either arm",
@@ -375,7 +374,7 @@ func count(_ x: Double) -> String {
     return String(out.reversed())
 }
 
-/// Four significant digits, or scientific for very small values: `0.0312`, `2.1e-07`.
+/// Four significant digits, or scientific for very small values: `0.0312`, `2.1e-7`.
 func format(_ x: Double) -> String {
     if x == 0 || !x.isFinite { return JSONValue.format(x) }
     let magnitude = abs(x)

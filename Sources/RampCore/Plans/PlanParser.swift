@@ -533,13 +533,12 @@ private struct Fields {
             spec.inputs[name] = text
         }
         let sets = Spec.inputNames(metric)
-        guard let set = sets.first(where: { Set($0) == Set(inputs.keys) }) else {
+        guard sets.contains(where: { Set($0) == Set(inputs.keys) }) else {
             throw fail(
                 "inputs",
                 "\(metric.rawValue) takes \(Self.inputHelp(metric)), found \(inputs.keys.sorted().joined(separator: ", "))"
             )
         }
-        _ = set
         if metric == .distribution {
             throw fail("source", "distributions (lists of values) come from the events source in this version")
         }

@@ -24,6 +24,14 @@ public enum OperatorCommand: Sendable, Equatable {
         case .promote(let full): full ? "promote --full" : "promote"
         }
     }
+
+    /// Whether the command moves a rollout on (resume, approve, promote), which a disabled flag refuses.
+    public var movesForward: Bool {
+        switch self {
+        case .resume, .approve, .promote: true
+        case .pause, .abort, .kill: false
+        }
+    }
 }
 
 /// A change of a rollout's state: exactly what one audit entry records.

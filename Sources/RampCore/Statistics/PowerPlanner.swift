@@ -63,19 +63,16 @@ public struct PowerPlanner: Sendable {
         // The variance of the difference after t seconds: sc / (T·share·t) + sb / (T·(1−share)·t) = k / t.
         let k = sc / (traffic * share) + sb / (traffic * (1 - share))
         let zPower = Normal.quantile(power)
-        if !test.sequential {
-            // δ − z_power·√V ≥ z_(1−α)·√V.
-            let z = Normal.quantile(1 - test.alpha) + zPower
-            return k * z * z / (delta * delta)
-        }
+        // One look: δ − z_power·√V ≥ z_(1−α)·√V.
+        let z = Normal.quantile(1 - test.alpha) + zPower
+        let fixedSeconds = k * z * z / (delta * delta)
+        if !test.sequential { return fixedSeconds }
         // The mixture, as the gate would derive it: tuned at its expected sample, else at the fixed test's.
-        let fixedSeconds = k * pow2(Normal.quantile(1 - test.alpha) + zPower) / (delta * delta)
-        let tuning =
-            test.expectedSamples.map { $0 / (traffic * min(share, 1 - share)) } ?? fixedSeconds
         let tau =
             test.mixture
             ?? MixtureSPRT.tau(
-                perUnitVariance: sc + sb, samples: traffic * min(share, 1 - share) * tuning, alpha: test.alpha)
+                perUnitVariance: sc + sb,
+                samples: test.expectedSamples ?? traffic * min(share, 1 - share) * fixedSeconds, alpha: test.alpha)
         // The first t where an estimate `power` of the time above (δ − z_power·√V) reaches the boundary 1/α.
         func detects(_ t: Double) -> Bool {
             let v = k / t
@@ -121,5 +118,3 @@ public struct PowerPlanner: Sendable {
         return (test, needs)
     }
 }
-
-private func pow2(_ x: Double) -> Double { x * x }
