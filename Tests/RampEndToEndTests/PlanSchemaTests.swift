@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// plans/ramp-plan.schema.json, checked by an independent validator (PyPI `jsonschema`, installed by
+/// Tests/run-all.sh): it accepts the plans ramp accepts and refuses what ramp refuses wherever a schema can see it.
+@Suite struct PlanSchemaTests {
+    static let python =
+        ProcessInfo.processInfo.environment["RAMP_JSONSCHEMA_PYTHON"]
+        ?? Sandbox.packageRoot.appendingPathComponent(".build/python-jsonschema/bin/python").path
+
+    static func check(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["Tests/Support/check_plan_schema.py"] + arguments
+        process.currentDirectoryURL = Sandbox.packageRoot
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
+    static var installed: Bool {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            Issue.record("no jsonschema at \(python): run Tests/run-all.sh, which installs it")
+            return false
+        }
+        return true
+    }
+
+    @Test func theSchemaAcceptsEveryPlanInTheRepositoryAndItsDocs() throws {
+        guard Self.installed else { return }
+        let ran = try Self.check(["plans/ramp-plan.schema.json", "plans", "examples", "README.md", "docs"])
+        #expect(ran.status == 0, "\(ran.output)")
+        for seen in [
+            "plans/checkout-v2.json", "plans/search-ranker.json", "examples/prometheus/plan.json", "README.md:",
+            "docs/targeting.md:",
+        ] {
+            #expect(ran.output.contains("ok \(seen)"), "\(ran.output)")
+        }
+    }
+
+    @Test func theSchemaAcceptsThePlansTheTestsUse() throws {
+        guard Self.installed else { return }
+        let box = Sandbox()
+        let written = [
+            ("statistics.json", StatisticsEndToEndTests.plan), ("targeting.json", TargetingEndToEndTests.plan),
+        ]
+        .map { name, text in
+            box.write(name, text)
+            return box.dir.appendingPathComponent(name).path
+        }
+        let paths = [box.plan("f"), box.plan("g", extra: #", "max_hold": {"after": "2h"}"#)] + written
+        #expect(box.ramp(["plan", "validate"] + paths, useStore: false).status == 0)
+        let ran = try Self.check(["plans/ramp-plan.schema.json"] + paths)
+        #expect(ran.status == 0, "\(ran.output)")
+    }
+
+    @Test func theSchemaRefusesWhatRampRefusesWhereASchemaCanSeeIt() throws {
+        guard Self.installed else { return }
+        let box = Sandbox()
+        let head =
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"e": {"type": "events"}}"#
+        let refused = [
+            head + #", "intervall": "1m"}"#,
+            head + #", "interval": "0s"}"#,
+            head + #", "gates": [{"name": "g", "source": "e", "kind": "statistical", "test": "srm", "alpha": 0.7}]}"#,
+            head
+                + #", "gates": [{"name": "g", "source": "e", "kind": "statistical", "test": "sequential", "metric": "proportion", "query": "error"}]}"#,
+            head + #", "gates": [{"name": "g", "source": "e", "kind": "statistical", "test": "srm", "min": 1}]}"#,
+        ]
+        let paths = refused.enumerated().map { i, text in
+            box.write("bad-\(i).json", text)
+            return box.dir.appendingPathComponent("bad-\(i).json").path
+        }
+        for path in paths { #expect(box.ramp(["plan", "validate", path], useStore: false).status == 3, "\(path)") }
+        let ran = try Self.check(["--expect-invalid", "plans/ramp-plan.schema.json"] + paths)
+        #expect(ran.status == 0, "\(ran.output)")
+    }
+}
