@@ -43,5 +43,19 @@ done
 export RAMP_FLAGD_PYTHON="$PWD/.build/python-flagd-0.5.2/bin/python"
 export RAMP_FLAGD_PYTHON_NEXT="$PWD/.build/python-flagd-0.6.1/bin/python"
 
+# jsonschema (from PyPI), an independent validator that checks plans/ramp-plan.schema.json against the plans in
+# the repository (Tests/Support/check_plan_schema.py).
+jsonschema_version=4.26.0
+venv=".build/python-jsonschema"
+if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$jsonschema_version')" \
+    >/dev/null 2>&1; then
+    echo "installing jsonschema==$jsonschema_version into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "jsonschema==$jsonschema_version"
+fi
+export RAMP_JSONSCHEMA_PYTHON="$PWD/$venv/bin/python"
+
 swift build --build-tests
-swift test
+# Bounded: a test process that crashes or hangs must fail the run, not stall it.
+timeout 2400 swift test

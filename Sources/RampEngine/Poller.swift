@@ -31,7 +31,7 @@ enum Poller {
                 while let i = next.take(below: jobs.count) {
                     let job = jobs[i]
                     let start = DispatchTime.now().uptimeNanoseconds
-                    let reading = job.source.read(query: job.query, context: job.context)
+                    let reading = job.source.read(query: job.query, context: job.context).finite
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     results.set(i, Result(reading: reading, query: job.query, seconds: seconds))
                 }

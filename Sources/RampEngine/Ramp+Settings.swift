@@ -8,6 +8,8 @@ public enum Setting: String, Sendable, CaseIterable {
     case bucketing
     /// A flagd flag-definition file ramp rewrites after every change and re-checks on every tick.
     case exportFlagd = "export.flagd"
+    /// `on` in a rehearsal store: times ahead of the system clock (a simulated clock) are allowed there.
+    case rehearsal
 
     /// What an unset setting means.
     public var defaultValue: String? { self == .bucketing ? BucketingGeneration.concat.rawValue : nil }
@@ -18,6 +20,8 @@ public enum Setting: String, Sendable, CaseIterable {
             "fractional bucketing generation: "
                 + BucketingGeneration.allCases.map { "\($0.rawValue) = \($0.summary)" }.joined(separator: "; ")
         case .exportFlagd: "flagd file kept current after every change and on every tick (an absolute path)"
+        case .rehearsal:
+            "on: a rehearsal store, where --now may be ahead of the system clock (set only while the store has no flags)"
         }
     }
 }
@@ -58,6 +62,14 @@ extension Ramp {
                 throw .badInput(
                     "bucketing: \"\(text)\" is not a generation (\(BucketingGeneration.allCases.map(\.rawValue).joined(separator: ", ")))"
                 )
+            }
+        case .rehearsal:
+            if let text = value, text != "on" { throw .badInput("rehearsal: \"\(text)\" is not on (or --unset)") }
+            let flags = try run { () throws(StoreError) in try store.flags() }
+            if !flags.isEmpty {
+                throw .conflict(
+                    "rehearsal can only change in a store without flags (this one has \(flags.count)): "
+                        + "simulated time must never reach a live store")
             }
         case .exportFlagd:
             if let path = value {

@@ -21,12 +21,30 @@ public struct FlagStatus: Sendable {
         switch rollout.state {
         case .pending: return lastCheck == nil ? "waiting for the first tick" : gates ?? "waiting for the next tick"
         case .paused: return "paused (ramp resume \(flag.key))" + (gates.map { "; " + $0 } ?? "")
-        case .awaitingApproval: return "awaiting approval (ramp approve \(flag.key))" + (gates.map { "; " + $0 } ?? "")
+        case .awaitingApproval:
+            return "awaiting an operator's approval to \(nextMove) (ramp approve \(flag.key))"
+                + (gates.map { "; " + $0 } ?? "")
         default: break
         }
         if let gates { return gates }
         if let bakeLeft { return "bake: \(bakeLeft) left" }
         return lastCheck == nil ? nil : "due at the next check"
+    }
+
+    /// `move from 25% to 100%`, or `complete the rollout`: what leaving the current step does.
+    var nextMove: String {
+        guard let rollout, let plan, plan.steps.indices.contains(rollout.step) else { return "move on" }
+        let next = rollout.step + 1
+        return next < plan.steps.count
+            ? "move from \(plan.steps[rollout.step].target) to \(plan.steps[next].target)" : "complete the rollout"
+    }
+
+    /// When the step's `max_hold` acts if the rollout is still held then (a progressing rollout only).
+    public var maxHoldAt: Instant? {
+        guard let rollout, rollout.state == .progressing, let plan, let entered = rollout.stepEnteredAt else {
+            return nil
+        }
+        return entered + plan.effectiveMaxHold.after
     }
 
     /// The gates that did not pass at the last check, as `name: outcome (message)`.
@@ -51,6 +69,13 @@ public struct FlagStatus: Sendable {
             object["step"] = .number(Double(rollout.step + 1))
             object["steps"] = .number(Double(plan?.steps.count ?? 0))
             object["plan_digest"] = .string(rollout.planDigest)
+            if let plan {
+                let hold = plan.effectiveMaxHold
+                object["max_hold"] = [
+                    "after_seconds": .number(Double(hold.after.seconds)), "then": .string(hold.then.rawValue),
+                    "default": .bool(plan.maxHold == nil), "at": maxHoldAt.map { .string($0.description) } ?? .null,
+                ]
+            }
         } else {
             object["state"] = .null
         }
@@ -132,7 +157,7 @@ public struct Explanation: Sendable {
                 if case .object(var fields) = check {
                     fields["checked_at"] = .string(item.latest.checkedAt.description)
                     fields["failure_limit"] = .number(Double(item.gate.failureLimit))
-                    fields["kind"] = .string(item.gate.isRelative ? "relative" : "threshold")
+                    fields["kind"] = .string(item.gate.kind)
                     check = .object(fields)
                 }
                 return check

@@ -1,4 +1,5 @@
 public import RampCore
+import RampMetrics
 import RampStore
 
 /// What `submit` created.
@@ -14,8 +15,12 @@ extension Ramp {
     /// Validates a plan and starts a pending rollout for its flag, creating the flag if it is new.
     ///
     /// Refused when the flag already has an active rollout, is killed, or disagrees with the plan's variants.
+    ///
+    /// A new rollout starts its flag from 0%, so a flag that serves its canary (a completed rollout at 100%) is
+    /// refused unless `restart` says to start it over.
     public func submit(
-        text: String, file: String, baseDir: String, actor: String, reason: String?, now: Instant
+        text: String, file: String, baseDir: String, actor: String, reason: String?, now: Instant,
+        restart: Bool = false
     ) throws(RampError) -> Submission {
         let plan = try Self.validate(text, file: file)
         let digest = PlanParser.digest(text)
@@ -52,6 +57,16 @@ extension Ramp {
                     }
                     if let problem = Self.checkTargeting(plan, file: file, flag: existing) {
                         return .failure(problem)
+                    }
+                    if !restart, existing.canaryPercent > .zero || !existing.canarySegments.isEmpty {
+                        let share =
+                            existing.canaryPercent > .zero
+                            ? "\(existing.canaryPercent) of users"
+                            : "segments \(existing.canarySegments.joined(separator: ", "))"
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" serves its canary \"\(existing.canary)\" to \(share); a new plan starts "
+                                    + "from 0% and would take it from them: pass --restart to start this flag over"))
                     }
                     if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
                         return .failure(
@@ -138,5 +153,14 @@ extension Ramp {
             if let name = step.segment, segments[name] == nil { return unknown(name, at: "steps[\(i)].segment") }
         }
         return nil
+    }
+}
+
+extension Ramp {
+    /// What can be seen wrong with a valid plan's sources before they are read (see `SourceCheck`).
+    public static func warnings(for plan: Plan, baseDir: String) -> [String] {
+        plan.sources.keys.sorted().flatMap { name in
+            SourceCheck.warnings(source: name, plan.sources[name]!, baseDir: baseDir)
+        }
     }
 }

@@ -7,8 +7,10 @@ public struct TickOutcome: Sendable {
     public enum Kind: Sendable {
         /// The rollout moved; the audit entry records it.
         case transition(AuditEntry)
-        /// Checked, nothing changed.
-        case hold(String)
+        /// Checked, nothing changed. `changed` is set when the hold's cause differs from the last check's (a
+        /// gate's outcome, the bake, the state), so that a cron log can say why a rollout is stuck without a line
+        /// per minute.
+        case hold(String, changed: Bool)
         /// Checked less than its interval ago: skipped without polling.
         case notDue(next: Instant)
         /// Another tick moved the rollout between this tick's read and its commit: nothing written.
@@ -30,6 +32,7 @@ extension Ramp {
     public func tick(
         now: Instant, actor: String, concurrency: Int = 8, checkRetention: TimeSpan? = Ramp.defaultCheckRetention
     ) throws(RampError) -> [TickOutcome] {
+        try admit(time: now)
         let active = try run { () throws(StoreError) in try store.activeRollouts() }
         var outcomes: [TickOutcome] = []
         var due: [(rollout: Rollout, plan: Plan, stored: StoredPlan)] = []
@@ -57,7 +60,7 @@ extension Ramp {
         var jobs: [Poller.Job] = []
         var fromEvents: [String: (ArmReading, ArmReading)] = [:]
         for item in due {
-            for gate in item.plan.gates {
+            for gate in item.plan.gates(at: item.rollout.percent(in: item.plan)) {
                 if let spec = gate.statistical, item.plan.sources[gate.source] == .events {
                     fromEvents["\(item.rollout.id) \(gate.name)"] = try eventReadings(
                         spec, query: gate.query, rollout: item.rollout, plan: item.plan, now: now)
@@ -86,7 +89,7 @@ extension Ramp {
 
         for item in due {
             var checks: [GateCheck] = []
-            for gate in item.plan.gates {
+            for gate in item.plan.gates(at: item.rollout.percent(in: item.plan)) {
                 if let spec = gate.statistical {
                     var check: GateCheck
                     if let (canary, baseline) = fromEvents["\(item.rollout.id) \(gate.name)"] {
@@ -143,9 +146,8 @@ extension Ramp {
         let seconds = results.map(\.seconds).max() ?? 0
         var values: [String: Double] = [:]
         for (name, result) in zip(names, results) {
-            switch result.reading {
-            case .value(let v) where v.isFinite: values[name] = v
-            case .value: return (.unusable(.noData, "\(name) is not a finite number"), seconds)
+            switch result.reading.finite {
+            case .value(let v): values[name] = v
             case .noData(let why): return (.unusable(.noData, "\(name): \(why)"), seconds)
             case .error(let why): return (.unusable(.error, "\(name): \(why)"), seconds)
             }
@@ -209,33 +211,53 @@ extension Ramp {
     ) throws(RampError) -> TickOutcome {
         let decision = RolloutMachine.tick(rollout, plan: plan, checks: checks, now: now)
         let evidence = JSONValue.object(["checks": .array(checks.map(\.json))])
-        let observation = Observation(checkedAt: now, reason: decision.reason, evidence: evidence)
+        var observation = Observation(checkedAt: now, reason: decision.reason, evidence: evidence)
         let kind: TickOutcome.Kind
         switch decision {
         case .transition(let transition):
+            // A step just entered bakes first: that hold is expected, not news for the cron log.
+            observation.evidence = [
+                "checks": .array(checks.map(\.json)),
+                "hold_cause": .string(Self.holdCause(transition.after, checks: [], reason: "bake:")),
+            ]
             let entry = try commit(
                 transition, plan: plan, actor: actor, evidence: evidence, now: now, observation: observation,
                 checks: checks)
             kind = entry.map { .transition($0) } ?? .lostRace
         case .hold(let reason):
+            let cause = Self.holdCause(rollout, checks: checks, reason: reason)
+            observation.evidence = ["checks": .array(checks.map(\.json)), "hold_cause": .string(cause)]
             let recorded = try run { () throws(StoreError) in
-                try store.immediate { () throws(StoreError) -> Bool in
+                try store.immediate { () throws(StoreError) -> Bool? in
+                    let previous = try store.observation(rollout: rollout.id)
                     guard try store.rollout(id: rollout.id)?.version == rollout.version,
-                        (try store.observation(rollout: rollout.id)?.checkedAt).map({ $0 < now }) ?? true
-                    else { return false }
+                        previous.map({ $0.checkedAt != now }) ?? true
+                    else { return nil }
                     try store.recordObservation(rollout: rollout.id, observation)
                     try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)
-                    return true
+                    return previous?.evidence["hold_cause"]?.stringValue != cause
                 }
             }
-            kind = recorded ? .hold(reason) : .lostRace
+            kind = recorded.map { .hold(reason, changed: $0) } ?? .lostRace
         }
         return TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: kind)
     }
 
+    /// What a hold is waiting on, without the numbers that change from check to check (bake left, streaks,
+    /// values): the state, the bake, and each gate that did not pass with its outcome.
+    static func holdCause(_ rollout: Rollout, checks: [GateCheck], reason: String) -> String {
+        var parts = [rollout.state.rawValue]
+        if reason.hasPrefix("bake:") { parts.append("bake") }
+        parts += checks.filter { $0.outcome != .pass && !$0.shadow }.map { "\($0.gate)=\($0.outcome.rawValue)" }
+            .sorted()
+        return parts.joined(separator: " ")
+    }
+
     /// A rollout is due once its interval has passed since its last check, less a tenth of the interval
     /// (at most 10 s) so that a cron minute that fires a second early does not skip a whole interval.
+    /// A check stored in the future (the clock stepped back) makes the rollout due, so gates keep being checked.
     static func isDue(lastChecked: Instant, interval: TimeSpan, now: Instant) -> Bool {
+        if lastChecked > now { return true }
         let slack = min(10, max(1, interval.seconds / 10))
         return (now - lastChecked).seconds + slack >= interval.seconds
     }

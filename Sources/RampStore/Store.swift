@@ -7,6 +7,11 @@ public import RampCore
 public final class Store {
     let db: Connection
 
+    /// What `appendAudit` does with an entry dated before the newest one.
+    public enum EarlierTimes: Sendable { case refuse, clamp }
+    /// Refuse by default; the CLI clamps when its time comes from the system clock.
+    public var earlierTimes = EarlierTimes.refuse
+
     /// The file this store lives in.
     public var path: String { db.path }
 
@@ -362,9 +367,22 @@ extension Store {
         try db.rows("SELECT seq, hash FROM audit_head WHERE id = 1") { ($0.int(0), $0.text(1)) }.first
     }
 
+    /// The time of the newest audit entry.
+    public func newestAuditTime() throws(StoreError) -> Instant? {
+        try db.rows("SELECT at FROM audit ORDER BY seq DESC LIMIT 1") { Instant(rfc3339: $0.text(0)) }.first ?? nil
+    }
+
     /// Appends an entry after the current head. Call inside `immediate` with the change it records.
+    ///
+    /// An entry dated before the newest one is refused (`earlierTimes == .refuse`: a time given by hand) or dated
+    /// at the newest entry's time (`.clamp`: the system clock stepped back), so audit times never go backwards.
     @discardableResult
     public func appendAudit(_ draft: AuditEntry) throws(StoreError) -> AuditEntry {
+        var draft = draft
+        if let newest = try newestAuditTime(), draft.at < newest {
+            guard earlierTimes == .clamp else { throw .timeBeforeLog(path: path, at: draft.at, newest: newest) }
+            draft.at = newest
+        }
         let entry = draft.chained(after: try auditHead())
         try db.query(
             """

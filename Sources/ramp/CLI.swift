@@ -67,8 +67,12 @@ enum CLI {
             return ExitCode.ok
         }
         let context = Context(args: args)
+        // A store this command created is kept only when the command ran to its end (its change is committed).
+        var ranToEnd = false
+        defer { context.finish(succeeded: ranToEnd) }
         do {
             let status = try command.run(context)
+            ranToEnd = status == ExitCode.ok || context.opened.ramp?.exportFailure != nil
             if let failure = context.opened.ramp?.exportFailure {
                 Output.error(failure)
                 return status == ExitCode.ok ? ExitCode.failure : status
@@ -92,6 +96,7 @@ enum CLI {
         case .notFound: ExitCode.notFound
         case .conflict: ExitCode.conflict
         case .store(.missing(path: _)): ExitCode.notFound
+        case .store(.timeBeforeLog): ExitCode.invalid
         case .store: ExitCode.failure
         }
     }

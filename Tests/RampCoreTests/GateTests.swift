@@ -49,6 +49,24 @@ import Testing
         #expect(check.message == message)
     }
 
+    /// No value that is not a finite number ever passes a gate: NaN is no data, ±infinity an error, for every
+    /// threshold (min, max, both) and for either side of a relative gate, in either direction.
+    @Test(arguments: [Double.infinity, -Double.infinity, .nan])
+    func nonFiniteValuesNeverPass(value: Double) {
+        let expected: GateOutcome = value.isNaN ? .noData : .error
+        for gate in [
+            Gate(name: "g", source: "s", max: 0.01), Gate(name: "g", source: "s", min: 0.99),
+            Gate(name: "g", source: "s", min: -1e300, max: 1e300),
+        ] {
+            #expect(gate.judge(.value(value)).outcome == expected)
+        }
+        for direction in Gate.Direction.allCases {
+            let gate = Self.relative(direction, ratio: 1.2, delta: 0.5)
+            #expect(gate.judge(canary: .value(value), baseline: .value(1)).outcome == expected)
+            #expect(gate.judge(canary: .value(1), baseline: .value(value)).outcome == expected)
+        }
+    }
+
     @Test func thresholdGatesTreatNaNAsNoData() {
         let gate = Gate(name: "g", source: "s", max: 1)
         #expect(gate.judge(.value(.nan)).outcome == .noData)

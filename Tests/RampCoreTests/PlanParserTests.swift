@@ -68,12 +68,18 @@ let validPlan = """
             #""bake": "10m""#, #""bake": "10 minutes""#,
             #"plans/x.json: steps[0].bake: "10 minutes" is not a duration (use forms like 90s, 10m, 2h, 1h30m, 1d)"#
         ),
-        (#"{"percent": 100}"#, #"{"percent": 100, "bakes": "1h"}"#, "plans/x.json: steps[3].bakes: unknown field"),
+        (
+            #"{"percent": 100}"#, #"{"percent": 100, "bakes": "1h"}"#,
+            #"plans/x.json: steps[3].bakes: unknown field (did you mean "bake"?)"#
+        ),
         (
             #""approval": true"#, #""approval": "yes""#,
             "plans/x.json: steps[2].approval: expected true or false, found a string"
         ),
-        (#""interval": "1m""#, #""interval": "1m", "intervall": "1m""#, "plans/x.json: intervall: unknown field"),
+        (
+            #""interval": "1m""#, #""interval": "1m", "intervall": "1m""#,
+            #"plans/x.json: intervall: unknown field (did you mean "interval"?)"#
+        ),
         (#""interval": "1m""#, #""interval": "0s""#, "plans/x.json: interval: 0s is shorter than the minimum 1s"),
         (
             #""source": "errors""#, #""source": "prom""#,

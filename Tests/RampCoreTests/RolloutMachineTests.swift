@@ -62,6 +62,13 @@ func moved(_ d: Decision) -> Moved? {
             checks: checks(.fail),
             expected: nil),
         Row(
+            name: "pending does not start while a source errors, even when errors roll back",
+            rollout: rollout(.pending, step: -1), checks: checks(.pass, .error), policy: Plan.Policy(error: .rollback),
+            expected: nil),
+        Row(
+            name: "pending starts on an inconclusive test", rollout: rollout(.pending, step: -1),
+            checks: checks(.inconclusive), expected: Moved(event: .start, state: .progressing, step: 0, percent: 1)),
+        Row(
             name: "bake not over: hold even with passing gates",
             rollout: rollout(.progressing, step: 0, enteredMinutesAgo: 9),
             checks: checks(.pass), expected: nil),

@@ -31,6 +31,20 @@ import Testing
         #expect(outcomes[3] == .fail)
     }
 
+    /// Overflowed inputs (a count or sum past 1e308) are an error, never a verdict.
+    @Test(arguments: [Double.infinity, -Double.infinity, .nan])
+    func nonFiniteInputsAreAnError(bad: Double) {
+        let good = ArmSummary.proportion(successes: 200, trials: 20_000)
+        for spec in [Self.sequential, StatisticalSpec(test: .srm, metric: .exposures)] {
+            let gate = Self.gate(spec)
+            let odd = ArmSummary(count: 20_000, mean: bad, variance: 0.01)
+            #expect(gate.judge(canary: .summary(odd), baseline: .summary(good), share: 0.5).outcome == .error)
+            #expect(gate.judge(canary: .summary(good), baseline: .summary(odd), share: 0.5).outcome == .error)
+        }
+        let mw = Self.gate(StatisticalSpec(test: .mannWhitney, metric: .distribution))
+        #expect(mw.judge(canary: .samples([1, 2, bad]), baseline: .samples([1, 2, 3]), share: 0.5).outcome == .error)
+    }
+
     @Test func equalArmsStayInconclusiveUntilThePlannedSampleThenPass() {
         let looks = [(10.0, 1000.0, 10.0, 1000.0), (100, 10_000, 101, 10_000), (199, 20_000, 200, 20_000)]
         #expect(Self.verdicts(Self.gate(Self.sequential), looks) == [.inconclusive, .inconclusive, .pass])

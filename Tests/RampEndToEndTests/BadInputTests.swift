@@ -27,7 +27,7 @@ import Testing
             ]),
         Case(
             name: "unknown key", args: ["submit", "unknown.json"], status: 3,
-            stderr: "ramp: unknown.json: stepz: unknown field\n",
+            stderr: "ramp: unknown.json: stepz: unknown field (did you mean \"steps\"?)\n",
             files: ["unknown.json": #"{"flag": "g", "canary": "b", "baseline": "a", "stepz": []}"#]),
         Case(
             name: "wrong type", args: ["plan", "validate", "type.json"], status: 3,

@@ -108,7 +108,9 @@ private struct Fleet {
     }
 
     init(_ generation: BucketingGeneration) {
-        if generation != .concat { #expect(box.ramp(["config", "bucketing", generation.rawValue]).status == 0) }
+        if generation != .concat {
+            #expect(box.ramp(["config", "bucketing", generation.rawValue, "--now", t(0)]).status == 0)
+        }
         let ladder =
             #"{"segment": "internal", "bake": "1h"}, {"percent": 1, "bake": "1h"}, {"percent": 25, "bake": "1h"}, {"percent": 100}"#
         // Shares without rules: a plain fractional split.

@@ -245,7 +245,7 @@ import Testing
             demo.stdout.contains(
                 "search-ranker  rollback: progressing → rolled_back, 5% → 0%  (gate error-rate failed: 0.041 > max 0.01)"
             ))
-        #expect(demo.stdout.hasSuffix("audit log ok: 10 entries\n"))
+        #expect(demo.stdout.hasSuffix("audit log ok: 11 entries\n"))
     }
 
     @Test func theAuditLogFiltersByFlagAndTimeAndEachEntryLinksToThePrevious() throws {

@@ -76,9 +76,14 @@ final class JSONServer {
         box.ramp(["tick", "--now", t(2)], env: env)
         box.ramp(["tick", "--now", t(3)], env: env)
         #expect(box.status("h")["state"] == "completed")
-        let checks = try #require(box.ramp(["audit", "log", "--json"]).json.last?["evidence"]?["checks"]?.arrayValue)
-        #expect(checks.map { $0["value"] } == [0.002, 0.002])
-        #expect(checks[1]["baseline"] == 0.001)
+        let log = box.ramp(["audit", "log", "--json"]).json
+        let advance = try #require(log.first { $0["event"] == "advance" }?["evidence"]?["checks"]?.arrayValue)
+        #expect(advance.map { $0["value"] } == [0.002, 0.002])
+        #expect(advance[1]["baseline"] == 0.001)
+        // At 100% no one gets the baseline: the relative gate is not checked there, the threshold gate is.
+        let complete = try #require(log.last?["evidence"]?["checks"]?.arrayValue)
+        #expect(log.last?["event"] == "complete")
+        #expect(complete.map { $0["gate"] } == ["errors"])
         #expect(!(try box.dump().contains("s3cret")), "the token is in neither the plan, the store nor the audit log")
     }
 
@@ -122,7 +127,9 @@ final class JSONServer {
         checks = box.status("h")["checks"]?.arrayValue ?? []
         #expect(checks.map { $0["verdict"] } == ["no_data", "error"])
         #expect(checks.last?["message"]?.stringValue?.hasSuffix(": no value at /stats/p99") == true)
-        #expect(box.status("h")["percent"] == 10)
+        // A gate in error never lets the rollout start, whatever the other gates say.
+        #expect(box.status("h")["percent"] == 0)
+        #expect(box.status("h")["state"] == "pending")
     }
 
     /// Each command source notes when it starts and ends; with concurrency every start comes before any end,

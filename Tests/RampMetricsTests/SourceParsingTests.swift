@@ -32,7 +32,7 @@ import Testing
         ),
         (
             200, #"{"status":"success","data":{"resultType":"scalar","result":[1,"+Inf"]}}"#,
-            .error("prometheus: value is +Inf")
+            .error("prometheus: value is +Inf, not a finite number")
         ),
         (
             400, #"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"}"#,
@@ -43,6 +43,35 @@ import Testing
     ])
     func interpretsEveryShapeOfAnswer(status: Int, body: String, expected: Reading) {
         #expect(PrometheusSource.interpret(status, Data(body.utf8)) == expected)
+    }
+
+    /// The exposition format's spellings are `NaN`, `+Inf`, `-Inf` and decimal floats; every other spelling that
+    /// Go's ParseFloat or Swift's `Double(_:)` would take is refused, and so is a decimal that overflows.
+    @Test(arguments: [
+        ("-inf", false), ("-Infinity", false), ("+inf", false), ("inf", false), ("Inf", false), ("infinity", false),
+        ("nan", false), ("NAN", false), ("0x10", false), ("0x1p-2", false), ("1_000", false), (" 1", false),
+        ("1 ", false), ("", false), ("+", false), (".", false), ("e5", false), ("1e", false), ("1e+", false),
+        ("１", false), ("1,5", false), ("--1", false), ("-1e400", false), ("1e400", false), ("1e99999", false),
+        ("0.5", true), ("-2", true), ("+3.25", true), (".5", true), ("5.", true), ("1e-3", true), ("2E+2", true),
+        ("1e-400", true),
+    ])
+    func sampleValuesAreParsedAsTheExpositionFormatDefinesThem(text: String, accepted: Bool) throws {
+        let body =
+            #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"#
+            + JSONValue.string(text).canonical + "]}]}}"
+        let reading = PrometheusSource.interpret(200, Data(body.utf8))
+        if accepted {
+            guard case .value(let v) = reading else {
+                Issue.record("\(text): \(reading)")
+                return
+            }
+            #expect(v.isFinite)
+        } else {
+            guard case .error = reading else {
+                Issue.record("\(text) was not refused: \(reading)")
+                return
+            }
+        }
     }
 
     @Test func queryParametersKeepPlusSignsAndBraces() {

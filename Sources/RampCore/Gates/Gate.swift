@@ -43,6 +43,18 @@ public struct Gate: Sendable, Equatable {
 
     public var isRelative: Bool { if case .relative = rule { true } else { false } }
 
+    /// Whether the gate reads the baseline as well as the canary (relative and statistical gates).
+    public var comparesWithBaseline: Bool { if case .threshold = rule { false } else { true } }
+
+    /// `threshold`, `relative` or `statistical`, as a plan's `kind` names it.
+    public var kind: String {
+        switch rule {
+        case .threshold: "threshold"
+        case .relative: "relative"
+        case .statistical: "statistical"
+        }
+    }
+
     /// The statistical spec, for a statistical gate.
     public var statistical: StatisticalSpec? { if case .statistical(let spec) = rule { spec } else { nil } }
 
@@ -74,9 +86,7 @@ public struct Gate: Sendable, Equatable {
             gate: name, source: source, value: nil, bound: boundDescription, outcome: .noData, message: "")
         check.query = query
         check.shadow = shadow
-        switch reading {
-        case .value(let v) where v.isNaN:
-            check.message = "value is NaN"
+        switch reading.finite {
         case .value(let v):
             check.value = v
             guard case .threshold(let min, let max) = rule else { break }
@@ -105,9 +115,10 @@ public struct Gate: Sendable, Equatable {
         check.query = query
         check.shadow = shadow
         guard case .relative(let direction, let maxRatio, let maxDelta) = rule else { return judge(canary) }
+        let canary = canary.finite
+        let baseline = baseline.finite
         func unusable(_ reading: Reading, _ who: String) -> (GateOutcome, String)? {
             switch reading {
-            case .value(let v) where v.isNaN: (.noData, "\(who): value is NaN")
             case .value: nil
             case .noData(let why): (.noData, "\(who): \(why)")
             case .error(let why): (.error, "\(who): \(why)")
@@ -142,6 +153,14 @@ public enum Reading: Sendable, Equatable {
     case value(Double)
     case noData(String)
     case error(String)
+
+    /// The reading with every value that is not a finite number taken out, whatever the source: NaN is no data
+    /// (Prometheus' answer for a ratio without traffic), and ±infinity is an error. No gate ever compares either.
+    public var finite: Reading {
+        guard case .value(let v) = self, !v.isFinite else { return self }
+        if v.isNaN { return .noData("value is NaN") }
+        return .error("value is \(v < 0 ? "-" : "+")Inf, not a finite number")
+    }
 }
 
 /// Exactly one outcome per gate check.

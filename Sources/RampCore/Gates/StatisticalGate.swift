@@ -114,6 +114,20 @@ extension Gate {
             check.message = problems.map(\.1).joined(separator: "; ")
             return check
         }
+        // Inputs that overflowed (a sum of squares past 1e308) or arrived as ±infinity never reach a test.
+        for (who, reading) in [("canary", canary), ("baseline", baseline)] {
+            let numbers: [Double] =
+                switch reading {
+                case .summary(let s): [s.count, s.mean, s.variance]
+                case .samples(let values): values
+                case .unusable: []
+                }
+            if numbers.contains(where: { !$0.isFinite }) {
+                check.outcome = .error
+                check.message = "\(who): an input is not a finite number"
+                return check
+            }
+        }
         let judgement: StatisticalJudgement
         switch (canary, baseline) {
         case (.samples(let c), .samples(let b)):

@@ -40,6 +40,24 @@ public struct Plan: Sendable, Equatable {
         self.interval = interval
     }
 
+    /// The `max_hold` in force: the plan's, or else the default, so that no rollout is held forever.
+    public var effectiveMaxHold: MaxHold { maxHold ?? Self.defaultMaxHold(steps: steps) }
+
+    /// The default `max_hold`: pause after 24h at one step, or after the longest bake plus 24h when a bake is a day
+    /// or longer.
+    public static func defaultMaxHold(steps: [Step]) -> MaxHold {
+        let day = TimeSpan(seconds: 86_400)
+        let longest = steps.map(\.bake).max() ?? .zero
+        return MaxHold(after: longest >= day ? TimeSpan(seconds: longest.seconds + day.seconds) : day, then: .pause)
+    }
+
+    /// The gates checked while the canary serves `percent`. At 100% no unit gets the baseline, so a gate that
+    /// compares the canary with the baseline (relative, statistical) has nothing to compare and is not checked:
+    /// the move to 100% was decided on those gates at the step before, and leaving 100% changes no one's variant.
+    public func gates(at percent: Percent) -> [Gate] {
+        percent < .full ? gates : gates.filter { !$0.comparesWithBaseline }
+    }
+
     /// The canary's share at a step index; -1 (not started) is 0%.
     public func percent(atStep index: Int) -> Percent {
         steps.indices.contains(index) ? steps[index].percent : .zero

@@ -80,7 +80,7 @@ private struct Fields {
 
     func rejectUnknown() throws(PlanError) {
         if let unknown = members.keys.filter({ !used.contains($0) }).sorted().first {
-            throw fail(unknown, "unknown field")
+            throw fail(unknown, "unknown field" + Spelling.hint(for: unknown, among: used))
         }
     }
 
@@ -89,7 +89,7 @@ private struct Fields {
     /// Refuses keys outside `known` up front, so a misspelt key is named rather than reported as missing.
     func allow(_ known: Set<String>) throws(PlanError) {
         if let unknown = members.keys.filter({ !known.contains($0) }).sorted().first {
-            throw fail(unknown, "unknown field")
+            throw fail(unknown, "unknown field" + Spelling.hint(for: unknown, among: known))
         }
     }
 

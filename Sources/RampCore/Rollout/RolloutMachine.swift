@@ -1,6 +1,7 @@
 /// The rollout state machine: pure functions from (rollout, plan, evidence, now) to a decision.
 ///
 /// Rules:
+/// - a pending rollout starts unless a gate fails or has an error (no data may start it: at 0% there is no traffic);
 /// - a step advances only when its bake time has passed since it was entered and every gate passed in this tick;
 /// - a gate outcome acts as the plan's policy says (defaults: fail rolls back, no data and error hold);
 /// - a step with `approval` waits in awaiting approval once bake and gates pass;
@@ -13,8 +14,11 @@ public enum RolloutMachine {
         let verdict = Verdict(checks: checks, plan: plan)
 
         if rollout.state == .pending {
-            if let failing = verdict.failing.first {
-                return .hold(reason: "not starting while gate \(failing.gate) fails: \(failing.message)")
+            // At 0% the canary has no traffic, so no data (or an inconclusive test) may start it; a failing gate or
+            // a source that cannot be read (a missing script, a server down, an unset token) may not.
+            if let blocking = verdict.checks.first(where: { $0.outcome == .fail || $0.outcome == .error }) {
+                let verb = blocking.outcome == .fail ? "fails" : "has an error"
+                return .hold(reason: "not starting while gate \(blocking.gate) \(verb): \(blocking.message)")
             }
             return move(
                 rollout, plan: plan, now: now, to: .progressing, step: 0, event: .start, reason: "rollout started")
@@ -49,7 +53,8 @@ public enum RolloutMachine {
             holdReason = "bake: \(TimeSpan(seconds: step.bake.seconds - baked.seconds)) left"
         }
         if let holdReason {
-            if let maxHold = plan.maxHold, baked >= maxHold.after {
+            let maxHold = plan.effectiveMaxHold
+            if baked >= maxHold.after {
                 let reason =
                     "step \(rollout.step + 1) held \(baked) without advancing (max_hold \(maxHold.after)): \(holdReason)"
                 return maxHold.then == .rollback
@@ -184,7 +189,6 @@ private struct Verdict {
     }
 
     var allPass: Bool { checks.allSatisfy { $0.outcome == .pass } }
-    var failing: [GateCheck] { checks.filter { $0.outcome == .fail } }
 
     /// The action a check asks for: the plan's, except that a failure within the gate's `failure_limit` holds.
     func action(for check: GateCheck) -> Plan.Action? {

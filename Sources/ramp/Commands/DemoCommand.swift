@@ -7,7 +7,8 @@ enum DemoCommand {
         name: "demo", usage: "demo [--plans DIR] [--store PATH] [--interval 30s]",
         summary: "Rehearse: submit the example plans into a fresh store and run them to the end",
         details: """
-            Submits every plan in DIR (default: plans) into a fresh store (default: a new temporary file), then
+            Submits every plan in DIR (default: plans) into a new rehearsal store (default: a new temporary file;
+            a --store that exists is refused, exit 5), then
             runs the tick loop with a simulated clock starting now, advancing by the interval without sleeping,
             until every rollout has settled. Prints each transition as it happens and verifies the audit log.
             """,
@@ -25,6 +26,10 @@ enum DemoCommand {
         guard !files.isEmpty else { throw RampError.badInput("\(dir): no plans (*.json) to submit") }
         let storePath: String
         if let given = context.args["store"] {
+            // A rehearsal's simulated clock runs ahead of the real one: it must never touch a live store.
+            guard !FileManager.default.fileExists(atPath: given) else {
+                throw RampError.conflict("demo: \(given) exists; the demo only ever uses a new store")
+            }
             storePath = given
         } else {
             let temp = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -36,6 +41,7 @@ enum DemoCommand {
         let start = try context.now()
         Output.print("store: \(storePath)")
         let ramp = try Ramp(storePath: storePath, create: true)
+        try ramp.configure(.rehearsal, "on", actor: context.actor, now: start)
         for name in files {
             let file = "\(dir)/\(name)"
             let submission = try ramp.submit(

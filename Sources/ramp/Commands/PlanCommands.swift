@@ -7,22 +7,49 @@ enum PlanCommands {
         name: "plan validate", usage: "plan validate FILE...",
         summary: "Check rollout plans without touching the store",
         details: """
-            Parses and validates each plan: JSON syntax, unknown fields, types, strictly increasing steps, gate
-            sources. Prints one line per plan; exits 3 at the first invalid one, naming the file and field.
+            Parses and validates each plan: JSON syntax, unknown fields (with a "did you mean" for a typo), types,
+            strictly increasing steps, gate sources. Checks every file given and prints one line per plan: its
+            summary (steps, where a move waits for `ramp approve`, the max_hold in force), or the error naming
+            the file and field. Then one line per warning: a command that does not exist or is not executable
+            (by its resolved absolute path), a credential variable that is not set in this environment (cron's
+            differs from a shell's). Exits 3 when any plan is invalid; warnings do not change the exit code.
             """,
         switches: ["json"]
     ) { context in
         guard !context.args.positionals.isEmpty else { throw Arguments.UsageError(description: "missing FILE") }
+        var invalid = 0
         for file in context.args.positionals {
-            let plan = try Ramp.validate(try PlanFile.read(file), file: file)
+            let plan: Plan
+            do throws(RampError) {
+                plan = try Ramp.validate(try PlanFile.read(file), file: file)
+            } catch {
+                invalid += 1
+                if context.json {
+                    Output.print(
+                        JSONValue.object(["file": .string(file), "valid": false, "error": .string(error.description)])
+                            .canonical)
+                } else {
+                    Output.error(error.description)
+                }
+                continue
+            }
+            let warnings = Ramp.warnings(for: plan, baseDir: PlanFile.baseDir(file))
             if context.json {
                 Output.print(
-                    JSONValue.object(["file": .string(file), "valid": true, "flag": .string(plan.flag)]).canonical)
+                    JSONValue.object([
+                        "file": .string(file), "valid": true, "flag": .string(plan.flag),
+                        "max_hold": [
+                            "after_seconds": .number(Double(plan.effectiveMaxHold.after.seconds)),
+                            "then": .string(plan.effectiveMaxHold.then.rawValue), "default": .bool(plan.maxHold == nil),
+                        ],
+                        "warnings": .array(warnings.map(JSONValue.string)),
+                    ]).canonical)
             } else {
-                Output.print("\(file): ok — \(PlanFile.summary(plan))")
+                Output.print(Escape.line("\(file): ok — \(PlanFile.summary(plan))"))
+                for warning in warnings { Output.print(Escape.line("\(file): warning: \(warning)")) }
             }
         }
-        return ExitCode.ok
+        return invalid > 0 ? ExitCode.invalid : ExitCode.ok
     }
 }
 
@@ -73,6 +100,7 @@ extension PlanCommands {
                     "seconds": s.seconds.map(JSONValue.number) ?? .null,
                     "bake_seconds": .number(Double(s.bake.seconds)),
                     "warning": s.warning.map(JSONValue.string) ?? .null,
+                    "approval": .bool(plan.steps[s.step - 1].approval),
                 ]
             }
             Output.print(
@@ -97,6 +125,9 @@ extension PlanCommands {
                 Output.print("\(head)  needs \(Int(c)) canary + \(Int(b)) baseline samples: \(time) (bake \(s.bake))")
             } else {
                 Output.print("\(head)  —")
+            }
+            if plan.steps[s.step - 1].approval {
+                Output.print("    leaving this step waits for an operator: ramp approve \(plan.flag)")
             }
             if let warning = s.warning { Output.print("    warning: \(warning)") }
         }
@@ -144,9 +175,22 @@ enum PlanFile {
         URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
     }
 
+    /// `flag f, on over off: 1% → 5% → 25% → (ramp approve) → 100%, 2 gates, max_hold 24h → pause (default)`:
+    /// a move that waits for an operator shows `(ramp approve)` where it waits.
     static func summary(_ plan: Plan) -> String {
-        let steps = plan.steps.map { $0.target + ($0.approval ? " (approval)" : "") }
+        var route = ""
+        for (i, step) in plan.steps.enumerated() {
+            if i > 0 { route += plan.steps[i - 1].approval ? " → (ramp approve) → " : " → " }
+            route += step.target
+        }
+        if plan.steps.last?.approval == true { route += " → (ramp approve) → complete" }
         let gates = plan.gates.count == 1 ? "1 gate" : "\(plan.gates.count) gates"
-        return "flag \(plan.flag), \(plan.canary) over \(plan.baseline): \(steps.joined(separator: " → ")), \(gates)"
+        return "flag \(plan.flag), \(plan.canary) over \(plan.baseline): \(route), \(gates), \(maxHold(plan))"
+    }
+
+    /// `max_hold 24h → pause (default)`.
+    static func maxHold(_ plan: Plan) -> String {
+        let hold = plan.effectiveMaxHold
+        return "max_hold \(hold.after) → \(hold.then.rawValue)" + (plan.maxHold == nil ? " (default)" : "")
     }
 }

@@ -39,6 +39,11 @@ enum StatusCommand {
             lines.append("  gates at \(s.lastCheck!.checkedAt): " + gates.joined(separator: "; "))
         }
         if let next = s.nextCheck { lines.append("  next check: \(next)") }
+        if let at = s.maxHoldAt, let plan = s.plan {
+            let hold = plan.effectiveMaxHold
+            lines.append(
+                "  max_hold: \(hold.then.rawValue) at \(at) if this step is still held (\(PlanFile.maxHold(plan)))")
+        }
         return lines.joined(separator: "\n")
     }
 }

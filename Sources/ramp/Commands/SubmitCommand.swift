@@ -3,23 +3,32 @@ import RampEngine
 
 enum SubmitCommand {
     static let command = Command(
-        name: "submit", usage: "submit FILE [--actor NAME] [--reason TEXT] [--json]",
+        name: "submit", usage: "submit FILE [--restart] [--actor NAME] [--reason TEXT] [--json]",
         summary: "Validate a plan and start a pending rollout of its flag",
         details: """
-            Creates the store if needed and the flag if it is new (with the plan's variants). The rollout starts on
-            the next tick. Refused (exit 5) while the flag has an active rollout or is killed. The plan is kept
-            verbatim under its SHA-256 digest; relative command paths in it resolve against the plan's folder.
+            Creates the store if needed (and says so, with its path) and the flag if it is new (with the plan's
+            variants). The rollout starts on the next tick, from 0%. Refused (exit 5) while the flag has an active
+            rollout, is killed or disabled, or serves its canary to anyone (a completed rollout at 100%): a new
+            plan would take the canary from them.
+            --restart   start a flag that serves its canary over from 0% (recorded in the audit entry)
+            Warns (on stderr) about a command that does not exist or is not executable and a credential variable
+            that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
+            resolve against the plan's folder.
             """,
-        values: ["actor", "reason"], switches: ["json"]
+        values: ["actor", "reason"], switches: ["json", "restart"]
     ) { context in
         try context.args.expect(["file"])
         let file = context.args.positionals[0]
         let text = try PlanFile.read(file)
-        _ = try Ramp.validate(text, file: file)  // refuse a bad plan before creating any store
+        let plan = try Ramp.validate(text, file: file)  // refuse a bad plan before creating any store
+        let now = try context.now()
         let ramp = try context.open(create: true)
         let submission = try ramp.submit(
             text: text, file: file, baseDir: PlanFile.baseDir(file), actor: context.actor, reason: context.reason,
-            now: try context.now())
+            now: now, restart: context.args.flag("restart"))
+        for warning in Ramp.warnings(for: plan, baseDir: PlanFile.baseDir(file)) {
+            Output.error("warning: \(file): \(warning)")
+        }
         if context.json {
             Output.print(submission.entry.json.canonical)
         } else {

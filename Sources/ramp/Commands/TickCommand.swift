@@ -9,7 +9,9 @@ enum TickCommand {
         details: """
             Polls each due rollout's gates (outside any write transaction), decides, and commits each transition
             with its audit entry in one transaction. Safe to run concurrently: a tick that loses the race to
-            another changes nothing. Prints transitions; --verbose also prints holds; --json prints JSON lines.
+            another changes nothing. Prints every transition, and a hold line whenever what a rollout waits on
+            changes (a gate's outcome, the bake, its state), so a cron log says why a rollout is stuck;
+            --verbose prints every hold and when each rollout is next due; --json prints JSON lines.
             --concurrency N       read at most N sources at once (default 8)
             --check-retention D   keep stored gate checks this long (default 14d; the audit log keeps the
                                   checks behind every transition for good)
@@ -18,10 +20,11 @@ enum TickCommand {
     ) { context in
         try context.args.expect([])
         let ramp = try context.open()
+        let now = try context.now()
         let outcomes = try ramp.tick(
-            now: try context.now(), actor: context.tickActor, concurrency: try concurrency(context),
+            now: now, actor: context.tickActor, concurrency: try concurrency(context),
             checkRetention: try retention(context))
-        report(outcomes, context: context)
+        report(outcomes, now: now, context: context)
         return ExitCode.ok
     }
 
@@ -53,7 +56,7 @@ enum TickCommand {
             interval: interval, untilSettled: context.args.flag("until-settled"), clock: clock, maxTicks: maxTicks,
             actor: context.tickActor, concurrency: try concurrency(context),
             checkRetention: try retention(context), stop: stop
-        ) { _, outcomes in report(outcomes, context: context) }
+        ) { now, outcomes in report(outcomes, now: now, context: context) }
         return ExitCode.ok
     }
 
@@ -78,7 +81,7 @@ enum TickCommand {
         return n
     }
 
-    static func report(_ outcomes: [TickOutcome], context: Context) {
+    static func report(_ outcomes: [TickOutcome], now: Instant, context: Context) {
         let verbose = context.args.flag("verbose")
         for outcome in outcomes {
             if context.json {
@@ -87,7 +90,9 @@ enum TickCommand {
                 ]
                 switch outcome.kind {
                 case .transition(let entry): object["transition"] = entry.json
-                case .hold(let reason): object["hold"] = .string(reason)
+                case .hold(let reason, let changed):
+                    object["hold"] = .string(reason)
+                    object["hold_changed"] = .bool(changed)
                 case .notDue(let next): object["not_due_until"] = .string(next.description)
                 case .lostRace: object["lost_race"] = true
                 case .failed(let why): object["failed"] = .string(why)
@@ -97,7 +102,8 @@ enum TickCommand {
             }
             switch outcome.kind {
             case .transition(let entry): Output.print(Output.transition(entry))
-            case .hold(let reason) where verbose: Output.print("\(outcome.flag): holding: \(reason)")
+            case .hold(let reason, let changed) where verbose || changed:
+                Output.print("\(now)  \(outcome.flag)  holding: \(reason)")
             case .notDue(let next) where verbose: Output.print("\(outcome.flag): next check at \(next)")
             case .lostRace where verbose: Output.print("\(outcome.flag): another tick moved it first; nothing written")
             case .failed(let why): Output.error("\(outcome.flag): \(why)")

@@ -10,6 +10,23 @@ struct Context {
 
     final class Opened {
         var ramp: Ramp?
+        /// Set when this command created the store: it says so when it succeeds, and removes it when it fails.
+        var created = false
+    }
+
+    /// After the command: a store this command created is announced (on stderr, so stdout stays the command's),
+    /// or, when the command failed, removed again, so a refused command leaves no new file behind.
+    func finish(succeeded: Bool) {
+        guard opened.created else { return }
+        let path = URL(fileURLWithPath: storePath).standardizedFileURL.path
+        if succeeded {
+            Output.error("created a new store at \(path)")
+        } else {
+            opened.ramp = nil
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                try? FileManager.default.removeItem(atPath: path + suffix)
+            }
+        }
     }
 
     /// `--store`, else `$RAMP_STORE`, else `./ramp.db`.
@@ -41,10 +58,19 @@ struct Context {
     var reason: String? { args["reason"] }
     var json: Bool { args.flag("json") }
 
+    /// Opens the store (creating it when `create` is set, and saying so on stderr with its absolute path), checks
+    /// a given time against the system clock, and clamps earlier times to the log's when the clock is the system's.
     func open(create: Bool = false) throws(RampError) -> Ramp {
         if let ramp = opened.ramp { return ramp }
+        let existed = FileManager.default.fileExists(atPath: storePath)
         let ramp = try Ramp(storePath: storePath, create: create)
         opened.ramp = ramp
+        if create, !existed { opened.created = true }
+        if let given = try injectedNow() {
+            try ramp.admit(time: given)
+        } else {
+            ramp.clampsEarlierTimes = true
+        }
         return ramp
     }
 }
@@ -55,8 +81,9 @@ enum Output {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    /// One line on stderr, whatever the message holds (untrusted text is escaped).
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("ramp: " + text + "\n").utf8))
+        FileHandle.standardError.write(Data(("ramp: " + Escape.line(text) + "\n").utf8))
     }
 
     /// A 20-cell bar: `[█████···············]`.
@@ -70,7 +97,8 @@ enum Output {
     /// One transition as a line: time, flag, event, state and share change, reason.
     static func transition(_ e: AuditEntry) -> String {
         let states = "\(e.fromState ?? "–") → \(e.toState ?? "–")"
-        return
+        return Escape.line(
             "\(e.at)  \(e.flag)  \(e.event): \(states), \(percent(e.fromPercent)) → \(percent(e.toPercent))  (\(e.reason))"
+        )
     }
 }

@@ -1,0 +1,27 @@
+public import RampCore
+import RampStore
+
+extension Ramp {
+    /// How far ahead of the system clock a given time may be in a live store.
+    public static let futureAllowance = TimeSpan(seconds: 300)
+
+    /// Whether this is a rehearsal store (`ramp demo`'s, or `ramp config rehearsal on` while it had no flags).
+    public func isRehearsal() throws(RampError) -> Bool { try settings()[.rehearsal] == "on" }
+
+    /// Refuses, in a live store, a time more than `futureAllowance` ahead of the system clock: a mistaken `--now`
+    /// would date entries in the future and make real ticks skip the rollout until then.
+    public func admit(time: Instant, clock: Instant = Clock.wallNow()) throws(RampError) {
+        guard time.seconds > clock.seconds + Self.futureAllowance.seconds, try !isRehearsal() else { return }
+        throw .badInput(
+            "the time \(time) is \(TimeSpan(seconds: time.seconds - clock.seconds)) ahead of this machine's clock "
+                + "(\(clock)); a live store takes no future times (simulate in a rehearsal store: ramp demo, or "
+                + "ramp config rehearsal on in a new store)")
+    }
+
+    /// With the system clock as the time source, an entry that would be dated before the newest (the clock
+    /// stepped back) takes the newest entry's time; a time given by hand that early is refused.
+    public var clampsEarlierTimes: Bool {
+        get { store.earlierTimes == .clamp }
+        set { store.earlierTimes = newValue ? .clamp : .refuse }
+    }
+}
