@@ -1,0 +1,180 @@
+import Foundation
+import RampCore
+import Testing
+
+/// The paths on which ramp could stop protecting a rollout without anyone seeing, closed and pinned.
+@Suite struct TrustEndToEndTests {
+    @Test func aRolloutDoesNotStartWhileAGateHasAnErrorEvenWhenErrorsRollBack() {
+        let box = Sandbox()
+        let plan = box.plan("f", extra: #", "on": {"error": "rollback"}"#)
+        try? FileManager.default.removeItem(at: box.dir.appendingPathComponent("metric.sh"))
+        let submit = box.ramp(["submit", plan, "--now", t(0)])
+        #expect(submit.status == 0)
+        #expect(submit.stderr.contains("warning: \(plan): source m: command \(box.dir.path)/metric.sh does not exist"))
+        for minute: Int64 in 0...3 { box.ramp(["tick", "--now", t(minute)]) }
+        #expect(box.status("f")["state"] == "pending")
+        #expect(box.status("f")["percent"] == 0)
+        #expect(box.events() == ["submit"])
+        // Once the script is back, the next tick starts it.
+        box.write("metric.sh", "#!/bin/sh\ncat \"$(dirname \"$0\")/value-$RAMP_GATE.txt\"\n", executable: true)
+        box.ramp(["tick", "--now", t(4)])
+        #expect(box.events() == ["submit", "start"])
+    }
+
+    @Test func tickPrintsAHoldLineWhenTheCauseChangesAndNotEveryMinute() {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        #expect(box.ramp(["tick", "--now", t(0)]).lines.count == 1, "the start")
+        #expect(box.ramp(["tick", "--now", t(1)]).stdout.isEmpty, "baking after a step change is not news")
+        box.setMetric("latency", "")
+        let first = box.ramp(["tick", "--now", t(2)])
+        #expect(first.stdout == "\(t(2))  f  holding: latency: no data (command ./metric.sh printed nothing)\n")
+        #expect(box.ramp(["tick", "--now", t(3)]).stdout.isEmpty, "the same cause is not repeated")
+        box.setMetric("latency", "120")
+        let back = box.ramp(["tick", "--now", t(4)])
+        #expect(back.stdout.hasPrefix("\(t(4))  f  holding: bake: "), "\(back.stdout)")
+        #expect(box.ramp(["tick", "--now", t(5), "--verbose"]).stdout.hasPrefix("\(t(5))  f  holding: bake: "))
+    }
+
+    @Test func withoutMaxHoldARolloutStuckOnNoDataIsPausedAfterADay() {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        box.setMetric("errors", "")
+        let status = box.ramp(["status", "f", "--now", t(1)])
+        #expect(
+            status.stdout.contains(
+                "max_hold: pause at \(t(24 * 60)) if this step is still held (max_hold 1d → pause (default))"))
+        box.ramp(["tick", "--now", t(24 * 60 - 1)])
+        #expect(box.status("f", at: t(24 * 60 - 1))["state"] == "progressing")
+        let tick = box.ramp(["tick", "--now", t(24 * 60)])
+        #expect(tick.stdout.contains("pause: progressing → paused"), "\(tick.stdout)")
+        #expect(tick.stdout.contains("held 1d without advancing (max_hold 1d)"))
+    }
+
+    @Test func aFutureTimeIsRefusedInALiveStoreAndAcceptedInARehearsalStore() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        let before = try box.dump()
+        let future = Instant(seconds: Int64(Date().timeIntervalSince1970) + 3600).description
+        for args in [["tick", "--now", future], ["pause", "f", "--now", future]] {
+            let ran = box.ramp(args)
+            #expect(ran.status == 3, "\(args)")
+            #expect(
+                ran.stderr.hasPrefix("ramp: the time \(future) is 1h ahead of this machine's clock"), "\(ran.stderr)")
+        }
+        let env = box.ramp(["tick"], env: ["RAMP_NOW": future])
+        #expect(env.status == 3)
+        #expect(try box.dump() == before)
+        // A live store cannot become a rehearsal store; a new one can, and then takes simulated time.
+        #expect(box.ramp(["config", "rehearsal", "on", "--now", t(1)]).status == 5)
+        let rehearsal = box.dir.appendingPathComponent("rehearsal.db").path
+        #expect(
+            box.ramp(["config", "rehearsal", "on", "--store", rehearsal, "--now", t(0)], useStore: false).status == 0)
+        #expect(
+            box.ramp(["submit", box.plan("f"), "--store", rehearsal, "--now", future], useStore: false).status == 0)
+        #expect(box.ramp(["tick", "--store", rehearsal, "--now", future], useStore: false).status == 0)
+    }
+
+    @Test func auditTimesNeverGoBackwards() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(60)])
+        box.ramp(["tick", "--now", t(60)])
+        let before = try box.dump()
+        let ran = box.ramp(["pause", "f", "--now", "2020-01-01T00:00:00Z"])
+        #expect(ran.status == 3)
+        #expect(ran.stderr.contains("the time 2020-01-01T00:00:00Z is before the newest audit entry's (\(t(60)))"))
+        #expect(try box.dump() == before)
+        // With the system clock, an earlier time than the log's (the clock stepped back) takes the newest time.
+        let clock = box.dir.appendingPathComponent("clock.db").path
+        let ahead = Instant(seconds: Int64(Date().timeIntervalSince1970) + 120).description
+        #expect(box.ramp(["submit", box.plan("f"), "--store", clock, "--now", ahead], useStore: false).status == 0)
+        #expect(box.ramp(["pause", "f", "--store", clock], useStore: false).status == 0)
+        let times = box.ramp(["audit", "log", "--json", "--store", clock], useStore: false).json.map { $0["at"] }
+        #expect(times == [.string(ahead), .string(ahead)])
+    }
+
+    @Test func aCheckStoredInTheFutureDoesNotStopGatesBeingChecked() {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        box.setMetric("latency", "")
+        box.ramp(["tick", "--now", t(100)])  // a hold: the last check is now at t(100), the newest entry at t(0)
+        box.setMetric("latency", "120")
+        box.setMetric("errors", "0.5")
+        let stepped = box.ramp(["tick", "--now", t(50), "--json"])  // the clock stepped back
+        #expect(stepped.json.first?["not_due_until"] == nil, "\(stepped.stdout)")
+        #expect(box.status("f", at: t(50))["state"] == "rolled_back")
+    }
+
+    @Test func theDemoNeverWritesIntoAnExistingStore() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        let before = try box.dump()
+        let demo = box.ramp(["demo", "--store", box.store], useStore: false, cwd: Sandbox.packageRoot)
+        #expect(demo.status == 5)
+        #expect(demo.stderr == "ramp: demo: \(box.store) exists; the demo only ever uses a new store\n")
+        #expect(try box.dump() == before)
+    }
+
+    @Test func aPlanForAFlagThatServesItsCanaryIsRefusedUnlessRestarted() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f", steps: [(100, "0s", false)]), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        box.ramp(["tick", "--now", t(1)])
+        #expect(box.status("f")["state"] == "completed")
+        let before = try box.dump()
+        let again = box.ramp(["submit", box.plan("f"), "--now", t(2)])
+        #expect(again.status == 5)
+        #expect(
+            again.stderr
+                == "ramp: flag \"f\" serves its canary \"on\" to 100% of users; a new plan starts from 0% and would take it from them: pass --restart to start this flag over\n"
+        )
+        #expect(try box.dump() == before)
+        #expect(box.ramp(["submit", box.plan("f"), "--restart", "--now", t(2)]).status == 0)
+        #expect(box.status("f")["percent"] == 0)
+    }
+
+    @Test func planValidateChecksEveryFileAndWarnsAboutWhatCronWillMiss() {
+        let box = Sandbox()
+        box.write("bad.json", #"{"flag": "g", "canary": "b", "baseline": "a", "stepz": []}"#)
+        let token = box.plan(
+            "tok", name: "tok.json"
+        )
+        box.write(
+            "tok.json",
+            #"""
+            {"flag": "tok", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
+             "steps": [{"percent": 5, "bake": "1h", "approval": true}, {"percent": 100}],
+             "sources": {"p": {"type": "prometheus", "url": "http://127.0.0.1:1", "bearer_token_env": "RAMP_TEST_UNSET_TOKEN"}},
+             "gates": [{"name": "e", "source": "p", "query": "up", "max": 1}]}
+            """#)
+        let ran = box.ramp(["plan", "validate", "bad.json", box.plan("f"), token], useStore: false)
+        #expect(ran.status == 3)
+        #expect(ran.stderr == "ramp: bad.json: stepz: unknown field (did you mean \"steps\"?)\n")
+        #expect(ran.lines.count == 3, "\(ran.stdout)")
+        #expect(
+            ran.lines[1].hasSuffix(
+                "tok.json: ok — flag tok, on over off: 5% → (ramp approve) → 100%, 1 gate, max_hold 1d → pause (default)"
+            ))
+        #expect(
+            ran.lines[2].hasSuffix(
+                "tok.json: warning: source p: environment variable RAMP_TEST_UNSET_TOKEN is not set here (cron and systemd start ramp with an environment of their own: set it there too)"
+            ))
+    }
+
+    @Test func aCommandThatCreatesAStoreSaysSoAndARefusedOneLeavesNone() {
+        let box = Sandbox()
+        let created = box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        #expect(created.stderr == "ramp: created a new store at \(box.store)\n")
+        #expect(box.ramp(["submit", box.plan("g"), "--now", t(1)]).stderr.isEmpty, "only the first creates it")
+        let other = box.dir.appendingPathComponent("other.db").path
+        box.write(
+            "nosteps.json",
+            #"{"flag": "h", "variants": {"a": 1, "b": 2}, "canary": "b", "baseline": "a", "steps": [{"segment": "x"}]}"#
+        )
+        let refused = box.ramp(["submit", "nosteps.json", "--store", other, "--now", t(0)], useStore: false)
+        #expect(refused.status == 3)
+        #expect(!FileManager.default.fileExists(atPath: other))
+    }
+}
