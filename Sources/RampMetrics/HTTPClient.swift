@@ -6,7 +6,11 @@ import RampCore
     import FoundationNetworking
 #endif
 
-/// A blocking HTTP GET with the endpoint's credentials and a whole-second timeout.
+/// A blocking HTTP GET with the endpoint's credentials and a whole-second deadline.
+///
+/// The timeout bounds the whole reading — connect, headers and body — so a server that trickles its answer cannot
+/// hold a tick. A redirect is followed only within the configured origin (scheme, host and port), so credentials
+/// never reach another one.
 enum HTTPClient {
     struct Response {
         var status: Int
@@ -33,8 +37,9 @@ enum HTTPClient {
         configuration.timeoutIntervalForRequest = TimeInterval(max(1, endpoint.timeout.seconds))
         configuration.timeoutIntervalForResource = TimeInterval(max(1, endpoint.timeout.seconds))
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
+        let redirects = RedirectGuard(origin: Origin(target))
+        let session = URLSession(configuration: configuration, delegate: redirects, delegateQueue: nil)
+        defer { session.invalidateAndCancel() }
         let box = ResponseBox()
         let done = DispatchSemaphore(value: 0)
         let task = session.dataTask(with: request) { data, response, error in
@@ -48,12 +53,41 @@ enum HTTPClient {
             done.signal()
         }
         task.resume()
-        // URLSession enforces the timeout; this wait is only a backstop.
-        if done.wait(timeout: .now() + .seconds(Int(endpoint.timeout.seconds) + 5)) == .timedOut {
+        // The deadline for the whole reading: URLSession's timeouts restart with every byte that arrives.
+        let seconds = max(1, min(endpoint.timeout.seconds, 86_400))
+        if done.wait(timeout: .now() + .seconds(Int(seconds))) == .timedOut {
             task.cancel()
             return .failure(HTTPFailure("timed out after \(endpoint.timeout)"))
         }
+        if let refused = redirects.refused, case .success(let response)? = box.value,
+            (300..<400).contains(response.status)
+        {
+            return .failure(
+                HTTPFailure(
+                    "HTTP \(response.status) redirects to another origin (\(refused)); not followed, so credentials "
+                        + "stay with \(Origin(target).description)"))
+        }
         return box.value ?? .failure(HTTPFailure("no response"))
+    }
+
+    /// The secret values this endpoint sends (token, password, the header value), to redact from evidence.
+    static func secrets(_ endpoint: HTTPEndpoint) -> [String] {
+        guard case .success(let header?) = credentials(endpoint) else { return [] }
+        var out = [header]
+        if let space = header.firstIndex(of: " ") { out.append(String(header[header.index(after: space)...])) }
+        if let name = endpoint.basicAuthPasswordEnv, let password = ProcessInfo.processInfo.environment[name] {
+            out.append(password)
+        }
+        return out
+    }
+
+    /// A reading with the endpoint's secrets and anything like a credential taken out of its message.
+    static func redacted(_ reading: Reading, _ endpoint: HTTPEndpoint) -> Reading {
+        switch reading {
+        case .value: reading
+        case .noData(let why): .noData(Redaction.apply(why, secrets: secrets(endpoint)))
+        case .error(let why): .error(Redaction.apply(why, secrets: secrets(endpoint)))
+        }
     }
 
     /// The Authorization header value, read now from the environment or a file, never stored.
@@ -122,6 +156,44 @@ enum HTTPClient {
 struct HTTPFailure: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+/// Scheme, host and port: where credentials may go.
+struct Origin: Equatable, CustomStringConvertible {
+    var scheme: String
+    var host: String
+    var port: Int
+
+    init(_ url: URL) {
+        scheme = url.scheme?.lowercased() ?? ""
+        host = url.host?.lowercased() ?? ""
+        port = url.port ?? (scheme == "https" ? 443 : 80)
+    }
+
+    var description: String { "\(scheme)://\(host):\(port)" }
+}
+
+/// Follows a redirect only within the origin; remembers the first one it refused.
+private final class RedirectGuard: NSObject, URLSessionTaskDelegate, @unchecked Sendable {  // `stored` under `lock`
+    let origin: Origin
+    private let lock = NSLock()
+    private var stored: String?
+
+    init(origin: Origin) { self.origin = origin }
+
+    var refused: String? { lock.withLock { stored } }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        guard let url = request.url, Origin(url) == origin else {
+            lock.withLock { stored = request.url.map { Origin($0).description } ?? "an unreadable location" }
+            completionHandler(nil)
+            return
+        }
+        completionHandler(request)
+    }
 }
 
 /// The response handed from URLSession's delegate queue to the waiting thread.

@@ -11,6 +11,10 @@ public struct HTTPJSONSource: MetricSource {
     public init(endpoint: HTTPEndpoint) { self.endpoint = endpoint }
 
     public func read(query pointer: String?, context: MetricContext) -> Reading {
+        HTTPClient.redacted(readUnredacted(pointer, context), endpoint)
+    }
+
+    private func readUnredacted(_ pointer: String?, _ context: MetricContext) -> Reading {
         let url = context.render(endpoint.url)
         switch HTTPClient.get(url, endpoint: endpoint) {
         case .failure(let failure):

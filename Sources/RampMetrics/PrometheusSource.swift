@@ -12,15 +12,17 @@ public struct PrometheusSource: MetricSource {
 
     public func read(query: String?, context: MetricContext) -> Reading {
         guard let query else { return .error("prometheus: the gate has no query") }
-        var base = endpoint.url
+        var base = context.render(endpoint.url)
         while base.hasSuffix("/") { base.removeLast() }
         let url = "\(base)/api/v1/query?query=\(HTTPClient.encode(query))&time=\(context.now.seconds)"
+        let reading: Reading
         switch HTTPClient.get(url, endpoint: endpoint) {
         case .failure(let failure):
-            return .error("prometheus \(base): \(failure.message)")
+            reading = .error("prometheus \(base): \(failure.message)")
         case .success(let response):
-            return Self.interpret(response.status, response.body)
+            reading = Self.interpret(response.status, response.body)
         }
+        return HTTPClient.redacted(reading, endpoint)
     }
 
     /// Turns an API response into a reading.

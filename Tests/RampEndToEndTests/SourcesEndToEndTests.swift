@@ -12,8 +12,11 @@ final class JSONServer {
         import http.server, json, sys, urllib.parse
         class H(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                if self.headers.get("Authorization") != "Bearer s3cret":
-                    self.send_response(401); self.end_headers(); self.wfile.write(b"no token"); return
+                sent = self.headers.get("Authorization")
+                if sent != "Bearer s3cret":
+                    # Like some real upstreams, the refusal quotes the header it was sent.
+                    self.send_response(401); self.end_headers()
+                    self.wfile.write(("no token; you sent Authorization: %s" % sent).encode()); return
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
                 v = q.get("variant", ["?"])[0]
                 body = {"stats": {"error_rate": 0.002 if v == "on" else 0.001, "rps": None if v == "none" else 100,
@@ -118,11 +121,13 @@ final class JSONServer {
                 [{"name": "rps", "source": "stats", "pointer": "/stats/rps", "min": 1},
                  {"name": "missing", "source": "stats", "pointer": "/stats/p99", "max": 1}]
                 """#)
-        for minute: Int64 in 0...5 { box.ramp(["tick", "--now", t(minute)], env: ["STATS_TOKEN": "wrong"]) }
+        for minute: Int64 in 0...5 { box.ramp(["tick", "--now", t(minute)], env: ["STATS_TOKEN": "wrong-token-17"]) }
         var checks = box.status("h")["checks"]?.arrayValue ?? []
         #expect(
-            checks.first?["message"]?.stringValue?.hasSuffix("/stats?variant=none: HTTP 401: no token") == true,
+            checks.first?["message"]?.stringValue?.hasSuffix(
+                "/stats?variant=none: HTTP 401: no token; you sent Authorization: [redacted]") == true,
             "\(checks)")
+        #expect(!(try box.dump().contains("wrong-token-17")), "an upstream's echo of the token is never stored")
         for minute: Int64 in 6...10 { box.ramp(["tick", "--now", t(minute)], env: ["STATS_TOKEN": "s3cret"]) }
         checks = box.status("h")["checks"]?.arrayValue ?? []
         #expect(checks.map { $0["verdict"] } == ["no_data", "error"])

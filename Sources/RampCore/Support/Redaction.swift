@@ -1,0 +1,57 @@
+/// Takes secrets out of text that came from outside (a server's error, a body, a command's stderr) before it is
+/// stored as evidence or printed: the audit log is append-only, so a secret that reached it could never be removed.
+public enum Redaction {
+    public static let mark = "[redacted]"
+
+    /// `text` with every occurrence of each secret (of at least 4 characters) replaced, and with the value of
+    /// anything that looks like an `Authorization` header or a `Bearer`/`Basic` credential replaced too.
+    public static func apply(_ text: String, secrets: [String] = []) -> String {
+        var out = text
+        for secret in secrets.filter({ $0.count >= 4 }).sorted(by: { $0.count > $1.count }) {
+            out = out.replacing(secret, with: mark)
+        }
+        return credentialPatterns(out)
+    }
+
+    /// `Authorization: x`, `authorization=x`, `"Authorization":"x"`, `Bearer x`, `Basic x`: the value goes.
+    static func credentialPatterns(_ text: String) -> String {
+        let lower = text.lowercased()
+        guard lower.contains("authorization") || lower.contains("bearer ") || lower.contains("basic ") else {
+            return text
+        }
+        var out = ""
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            if let (prefix, after, endsAtSpace) = matchCredentialLead(rest) {
+                out += prefix + mark
+                rest = after.drop { !isValueEnd($0) && !(endsAtSpace && $0 == " ") }
+            } else {
+                out.append(rest.removeFirst())
+            }
+        }
+        return out
+    }
+
+    private static func isValueEnd(_ c: Character) -> Bool {
+        c == "\"" || c == "'" || c == "," || c == "}" || c == ";" || c.isNewline || c == "&" || c == "<"
+    }
+
+    /// At the start of `text`: a credential's lead (kept), where its value starts, and whether a space ends it.
+    private static func matchCredentialLead(_ text: Substring) -> (String, Substring, Bool)? {
+        for scheme in ["bearer ", "basic "] where text.prefix(scheme.count).lowercased() == scheme {
+            let lead = text.prefix(scheme.count)
+            let after = text.dropFirst(scheme.count)
+            guard let first = after.first, !isValueEnd(first), first != " " else { return nil }
+            return (String(lead), after, true)
+        }
+        guard text.prefix(13).lowercased() == "authorization" else { return nil }
+        var after = text.dropFirst(13)
+        var lead = String(text.prefix(13))
+        // A separator: `:`, `=`, `":"`, with spaces and quotes around it.
+        let separators = after.prefix { $0 == " " || $0 == "\"" || $0 == "'" || $0 == ":" || $0 == "=" }
+        guard separators.contains(":") || separators.contains("=") else { return nil }
+        lead += separators
+        after = after.dropFirst(separators.count)
+        return (lead, after, false)
+    }
+}
