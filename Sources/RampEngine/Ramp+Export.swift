@@ -21,7 +21,7 @@ extension Ramp {
         let dir = url.deletingLastPathComponent().path
         let temp = "\(dir)/.\(url.lastPathComponent).\(getpid()).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .badInput("\(path): cannot write: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .system("\(path): cannot write: \(String(cString: strerror(errno)))") }
         let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
@@ -30,13 +30,13 @@ extension Ramp {
             guard n > 0 else {
                 close(fd)
                 unlink(temp)
-                throw .badInput("\(path): cannot write: \(String(cString: strerror(errno)))")
+                throw .system("\(path): cannot write: \(String(cString: strerror(errno)))")
             }
             written += n
         }
         guard fsync(fd) == 0, close(fd) == 0, rename(temp, path) == 0 else {
             unlink(temp)
-            throw .badInput("\(path): cannot write: \(String(cString: strerror(errno)))")
+            throw .system("\(path): cannot write: \(String(cString: strerror(errno)))")
         }
         let dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirfd >= 0 {

@@ -23,7 +23,12 @@ extension RecordedEvent {
         let at: Instant
         switch o["at"] {
         case nil, .null?: at = now
-        case .number(let seconds)? where seconds == seconds.rounded(): at = Instant(seconds: Int64(seconds))
+        case .number(let seconds)?:
+            guard let instant = Instant(unixSeconds: seconds) else {
+                throw .badInput(
+                    "\"at\": \(JSONValue.format(seconds)) is not whole Unix seconds between the years 0 and 9999")
+            }
+            at = instant
         case .string(let s)?:
             guard let parsed = Instant(rfc3339: s) else { throw .badInput("\"at\": \"\(s)\" is not an RFC 3339 time") }
             at = parsed

@@ -12,11 +12,13 @@ public enum RampError: Error, Sendable, CustomStringConvertible {
     /// The request does not fit the current state (an active rollout exists, not awaiting approval, lost a race).
     case conflict(String)
     case store(StoreError)
+    /// The system failed outside the store: a file that could not be written. Not the input's fault.
+    case system(String)
 
     public var description: String {
         switch self {
         case .invalid(let error): error.description
-        case .badInput(let message), .notFound(let message), .conflict(let message): message
+        case .badInput(let message), .notFound(let message), .conflict(let message), .system(let message): message
         case .store(let error): error.description
         }
     }

@@ -31,6 +31,7 @@ public final class Store {
         try db.execute("PRAGMA busy_timeout = 10000")
         let version = try userVersion()
         guard version == Schema.version else {
+            if version < 0 { throw .notAStore(path: path, message: "its schema version \(version) is not ramp's") }
             if version > Schema.version { throw .newerSchema(path: path, found: version, known: Schema.version) }
             throw .notAStore(
                 path: path, message: "schema version \(version) needs upgrading: run any ramp command on it")
@@ -45,10 +46,15 @@ public final class Store {
     private func migrate(create: Bool) throws(StoreError) {
         var current = try userVersion()
         if current > Schema.version { throw .newerSchema(path: path, found: current, known: Schema.version) }
+        if current < 0 { throw .notAStore(path: path, message: "its schema version \(current) is not ramp's") }
         if current == Schema.version { return }
         if current == 0 && !create {
             // An empty file or one that is not ours: do not write to it on a read.
             throw .notAStore(path: path, message: "it holds no ramp schema")
+        }
+        // Refuse a foreign database before anything (even the journal mode) changes its file.
+        if current == 0, try db.rows("SELECT count(*) FROM sqlite_schema", [], { $0.int(0) }).first ?? 0 > 0 {
+            throw StoreError.notAStore(path: path, message: "it holds tables that are not ramp's")
         }
         try db.execute("PRAGMA journal_mode = WAL")
         try immediate { () throws(StoreError) in

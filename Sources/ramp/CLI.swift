@@ -97,7 +97,7 @@ enum CLI {
         case .conflict: ExitCode.conflict
         case .store(.missing(path: _)): ExitCode.notFound
         case .store(.timeBeforeLog): ExitCode.invalid
-        case .store: ExitCode.failure
+        case .store, .system: ExitCode.failure
         }
     }
 

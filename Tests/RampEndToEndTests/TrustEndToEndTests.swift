@@ -1,5 +1,6 @@
 import Foundation
 import RampCore
+import RampStore
 import Testing
 
 /// The paths on which ramp could stop protecting a rollout without anyone seeing, closed and pinned.
@@ -176,5 +177,121 @@ import Testing
         let refused = box.ramp(["submit", "nosteps.json", "--store", other, "--now", t(0)], useStore: false)
         #expect(refused.status == 3)
         #expect(!FileManager.default.fileExists(atPath: other))
+    }
+}
+
+/// Inputs that once crashed the binary (SIGILL on a failed conversion): each is now one line and a non-zero exit,
+/// and the store is exactly as it was.
+@Suite struct NoInputCrashesRampTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var args: [String]
+        var stdin: String? = nil
+        var status: Int32
+        var stderr: String
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(
+            name: "record at 1e20", args: ["record", "-"],
+            stdin: #"{"type": "exposure", "flag": "f", "variant": "on", "key": "k", "at": 1e20}"# + "\n", status: 3,
+            stderr:
+                "ramp: standard input line 1: \"at\": 1e+20 is not whole Unix seconds between the years 0 and 9999\n"
+        ),
+        Case(
+            name: "plan check traffic 1e308/s",
+            args: ["plan", "check", "PLAN", "--traffic", "1e308/s", "--baseline-rate", "1%", "--mde", "20%"],
+            status: 2,
+            stderr:
+                "ramp: plan check: --traffic: \"1e308/s\" is not a rate like 200/s, 12000/m or 500/h (between 0.000001/s and 1e12/s) (see ramp plan check --help)\n"
+        ),
+        Case(
+            name: "plan check traffic 1e-300/s",
+            args: ["plan", "check", "PLAN", "--traffic", "1e-300/s", "--baseline-rate", "1%", "--mde", "20%"],
+            status: 2,
+            stderr:
+                "ramp: plan check: --traffic: \"1e-300/s\" is not a rate like 200/s, 12000/m or 500/h (between 0.000001/s and 1e12/s) (see ramp plan check --help)\n"
+        ),
+        Case(
+            name: "an export that cannot be written is a system failure, not invalid input",
+            args: ["export", "--format", "flagd", "--out", "/nonexistent-folder/flags.json"], status: 1,
+            stderr: "ramp: /nonexistent-folder/flags.json: cannot write: No such file or directory\n"),
+        Case(
+            name: "a control character in an argument", args: ["pause", "no\nsuch\u{1b}[2Jflag"], status: 4,
+            stderr: "ramp: unknown flag \"no\\nsuch\\u{1b}[2Jflag\"\n"),
+    ]
+
+    @Test(arguments: cases)
+    func refusedWithOneLineAndTheStoreUnchanged(c: Case) throws {
+        let box = Sandbox()
+        let plan = box.plan("f")
+        box.ramp(["submit", plan, "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        let before = try box.dump()
+        let ran = box.ramp(c.args.map { $0 == "PLAN" ? plan : $0 } + ["--now", t(1)], stdin: c.stdin)
+        #expect(!ran.killed)
+        #expect(ran.status == c.status, "\(ran.stderr)")
+        #expect(ran.stderr == c.stderr)
+        if c.status != 0 { #expect(try box.dump() == before) }
+    }
+
+    @Test func invalidUTF8KeysAreRefusedNotMerged() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        let before = try box.dump()
+        // "a\xff" and "a\xfe" would both decode to "a\u{FFFD}": one key instead of two.
+        let input =
+            Data(#"{"type": "exposure", "flag": "f", "variant": "on", "key": "a"#.utf8) + Data([0xff])
+            + Data("\"}\n".utf8)
+        let url = box.dir.appendingPathComponent("events.jsonl")
+        try input.write(to: url)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Sandbox.binary)
+        process.arguments = ["record", "-", "--store", box.store, "--now", t(1)]
+        process.standardInput = try FileHandle(forReadingFrom: url)
+        let err = box.dir.appendingPathComponent("err.txt")
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3)
+        #expect(try String(contentsOf: err, encoding: .utf8) == "ramp: standard input line 1: not valid UTF-8\n")
+        #expect(try box.dump() == before)
+    }
+
+    @Test func aStoreWithANegativeSchemaVersionIsRefusedNotCrashedOn() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        try Store(path: box.store, create: false).executeRaw("PRAGMA user_version = -3")
+        let before = try Data(contentsOf: URL(fileURLWithPath: box.store))
+        for args in [["status"], ["tick", "--now", t(1)], ["audit", "verify"]] {
+            let ran = box.ramp(args)
+            #expect(!ran.killed, "\(args)")
+            #expect(ran.status == 1, "\(args): \(ran.stderr)")
+            #expect(ran.stderr == "ramp: \(box.store): not a usable ramp store: its schema version -3 is not ramp's\n")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: box.store)) == before)
+    }
+
+    @Test func aForeignSQLiteFileIsLeftByteForByteAsItWas() throws {
+        let box = Sandbox()
+        let foreign = box.dir.appendingPathComponent("other.sqlite").path
+        let made = Process()
+        made.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        made.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()", foreign,
+        ]
+        try made.run()
+        made.waitUntilExit()
+        let before = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        for args in [["status"], ["submit", box.plan("f")], ["config", "bucketing", "cbor"]] {
+            let ran = box.ramp(args + ["--store", foreign], useStore: false)
+            #expect(ran.status == 1, "\(args): \(ran.stderr)")
+            #expect(ran.stderr.contains("not a usable ramp store"), "\(ran.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == before)
+        #expect(!FileManager.default.fileExists(atPath: foreign + "-wal"))
     }
 }

@@ -227,7 +227,7 @@ public struct GateCheck: Sendable, Equatable {
         query = json["query"]?.stringValue
         baseline = json["baseline"]?.numberValue
         shadow = json["shadow"]?.boolValue ?? false
-        streak = json["streak"]?.numberValue.map { Int($0) } ?? 1
+        streak = json["streak"]?.numberValue.flatMap { Int(exactly: $0) } ?? 1
         seconds = json["seconds"]?.numberValue
         statistics = json["statistics"]
     }

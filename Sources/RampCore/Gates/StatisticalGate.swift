@@ -374,11 +374,13 @@ struct StatisticalJudgement {
 /// `1.31%`.
 func percent(_ x: Double) -> String {
     let hundred = x * 100
+    guard abs(hundred) < 1e15 else { return JSONValue.format(hundred) + "%" }
     return hundred == hundred.rounded() ? "\(Int(hundred))%" : "\(decimals(hundred, hundred < 10 ? 2 : 1))%"
 }
 
 /// `4,100`.
 func count(_ x: Double) -> String {
+    guard x.isFinite, abs(x) < 1e15 else { return JSONValue.format(x) }
     let digits = String(Int(x.rounded()))
     var out = ""
     for (i, ch) in digits.reversed().enumerated() {
@@ -418,6 +420,7 @@ func format(_ x: Double) -> String {
 func decimals(_ x: Double, _ places: Int) -> String {
     var scale = 1.0
     for _ in 0..<places { scale *= 10 }
+    guard x.isFinite, abs(x) * scale < 1e15 else { return JSONValue.format(x) }
     let rounded = (abs(x) * scale).rounded()
     let whole = Int(rounded / scale)
     let fraction = Int(rounded - Double(whole) * scale)

@@ -110,7 +110,7 @@ public struct PowerPlanner: Sendable {
                 if seconds.isFinite, Double(step.bake.seconds) < seconds, i < plan.steps.count - 1 {
                     need.warning =
                         "bake \(step.bake) is too short to be conclusive: it needs "
-                        + "\(TimeSpan(seconds: Int64(seconds.rounded(.up)))) at this traffic"
+                        + "\(TimeSpan.describing(seconds: seconds)) at this traffic"
                 }
             }
             return need

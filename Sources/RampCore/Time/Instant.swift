@@ -8,8 +8,27 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     public init(seconds: Int64) { self.seconds = seconds }
 
     public static func < (a: Instant, b: Instant) -> Bool { a.seconds < b.seconds }
-    public static func + (a: Instant, b: TimeSpan) -> Instant { Instant(seconds: a.seconds + b.seconds) }
-    public static func - (a: Instant, b: Instant) -> TimeSpan { TimeSpan(seconds: a.seconds - b.seconds) }
+    /// Saturating: a stored time far out of range (a damaged store) cannot trap.
+    public static func + (a: Instant, b: TimeSpan) -> Instant { Instant(seconds: saturating(a.seconds, b.seconds)) }
+    public static func - (a: Instant, b: Instant) -> TimeSpan {
+        TimeSpan(seconds: b.seconds == .min ? .max : saturating(a.seconds, -b.seconds))
+    }
+
+    /// The seconds of 0000-01-01T00:00:00Z ... 9999-12-31T23:59:59Z: the times RFC 3339 can write.
+    public static let representable: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
+
+    /// A whole number of Unix seconds as an instant, if it is one RFC 3339 can write.
+    public init?(unixSeconds value: Double) {
+        guard value.isFinite, value == value.rounded(), let seconds = Int64(exactly: value),
+            Self.representable.contains(seconds)
+        else { return nil }
+        self.seconds = seconds
+    }
+
+    private static func saturating(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
+    }
 
     /// RFC 3339 in UTC, e.g. `2026-01-01T00:10:00Z`.
     public var description: String {
@@ -123,6 +142,13 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         }
         guard digits.isEmpty, sawPart else { return nil }
         seconds = total
+    }
+
+    /// `1h30m` for a number of seconds (rounded up), or `more than 1000 years` beyond what a plan could wait.
+    public static func describing(seconds: Double) -> String {
+        guard seconds.isFinite else { return "forever" }
+        guard seconds < 1000 * 365 * 86_400 else { return "more than 1000 years" }
+        return TimeSpan(seconds: Int64(max(0, seconds).rounded(.up))).description
     }
 
     /// The shortest plan-style spelling: `1h30m`, `45s`, `0s`.

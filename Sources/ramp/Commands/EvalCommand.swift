@@ -91,7 +91,11 @@ enum EvalCommand {
         }
         let contexts = context.args["contexts"] != nil
         var out = ""
-        while let text = readLine(strippingNewline: true) {
+        InputLines.read { _, read in
+            guard let text = read else {
+                out += line(nil, .error(.parseError, "not valid UTF-8"), batch: true) + "\n"
+                return
+            }
             if contexts {
                 do {
                     let evaluation = try EvaluationContext(json: try JSONParser.parse(text))

@@ -121,8 +121,10 @@ extension PlanCommands {
         for s in steps {
             let head = "  step \(s.step)  \(JSONValue.format(s.share * 100))%"
             if let seconds = s.seconds, let c = s.canarySamples, let b = s.baselineSamples {
-                let time = seconds.isFinite ? "\(TimeSpan(seconds: Int64(seconds.rounded(.up))))" : "never"
-                Output.print("\(head)  needs \(Int(c)) canary + \(Int(b)) baseline samples: \(time) (bake \(s.bake))")
+                let time = seconds.isFinite ? TimeSpan.describing(seconds: seconds) : "never"
+                Output.print(
+                    "\(head)  needs \(JSONValue.format(c)) canary + \(JSONValue.format(b)) baseline samples: \(time) (bake \(s.bake))"
+                )
             } else {
                 Output.print("\(head)  —")
             }
@@ -138,8 +140,10 @@ extension PlanCommands {
     static func rate(_ text: String) throws -> Double {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         let per: Double? = parts.count == 1 ? 1 : ["s": 1, "m": 60, "h": 3600][parts[1]]
-        guard let per, let n = Double(parts[0]), n > 0, n.isFinite else {
-            throw Arguments.UsageError(description: "--traffic: \"\(text)\" is not a rate like 200/s, 12000/m or 500/h")
+        guard let per, let n = Double(parts[0]), n.isFinite, (1e-6...1e12).contains(n / per) else {
+            throw Arguments.UsageError(
+                description:
+                    "--traffic: \"\(text)\" is not a rate like 200/s, 12000/m or 500/h (between 0.000001/s and 1e12/s)")
         }
         return n / per
     }

@@ -59,10 +59,11 @@ enum RecordCommand {
             ]
         case "-"?:
             guard args.count == 1 else { throw Arguments.UsageError(description: "record - takes no more arguments") }
-            var number = 0
-            while let line = readLine(strippingNewline: true) {
-                number += 1
-                if line.allSatisfy(\.isWhitespace) { continue }
+            try InputLines.read { number, text in
+                guard let line = text else {
+                    throw RampError.badInput("standard input line \(number): not valid UTF-8")
+                }
+                if line.allSatisfy(\.isWhitespace) { return }
                 do {
                     events.append(try RecordedEvent(json: try JSONParser.parse(line), now: at))
                 } catch let error as RampError {
