@@ -9,7 +9,45 @@ public struct AuditReport: Sendable {
     public var ok: Bool { problem == nil }
 }
 
+/// The head of the audit chain, to publish outside the store: a later rewrite of the whole log (which its own
+/// hashes cannot reveal) no longer passes through it.
+public struct AuditCheckpoint: Sendable, Equatable {
+    public var seq: Int64
+    public var hash: String
+    /// The entry's time exactly as stored.
+    public var at: String
+
+    public init(seq: Int64, hash: String, at: String) {
+        self.seq = seq
+        self.hash = hash
+        self.at = at
+    }
+
+    /// `{"at":"…","hash":"…","seq":N}`: one line, canonical JSON.
+    public var json: JSONValue { ["seq": .number(Double(seq)), "hash": .string(hash), "at": .string(at)] }
+
+    /// Reads one line of a checkpoint file.
+    public init(line: String) throws(RampError) {
+        let object: JSONValue
+        do { object = try JSONParser.parse(line) } catch { throw .badInput("not JSON: \(error)") }
+        guard case .object(let members) = object, Set(members.keys) == ["seq", "hash", "at"],
+            let number = members["seq"]?.numberValue, let seq = Int64(exactly: number), seq >= 1,
+            let hash = members["hash"]?.stringValue, hash.count == 64, Hex.decode(hash) != nil,
+            let at = members["at"]?.stringValue
+        else { throw .badInput("expected {\"seq\": N, \"hash\": \"<64 hex digits>\", \"at\": \"<time>\"}") }
+        self.init(seq: seq, hash: hash, at: at)
+    }
+}
+
 extension Ramp {
+    /// The newest entry as a checkpoint; nil while the log is empty.
+    public func auditCheckpoint() throws(RampError) -> AuditCheckpoint? {
+        var last: AuditEntry?
+        try run { () throws(StoreError) in try store.auditEntries { last = $0 } }
+        guard let last else { return nil }
+        return AuditCheckpoint(seq: last.seq, hash: last.hash, at: last.storedAt ?? last.at.description)
+    }
+
     /// Streams audit entries, oldest first.
     public func auditLog(flag: String?, since: Instant?, each: (AuditEntry) -> Void) throws(RampError) {
         try run { () throws(StoreError) in try store.auditEntries(flag: flag, since: since) { each($0) } }
@@ -17,15 +55,56 @@ extension Ramp {
 
     /// Recomputes the chain, checks it ends at the recorded head, and checks that every rollout's state and every
     /// flag's served share equal what their last audit entry says.
-    public func verifyAudit() throws(RampError) -> AuditReport {
+    ///
+    /// With `checkpoints` (heads published earlier), the chain must also pass through each of them: entry N must
+    /// still exist with exactly that hash and time, which catches a consistent rewrite of the log before them.
+    public func verifyAudit(checkpoints: [AuditCheckpoint] = []) throws(RampError) -> AuditReport {
         let integrity = try run { () throws(StoreError) in try store.integrityCheck() }
         if integrity != "ok" { return AuditReport(entries: 0, problem: "store integrity check failed: \(integrity)") }
         var chain = AuditChain()
         var broken: AuditChain.Broken?
+        let wanted = Set(checkpoints.map(\.seq))
+        var found: [Int64: AuditCheckpoint] = [:]
+        var served = ServedState()
+        var replayProblem: String?
+        var plans: [String: Plan] = [:]
+        func plan(_ digest: String) -> Plan? {
+            if let known = plans[digest] { return known }
+            guard let stored = try? store.plan(digest: digest), PlanParser.digest(stored.body) == digest,
+                let parsed = try? PlanParser.parse(stored.body, file: stored.file)
+            else { return nil }
+            plans[digest] = parsed
+            return parsed
+        }
         try run { () throws(StoreError) in
             try store.auditEntries { entry in
                 guard broken == nil else { return }
                 do throws(AuditChain.Broken) { try chain.append(entry) } catch { broken = error }
+                if replayProblem == nil {
+                    do throws(ServedState.Problem) { try served.apply(entry, plan: plan) } catch {
+                        replayProblem = error.description
+                    }
+                }
+                if wanted.contains(entry.seq) {
+                    found[entry.seq] = AuditCheckpoint(
+                        seq: entry.seq, hash: entry.hash, at: entry.storedAt ?? entry.at.description)
+                }
+            }
+        }
+        if broken == nil {
+            for checkpoint in checkpoints {
+                guard let entry = found[checkpoint.seq] else {
+                    broken = AuditChain.Broken(
+                        seq: checkpoint.seq, message: "is missing, but a checkpoint records it (the log was cut back)")
+                    break
+                }
+                if entry != checkpoint {
+                    broken = AuditChain.Broken(
+                        seq: checkpoint.seq,
+                        message: "does not match its checkpoint (hash \(entry.hash.prefix(12))… at \(entry.at), "
+                            + "checkpoint \(checkpoint.hash.prefix(12))… at \(checkpoint.at)): the log was rewritten")
+                    break
+                }
             }
         }
         if broken == nil {
@@ -37,6 +116,8 @@ extension Ramp {
             }
         }
         if let broken { return AuditReport(entries: chain.count, problem: broken.description) }
+        if let replayProblem { return AuditReport(entries: chain.count, problem: replayProblem) }
+        if let mismatch = try compare(served) { return AuditReport(entries: chain.count, problem: mismatch) }
 
         let (lastRolloutStates, lastFlagPercents) = try run { () throws(StoreError) in try store.lastAuditStates() }
         for rollout in try run({ () throws(StoreError) in try store.allRollouts() }) {
@@ -61,5 +142,76 @@ extension Ramp {
             }
         }
         return AuditReport(entries: chain.count, problem: nil)
+    }
+
+    /// The first field in which the store differs from what the log says is served, in words.
+    private func compare(_ served: ServedState) throws(RampError) -> String? {
+        let (storedPlans, flags, rollouts, settings) = try run {
+            () throws(StoreError) in
+            (try store.allPlans(), try store.flags(), try store.allRollouts(), try store.settings())
+        }
+        for stored in storedPlans where PlanParser.digest(stored.body) != stored.digest {
+            return "plan \(stored.digest.prefix(12))… (\(stored.file)) was edited: its text no longer has that digest"
+        }
+        let suffix = "but the audit log says"
+        for flag in flags {
+            guard let logged = served.flags[flag.key] else {
+                return "flag \(flag.key) is not in the audit log (made behind its back)"
+            }
+            let fields: [(String, String, String)] = [
+                ("variants", JSONValue.object(flag.variants).canonical, JSONValue.object(logged.variants).canonical),
+                ("baseline", flag.baseline, logged.baseline), ("canary", flag.canary, logged.canary),
+                ("canary share", flag.canaryPercent.description, logged.canaryPercent.description),
+                ("kill switch", String(flag.killed), String(logged.killed)),
+                ("disabled", String(flag.disabled), String(logged.disabled)),
+                (
+                    "rules", JSONValue.array(flag.rules.map(\.json)).canonical,
+                    JSONValue.array(logged.rules.map(\.json)).canonical
+                ),
+                ("segments", JSONValue.object(flag.segments).canonical, JSONValue.object(logged.segments).canonical),
+                (
+                    "canary segments", flag.canarySegments.joined(separator: ","),
+                    logged.canarySegments.joined(separator: ",")
+                ),
+            ]
+            for (name, store, log) in fields where store != log {
+                return "flag \(flag.key)'s \(name) is \(Escape.line(store)) \(suffix) \(Escape.line(log))"
+            }
+        }
+        for flag in served.flags.keys.sorted() where !flags.contains(where: { $0.key == flag }) {
+            return "flag \(flag) is in the audit log but not in the store (deleted behind its back)"
+        }
+        for rollout in rollouts {
+            guard let logged = served.rollouts[rollout.id] else {
+                return "rollout #\(rollout.id) (\(rollout.flag)) is not in the audit log (made behind its back)"
+            }
+            var fields: [(String, String, String)] = [
+                ("flag", rollout.flag, logged.flag), ("plan", rollout.planDigest, logged.planDigest),
+                ("state", rollout.state.rawValue, logged.state.rawValue),
+            ]
+            if served.snapshotted.contains(rollout.id) {
+                fields += [
+                    ("step", String(rollout.step + 1), String(logged.step + 1)),
+                    (
+                        "step entered at", rollout.stepEnteredAt?.description ?? "never",
+                        logged.stepEnteredAt?.description ?? "never"
+                    ),
+                    (
+                        "paused from", rollout.pausedFrom?.rawValue ?? "nothing",
+                        logged.pausedFrom?.rawValue ?? "nothing"
+                    ),
+                ]
+            }
+            for (name, store, log) in fields where store != log {
+                return "rollout #\(rollout.id) (\(rollout.flag))'s \(name) is \(store) \(suffix) \(log)"
+            }
+        }
+        for id in served.rollouts.keys.sorted() where !rollouts.contains(where: { $0.id == id }) {
+            return "rollout #\(id) is in the audit log but not in the store (deleted behind its back)"
+        }
+        for key in Set(settings.keys).union(served.settings.keys).sorted() where settings[key] != served.settings[key] {
+            return "setting \(key) is \(settings[key] ?? "(unset)") \(suffix) \(served.settings[key] ?? "(unset)")"
+        }
+        return nil
     }
 }

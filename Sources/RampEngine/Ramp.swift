@@ -1,3 +1,4 @@
+import Foundation
 public import RampCore
 public import RampStore
 
@@ -16,7 +17,15 @@ public final class Ramp {
         } catch {
             throw .store(error)
         }
+        store.writer = Self.writer
     }
+
+    /// The operating-system user (by effective uid, not `$USER`, which anyone can set) and the host name.
+    static let writer: (user: String, host: String) = {
+        let uid = geteuid()
+        let user = getpwuid(uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(uid)"
+        return (user, ProcessInfo.processInfo.hostName)
+    }()
 
     /// Runs a store call, wrapping its error.
     func run<T>(_ body: () throws(StoreError) -> T) throws(RampError) -> T {
@@ -56,6 +65,14 @@ public final class Ramp {
         }
     }
 
+    /// The evidence with the rollout after the transition (state, step, step time, paused from): what replaying
+    /// the log needs to rebuild what is served.
+    private static func adding(rollout: Rollout, to evidence: JSONValue) -> JSONValue {
+        guard case .object(var members) = evidence else { return evidence }
+        members["rollout"] = rollout.snapshot
+        return .object(members)
+    }
+
     /// The evidence with the canary's segments before and after, when the transition changed them.
     private static func adding(segments: (before: [String], after: [String]), to evidence: JSONValue) -> JSONValue {
         guard segments.before != segments.after, case .object(var members) = evidence else { return evidence }
@@ -91,7 +108,8 @@ public final class Ramp {
                         event: transition.event.rawValue, fromState: transition.before.state.rawValue,
                         toState: transition.after.state.rawValue, fromPercent: served,
                         toPercent: flag.servedPercent, reason: transition.reason,
-                        evidence: Self.adding(segments: segments, to: evidence),
+                        evidence: Self.adding(
+                            rollout: transition.after, to: Self.adding(segments: segments, to: evidence)),
                         planDigest: transition.after.planDigest))
             }
         }

@@ -136,6 +136,11 @@ enum Schema {
         CREATE INDEX gate_checks_by_gate ON gate_checks(rollout_id, gate, id);
         CREATE INDEX gate_checks_by_time ON gate_checks(checked_at);
         """,
+        // Version 6: who really wrote each audit entry, beside the actor the caller declared.
+        """
+        ALTER TABLE audit ADD COLUMN os_user TEXT;
+        ALTER TABLE audit ADD COLUMN host TEXT;
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -11,6 +11,8 @@ public final class Store {
     public enum EarlierTimes: Sendable { case refuse, clamp }
     /// Refuse by default; the CLI clamps when its time comes from the system clock.
     public var earlierTimes = EarlierTimes.refuse
+    /// The operating-system user and host recorded in every audit entry this connection writes.
+    public var writer: (user: String, host: String)?
 
     /// The file this store lives in.
     public var path: String { db.path }
@@ -239,6 +241,15 @@ extension Store {
         }.first
     }
 
+    /// Every stored plan.
+    public func allPlans() throws(StoreError) -> [StoredPlan] {
+        try db.rows("SELECT digest, flag, file, base_dir, body, submitted_at FROM plans ORDER BY digest") { row in
+            StoredPlan(
+                digest: row.text(0), flag: row.text(1), file: row.text(2), baseDir: row.text(3), body: row.text(4),
+                submittedAt: Instant(seconds: row.int(5)))
+        }
+    }
+
     /// Stores a plan verbatim; the same text submitted again is kept once.
     public func insertPlan(_ plan: StoredPlan) throws(StoreError) {
         try db.query(
@@ -385,15 +396,25 @@ extension Store {
     @discardableResult
     public func appendAudit(_ draft: AuditEntry) throws(StoreError) -> AuditEntry {
         var draft = draft
+        if let writer {
+            draft.osUser = writer.user
+            draft.host = writer.host
+        }
         if let newest = try newestAuditTime(), draft.at < newest {
             guard earlierTimes == .clamp else { throw .timeBeforeLog(path: path, at: draft.at, newest: newest) }
+            // The decision was made at the clock's time: keep it, so that replaying the decision uses it.
+            if case .object(var members) = draft.evidence {
+                members["decided_at"] = .string(draft.at.description)
+                draft.evidence = .object(members)
+            }
             draft.at = newest
         }
         let entry = draft.chained(after: try auditHead())
         try db.query(
             """
             INSERT INTO audit(seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason,
-                              evidence, plan_digest, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                              evidence, plan_digest, prev_hash, hash, os_user, host)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """,
             [
                 .int(entry.seq), .text(entry.at.description), .text(entry.actor), .optional(entry.rollout),
@@ -401,6 +422,7 @@ extension Store {
                 .optional(entry.fromPercent.map { Int64($0.basisPoints) }),
                 .optional(entry.toPercent.map { Int64($0.basisPoints) }), .text(entry.reason),
                 .text(entry.evidence.canonical), .optional(entry.planDigest), .text(entry.prevHash), .text(entry.hash),
+                .optional(entry.osUser), .optional(entry.host),
             ])
         try db.query(
             "INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = ?, hash = ?",
@@ -426,18 +448,22 @@ extension Store {
         try db.query(
             """
             SELECT seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence,
-                   plan_digest, prev_hash, hash FROM audit \(filter) ORDER BY rowid
+                   plan_digest, prev_hash, hash, os_user, host FROM audit \(filter) ORDER BY rowid
             """, values
         ) { (row) throws(StoreError) in
             let evidence: JSONValue
             do { evidence = try JSONParser.parse(row.text(11)) } catch { evidence = .string(row.text(11)) }
-            try each(
-                AuditEntry(
-                    seq: row.int(0), at: Instant(rfc3339: row.text(1)) ?? Instant(seconds: 0), actor: row.text(2),
-                    rollout: row.optionalInt(3), flag: row.text(4), event: row.text(5), fromState: row.optionalText(6),
-                    toState: row.optionalText(7), fromPercent: row.optionalInt(8).map { Percent(basisPoints: Int($0)) },
-                    toPercent: row.optionalInt(9).map { Percent(basisPoints: Int($0)) }, reason: row.text(10),
-                    evidence: evidence, planDigest: row.optionalText(12), prevHash: row.text(13), hash: row.text(14)))
+            var entry = AuditEntry(
+                seq: row.int(0), at: Instant(rfc3339: row.text(1)) ?? Instant(seconds: 0), actor: row.text(2),
+                rollout: row.optionalInt(3), flag: row.text(4), event: row.text(5), fromState: row.optionalText(6),
+                toState: row.optionalText(7), fromPercent: row.optionalInt(8).map { Percent(basisPoints: Int($0)) },
+                toPercent: row.optionalInt(9).map { Percent(basisPoints: Int($0)) }, reason: row.text(10),
+                evidence: evidence, planDigest: row.optionalText(12), prevHash: row.text(13), hash: row.text(14))
+            entry.osUser = row.optionalText(15)
+            entry.host = row.optionalText(16)
+            entry.storedAt = row.text(1)
+            entry.storedEvidence = row.text(11)
+            try each(entry)
         }
     }
 

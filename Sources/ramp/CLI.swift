@@ -25,7 +25,7 @@ enum CLI {
         OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, OperateCommands.disable,
         OperateCommands.enable, RecordCommand.command, EvalCommand.command,
         ExplainCommand.command, ExportCommand.command, ConfigCommand.command,
-        AuditCommands.log, AuditCommands.verify, DemoCommand.command,
+        AuditCommands.log, AuditCommands.checkpoint, AuditCommands.verify, DemoCommand.command,
     ]
 
     static func main(_ words: [String]) -> Int32 {

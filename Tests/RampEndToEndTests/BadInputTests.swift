@@ -80,7 +80,7 @@ import Testing
             stderr: "ramp: pause: missing FLAG (see ramp pause --help)\n"),
         Case(
             name: "an incomplete group verb", args: ["audit"], status: 2,
-            stderr: "ramp: audit: expected one of: log, verify\n"),
+            stderr: "ramp: audit: expected one of: log, checkpoint, verify\n"),
         Case(
             name: "a bad clock", args: ["tick", "--now", "tomorrow"], status: 3,
             stderr: "ramp: --now: \"tomorrow\" is not a time like 2026-01-01T00:00:00Z\n"),

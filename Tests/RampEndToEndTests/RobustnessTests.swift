@@ -110,7 +110,7 @@ import Testing
                 name: "newest entry deleted and the head rewritten",
                 sql:
                     "DELETE FROM audit WHERE seq = 5; UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit WHERE seq = 4)",
-                message: "rollout #1 (f) is paused but its last audit entry says progressing"),
+                message: "rollout #1 (f)'s state is paused but the audit log says progressing"),
             TamperCase(
                 name: "entries reordered",
                 sql:
@@ -119,15 +119,15 @@ import Testing
             TamperCase(
                 name: "an entry appended by hand",
                 sql:
-                    "INSERT INTO audit SELECT 6, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence, plan_digest, hash, hash FROM audit WHERE seq = 5",
+                    "INSERT INTO audit SELECT 6, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence, plan_digest, hash, hash, os_user, host FROM audit WHERE seq = 5",
                 message: "audit entry #6: contents do not match its hash (altered)"),
             TamperCase(
                 name: "rollout state changed behind the log's back",
                 sql: "UPDATE rollouts SET state = 'completed', step = 3",
-                message: "rollout #1 (f) is completed but its last audit entry says paused"),
+                message: "rollout #1 (f)'s state is completed but the audit log says paused"),
             TamperCase(
                 name: "flag share changed behind the log's back", sql: "UPDATE flags SET canary_bp = 10000",
-                message: "flag f serves 100% but its last audit entry says 25%"),
+                message: "flag f's canary share is 100% but the audit log says 25%"),
         ]
     }
 }

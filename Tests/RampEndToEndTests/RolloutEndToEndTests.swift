@@ -266,7 +266,11 @@ import Testing
         let recent = box.ramp(["audit", "log", "--json", "--since", "1m", "--now", t(10)]).json
         #expect(recent.map { $0["event"] } == ["start", "start"])
         let text = box.ramp(["audit", "log", "--flag", "a"])
-        #expect(text.lines.first == "#1 alice  \(t(0))  a  submit: – → pending, 0% → 0%  (ticket OPS-1)")
+        // The declared actor, and beside it the operating-system user and host that really wrote the entry.
+        let writer = "\(String(cString: getpwuid(geteuid()).pointee.pw_name))@\(ProcessInfo.processInfo.hostName)"
+        #expect(text.lines.first == "#1 alice (\(writer))  \(t(0))  a  submit: – → pending, 0% → 0%  (ticket OPS-1)")
+        #expect(all[0]["os_user"]?.stringValue == String(cString: getpwuid(geteuid()).pointee.pw_name))
+        #expect(all[0]["host"]?.stringValue == ProcessInfo.processInfo.hostName)
         #expect(text.lines.last == "    evidence: errors=0.002 ≤ 0.01 pass; latency=120 ≤ 300 pass")
         #expect(box.ramp(["audit", "log", "--flag", "zzz"]).status == 4)
     }

@@ -15,8 +15,16 @@ public struct AuditEntry: Sendable, Equatable {
     /// The gate checks behind the decision, or other facts (a submitted plan's digest).
     public var evidence: JSONValue
     public var planDigest: String?
+    /// The operating-system user and host that wrote the entry (the actor is only what the caller declared).
+    /// Nil in entries written before ramp recorded them.
+    public var osUser: String?
+    public var host: String?
     public var prevHash: String
     public var hash: String
+    /// The time and evidence exactly as stored, when read back from a store: the hash is checked over these
+    /// bytes, so a stored text that was re-spaced or re-dated — the same value, other bytes — is caught.
+    public var storedAt: String?
+    public var storedEvidence: String?
 
     public init(
         seq: Int64, at: Instant, actor: String, rollout: Int64?, flag: String, event: String, fromState: String?,
@@ -40,16 +48,38 @@ public struct AuditEntry: Sendable, Equatable {
         self.hash = hash
     }
 
-    /// The entry's fields as hashed (all but the hashes themselves); percentages in basis points.
+    /// The entry's fields as hashed (all but the hashes themselves); percentages in basis points. `os_user` and
+    /// `host` are present only when recorded, so older entries keep their hashes.
     public var body: JSONValue {
         func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
         func opt(_ p: Percent?) -> JSONValue { p.map { .number(Double($0.basisPoints)) } ?? .null }
-        return [
+        var members: [String: JSONValue] = [
             "seq": .number(Double(seq)), "at": .string(at.description), "actor": .string(actor),
             "rollout": rollout.map { .number(Double($0)) } ?? .null, "flag": .string(flag), "event": .string(event),
             "from_state": opt(fromState), "to_state": opt(toState), "from_bp": opt(fromPercent),
             "to_bp": opt(toPercent), "reason": .string(reason), "evidence": evidence, "plan_digest": opt(planDigest),
         ]
+        if let osUser { members["os_user"] = .string(osUser) }
+        if let host { members["host"] = .string(host) }
+        return .object(members)
+    }
+
+    /// The canonical body as hashed: `body.canonical`, except that an entry read from a store uses its stored time
+    /// and evidence text verbatim (docs/audit.md).
+    public var hashedBody: String {
+        guard storedAt != nil || storedEvidence != nil, case .object(let members) = body else { return body.canonical }
+        var out = "{"
+        for (i, key) in JSONValue.sortedKeys(members).enumerated() {
+            if i > 0 { out += "," }
+            JSONValue.quote(key, into: &out)
+            out += ":"
+            switch key {
+            case "at" where storedAt != nil: JSONValue.quote(storedAt!, into: &out)
+            case "evidence" where storedEvidence != nil: out += storedEvidence!
+            default: out += members[key]!.canonical
+            }
+        }
+        return out + "}"
     }
 
     /// The JSON line `ramp audit log --json` prints: the body with readable percentages and both hashes.
@@ -60,13 +90,15 @@ public struct AuditEntry: Sendable, Equatable {
         object["from_percent"] = fromPercent.map { .number($0.value) } ?? .null
         object["to_percent"] = toPercent.map { .number($0.value) } ?? .null
         object["prev_hash"] = .string(prevHash)
+        if osUser == nil { object["os_user"] = .null }
+        if host == nil { object["host"] = .null }
         object["hash"] = .string(hash)
         return .object(object)
     }
 
     /// SHA-256(previous hash ‖ canonical body), hex.
     public func computeHash() -> String {
-        AuditChain.hash(prev: prevHash, body: body.canonical)
+        AuditChain.hash(prev: prevHash, body: hashedBody)
     }
 
     /// This entry linked after `prev` (nil for the first), with its hash filled in.
@@ -96,6 +128,11 @@ public struct AuditChain: Sendable {
         public var seq: Int64
         public var message: String
         public var description: String { "audit entry #\(seq): \(message)" }
+
+        public init(seq: Int64, message: String) {
+            self.seq = seq
+            self.message = message
+        }
     }
 
     private var expectedSeq: Int64 = 1

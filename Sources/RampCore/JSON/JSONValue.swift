@@ -67,7 +67,7 @@ extension JSONValue {
             out += "]"
         case .object(let members):
             out += "{"
-            for (i, key) in members.keys.sorted().enumerated() {
+            for (i, key) in Self.sortedKeys(members).enumerated() {
                 if i > 0 { out += "," }
                 Self.quote(key, into: &out)
                 out += ":"
@@ -75,6 +75,11 @@ extension JSONValue {
             }
             out += "}"
         }
+    }
+
+    /// Object keys in the canonical order: by their UTF-8 bytes (code point order), the same in any language.
+    static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
+        members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// Integers print without a fraction; other finite numbers in Swift's shortest round-trip form.

@@ -106,12 +106,15 @@ private struct Fields {
         let description = try string("description")
         let canary = try requiredString("canary")
         let baseline = try requiredString("baseline")
+        try checkName(canary, at: "canary", what: "variant name")
+        try checkName(baseline, at: "baseline", what: "variant name")
         guard canary != baseline else { throw fail("baseline", "must differ from the canary \"\(canary)\"") }
         var variants: [String: JSONValue]?
         if let v = value("variants") {
             guard case .object(let object) = v else {
                 throw fail("variants", "expected an object of variant name to value, found \(v.typeName)")
             }
+            for name in object.keys.sorted() { try checkName(name, at: "variants", what: "variant name") }
             for name in [canary, baseline] where object[name] == nil {
                 throw fail(
                     "variants", "has no variant \"\(name)\" (named as \(name == canary ? "canary" : "baseline"))")
@@ -134,6 +137,14 @@ private struct Fields {
             flag: flag, description: description, variants: variants, canary: canary, baseline: baseline,
             segments: segments, rules: rules, steps: steps, sources: sources, gates: gates, policy: policy,
             maxHold: maxHold, interval: interval)
+    }
+
+    /// Refuses a name with a control character (a newline would forge a line of `ramp audit log`, a tab a
+    /// column of `ramp eval`), naming it escaped.
+    func checkName(_ name: String, at key: String, what: String) throws(PlanError) {
+        if name.unicodeScalars.contains(where: Escape.isControl) {
+            throw fail(key, "\(what) \"\(Escape.line(name))\" has a control character")
+        }
     }
 
     static func isValidKey(_ key: String) -> Bool {
@@ -239,6 +250,7 @@ private struct Fields {
         }
         var sources: [String: SourceSpec] = [:]
         for name in object.keys.sorted() {
+            try checkName(name, at: "sources", what: "source name")
             var source = try Fields(file: file, path: join("sources.\(name)"), value: object[name]!)
             let type = try source.requiredString("type")
             switch type {
@@ -343,6 +355,7 @@ private struct Fields {
                 Set(["name", "source", "kind", "query", "pointer", "failure_limit", "shadow"]).union(ruleKeys))
             let name = try gate.requiredString("name")
             guard !name.isEmpty else { throw gate.fail("name", "must not be empty") }
+            try gate.checkName(name, at: "name", what: "gate name")
             if gates.contains(where: { $0.name == name }) {
                 throw gate.fail("name", "\"\(name)\" is used by another gate")
             }
@@ -520,6 +533,7 @@ private struct Fields {
             throw fail("inputs", "is required: an object of input name to query (\(Self.inputHelp(metric)))")
         }
         for (name, query) in inputs {
+            try checkName(name, at: "inputs", what: "input name")
             guard case .string(let text) = query else {
                 throw fail("inputs.\(name)", "expected a query string, found \(query.typeName)")
             }

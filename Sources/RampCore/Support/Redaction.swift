@@ -15,8 +15,7 @@ public enum Redaction {
 
     /// `Authorization: x`, `authorization=x`, `"Authorization":"x"`, `Bearer x`, `Basic x`: the value goes.
     static func credentialPatterns(_ text: String) -> String {
-        let lower = text.lowercased()
-        guard lower.contains("authorization") || lower.contains("bearer ") || lower.contains("basic ") else {
+        guard text.lowercased().contains("authorization") || text.contains("Bearer ") || text.contains("Basic ") else {
             return text
         }
         var out = ""
@@ -38,11 +37,12 @@ public enum Redaction {
 
     /// At the start of `text`: a credential's lead (kept), where its value starts, and whether a space ends it.
     private static func matchCredentialLead(_ text: Substring) -> (String, Substring, Bool)? {
-        for scheme in ["bearer ", "basic "] where text.prefix(scheme.count).lowercased() == scheme {
-            let lead = text.prefix(scheme.count)
+        // The schemes as HTTP writes them (RFC 7235), followed by a token68 credential.
+        for scheme in ["Bearer ", "Basic "] where text.hasPrefix(scheme) {
             let after = text.dropFirst(scheme.count)
-            guard let first = after.first, !isValueEnd(first), first != " " else { return nil }
-            return (String(lead), after, true)
+            guard let first = after.first, first.isASCII, first.isLetter || first.isNumber || "-._~+/".contains(first)
+            else { return nil }
+            return (scheme, after, true)
         }
         guard text.prefix(13).lowercased() == "authorization" else { return nil }
         var after = text.dropFirst(13)

@@ -149,9 +149,12 @@ struct Row {
     func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
     func int(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
     func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+    /// The column's exact bytes as text: a NUL inside does not end it, and bytes that are not UTF-8 become
+    /// U+FFFD (so text altered that way never equals what was written, nor hashes the same).
     func text(_ i: Int32) -> String {
         guard let pointer = sqlite3_column_text(statement, i) else { return "" }
-        return String(cString: pointer)
+        let count = Int(sqlite3_column_bytes(statement, i))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
     func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
     func double(_ i: Int32) -> Double { sqlite3_column_double(statement, i) }

@@ -1,3 +1,4 @@
+import Foundation
 import RampCore
 import RampEngine
 
@@ -29,13 +30,16 @@ enum AuditCommands {
             if context.json {
                 Output.print(entry.json.canonical)
             } else {
-                var line = "#\(entry.seq) \(entry.actor)  " + Output.transition(entry)
+                let writer = entry.osUser.map { " (\($0)@\(entry.host ?? "?"))" } ?? ""
+                var line = Escape.line("#\(entry.seq) \(entry.actor)\(writer)  ") + Output.transition(entry)
                 if case .array(let checks)? = entry.evidence["checks"], !checks.isEmpty {
                     line +=
                         "\n    evidence: "
                         + checks.compactMap(GateCheck.init(json:))
                         .map {
-                            "\($0.gate)=\($0.value.map(JSONValue.format) ?? "none") \($0.bound) \($0.outcome.rawValue)"
+                            Escape.line(
+                                "\($0.gate)=\($0.value.map(JSONValue.format) ?? "none") \($0.bound) \($0.outcome.rawValue)"
+                            )
                         }
                         .joined(separator: "; ")
                 }
@@ -45,18 +49,54 @@ enum AuditCommands {
         return ExitCode.ok
     }
 
-    static let verify = Command(
-        name: "audit verify", usage: "audit verify [--json]",
-        summary: "Recompute the audit hash chain and check the store agrees with it",
+    static let checkpoint = Command(
+        name: "audit checkpoint", usage: "audit checkpoint [--json]",
+        summary: "Print the head of the audit log as one JSON line, to publish outside the store",
         details: """
-            Checks the store's integrity, every entry's hash and link, that the chain ends at the recorded head
-            (so removed entries are noticed), and that each rollout's state and flag's share equal what its last
-            entry says. Exits 6 naming the first bad entry.
+            Prints {"at": TIME, "hash": HASH, "seq": N} for the newest entry (the same line with or without
+            --json). Publish it somewhere the store's owner cannot rewrite — a log, a ticket, a webhook — from
+            cron; `ramp audit verify --checkpoint FILE` later proves the log still passes through every one.
+            Exits 4 while the log is empty.
             """,
         switches: ["json"]
     ) { context in
         try context.args.expect([])
-        let report = try context.open().verifyAudit()
+        guard let head = try context.open().auditCheckpoint() else {
+            throw RampError.notFound("the audit log is empty: nothing to checkpoint yet")
+        }
+        Output.print(head.json.canonical)
+        return ExitCode.ok
+    }
+
+    static let verify = Command(
+        name: "audit verify", usage: "audit verify [--checkpoint FILE] [--json]",
+        summary: "Recompute the audit hash chain and check the store agrees with it",
+        details: """
+            Checks the store's integrity, every entry's hash (over its exact stored bytes) and link, that the chain
+            ends at the recorded head (so removed entries are noticed), and that each rollout's state and flag's
+            share equal what its last entry says. Exits 6 naming the first bad entry.
+            --checkpoint FILE   lines printed by `ramp audit checkpoint`: the chain must still pass through each
+                                (entry N with exactly that hash and time), so a consistent rewrite of the whole log
+                                before the newest checkpoint is caught. See docs/audit.md.
+            """,
+        values: ["checkpoint"], switches: ["json"]
+    ) { context in
+        try context.args.expect([])
+        var checkpoints: [AuditCheckpoint] = []
+        if let file = context.args["checkpoint"] {
+            guard let data = FileManager.default.contents(atPath: file),
+                let text = String(data: data, encoding: .utf8)
+            else { throw RampError.badInput("--checkpoint: cannot read \(file) as UTF-8 text") }
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.allSatisfy(\.isWhitespace) {
+                do throws(RampError) {
+                    checkpoints.append(try AuditCheckpoint(line: String(line)))
+                } catch {
+                    throw RampError.badInput("\(file): line \(i + 1): \(error.description)")
+                }
+            }
+        }
+        let report = try context.open().verifyAudit(checkpoints: checkpoints)
         if context.json {
             Output.print(
                 JSONValue.object([

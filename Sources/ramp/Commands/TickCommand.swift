@@ -12,6 +12,8 @@ enum TickCommand {
             another changes nothing. Prints every transition, and a hold line whenever what a rollout waits on
             changes (a gate's outcome, the bake, its state), so a cron log says why a rollout is stuck;
             --verbose prints every hold and when each rollout is next due; --json prints JSON lines.
+            --actor NAME          who the audit log names for this tick's transitions (default tick@HOST); the
+                                  log also records the operating-system user and host that really wrote them
             --concurrency N       read at most N sources at once (default 8)
             --check-retention D   keep stored gate checks this long (default 14d; the audit log keeps the
                                   checks behind every transition for good)
@@ -36,7 +38,7 @@ enum TickCommand {
             --until-settled stop once no rollout is pending or progressing (paused and awaiting-approval
                             rollouts need an operator, so they count as settled)
             --max-ticks N   stop after N ticks
-            --concurrency N, --check-retention D   as for tick
+            --actor NAME, --concurrency N, --check-retention D   as for tick
             --now TIME      simulate: start the clock at TIME and advance it by the interval after each tick,
                             without sleeping (for rehearsals and tests)
             """,

@@ -1,0 +1,68 @@
+import RampCore
+import Testing
+
+/// The audit entry's canonical form and hash, byte for byte (docs/audit.md).
+@Suite struct AuditEntryTests {
+    static let entry: AuditEntry = {
+        var entry = AuditEntry(
+            seq: 7, at: Instant(rfc3339: "2026-01-01T00:00:00Z")!, actor: "alice", rollout: 3, flag: "checkout-v2",
+            event: "advance", fromState: "progressing", toState: "progressing",
+            fromPercent: Percent(basisPoints: 100), toPercent: Percent(basisPoints: 500), reason: "bake 10m passed",
+            evidence: [
+                "checks": [
+                    [
+                        "gate": "errors", "source": "m", "value": 0.002, "bound": "≤ 0.01", "verdict": "pass",
+                        "message": "0.002 ≤ 0.01",
+                    ]
+                ]
+            ],
+            planDigest: String(repeating: "ab", count: 32), prevHash: String(repeating: "cd", count: 32))
+        entry.osUser = "ramp"
+        entry.host = "build-7"
+        return entry
+    }()
+
+    /// python3 -c "import hashlib; print(hashlib.sha256(bytes.fromhex('cd'*32) + BODY.encode()).hexdigest())"
+    @Test func oneFixedEntryHashesToItsPublishedValue() {
+        let body =
+            #"{"actor":"alice","at":"2026-01-01T00:00:00Z","event":"advance","evidence":{"checks":[{"bound":"≤ 0.01","gate":"errors","message":"0.002 ≤ 0.01","source":"m","value":0.002,"verdict":"pass"}]},"flag":"checkout-v2","from_bp":100,"from_state":"progressing","host":"build-7","os_user":"ramp","plan_digest":"abababababababababababababababababababababababababababababababab","reason":"bake 10m passed","rollout":3,"seq":7,"to_bp":500,"to_state":"progressing"}"#
+        #expect(Self.entry.hashedBody == body)
+        #expect(Self.entry.computeHash() == "e23c29e3ed12d99c595d56815c722dedea5060c1c63d1ee72b6a9c2a63c20330")
+    }
+
+    /// Every field counts: changing any one changes the hash.
+    @Test(arguments: 0..<15)
+    func everyFieldIsHashed(field: Int) {
+        var other = Self.entry
+        switch field {
+        case 0: other.seq = 8
+        case 1: other.at = Instant(rfc3339: "2026-01-01T00:00:01Z")!
+        case 2: other.actor = "mallory"
+        case 3: other.rollout = 4
+        case 4: other.flag = "checkout-v3"
+        case 5: other.event = "promote"
+        case 6: other.fromState = "paused"
+        case 7: other.toState = "completed"
+        case 8: other.fromPercent = Percent(basisPoints: 101)
+        case 9: other.toPercent = Percent(basisPoints: 10_000)
+        case 10: other.reason = "bake 10m passed!"
+        case 11: other.evidence = [:]
+        case 12: other.planDigest = nil
+        case 13: other.osUser = "root"
+        default: other.host = nil
+        }
+        #expect(other.computeHash() != Self.entry.computeHash())
+    }
+
+    @Test func aStoredTextIsHashedAsStoredSoTheSameValueInOtherBytesIsCaught() {
+        var read = Self.entry
+        read.storedAt = "2026-01-01T00:00:00Z"
+        read.storedEvidence = Self.entry.evidence.canonical
+        #expect(read.computeHash() == Self.entry.computeHash())
+        read.storedEvidence = Self.entry.evidence.canonical.replacing(":", with: ": ")
+        #expect(read.computeHash() != Self.entry.computeHash())
+        read.storedEvidence = Self.entry.evidence.canonical
+        read.storedAt = "2026-01-01T00:00:00+00:00"
+        #expect(read.computeHash() != Self.entry.computeHash())
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import RampCore
+import RampStore
+import Testing
+
+/// Edits behind ramp's back, as someone with write access to the store file could make them: `ramp audit verify`
+/// (and the independent `examples/audit_verify.py`) must catch every one.
+@Suite struct TamperTests {
+    /// A store with a history: a setting, submit, start, advance, pause, resume, kill, unkill.
+    static func history() -> Sandbox {
+        let box = Sandbox()
+        #expect(box.ramp(["config", "bucketing", "cbor", "--now", t(0)]).status == 0)
+        box.ramp([
+            "submit", box.plan("f", steps: [(1, "1m", false), (5, "1m", false), (100, "0s", false)]), "--now", t(0),
+        ])
+        box.ramp(["tick", "--now", t(0)])
+        box.ramp(["tick", "--now", t(1)])
+        box.ramp(["pause", "f", "--now", t(2)])
+        box.ramp(["resume", "f", "--now", t(3)])
+        box.ramp(["submit", box.plan("g"), "--now", t(4)])
+        box.ramp(["kill", "g", "--now", t(5)])
+        box.ramp(["unkill", "g", "--now", t(6)])
+        box.ramp(["record", "exposure", "f", "on", "user-1", "--now", t(7)])
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+        return box
+    }
+
+    static func sql(_ box: Sandbox, _ statements: String) throws {
+        let store = try Store(path: box.store, create: false)
+        try store.executeRaw(
+            "DROP TRIGGER IF EXISTS audit_refuses_update; DROP TRIGGER IF EXISTS audit_refuses_delete; " + statements)
+    }
+
+    /// Runs both verifiers; both must fail with exit 6.
+    static func expectCaught(_ box: Sandbox, _ what: String, checkpoint: String? = nil) {
+        let args = ["audit", "verify"] + (checkpoint.map { ["--checkpoint", $0] } ?? [])
+        let ran = box.ramp(args)
+        #expect(ran.status == 6, "ramp missed: \(what): \(ran.stdout)\(ran.stderr)")
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments =
+            ["python3", Sandbox.packageRoot.appendingPathComponent("examples/audit_verify.py").path, box.store]
+            + (checkpoint.map { ["--checkpoint", $0] } ?? [])
+        python.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        python.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try? python.run()
+        python.waitUntilExit()
+        // What is served is ramp's own check: the Python verifier reads the log alone.
+        if what.hasPrefix("state:") { return }
+        #expect(python.terminationStatus == 6, "audit_verify.py missed: \(what)")
+    }
+
+    static let columnEdits: [(String, String)] = [
+        ("seq", "UPDATE audit SET seq = 99 WHERE seq = 4"),
+        ("at", "UPDATE audit SET at = '2026-01-01T00:00:01Z' WHERE seq = 4"),
+        ("at, same instant in other bytes", "UPDATE audit SET at = '2026-01-01T00:01:00+00:00' WHERE seq = 4"),
+        ("actor", "UPDATE audit SET actor = 'mallory' WHERE seq = 4"),
+        ("rollout_id", "UPDATE audit SET rollout_id = 2 WHERE seq = 4"),
+        ("flag", "UPDATE audit SET flag = 'g' WHERE seq = 4"),
+        ("event", "UPDATE audit SET event = 'promote' WHERE seq = 4"),
+        ("from_state", "UPDATE audit SET from_state = 'paused' WHERE seq = 4"),
+        ("to_state", "UPDATE audit SET to_state = 'completed' WHERE seq = 4"),
+        ("from_bp", "UPDATE audit SET from_bp = 0 WHERE seq = 4"),
+        ("to_bp", "UPDATE audit SET to_bp = 10000 WHERE seq = 4"),
+        ("reason", "UPDATE audit SET reason = 'approved by the CTO' WHERE seq = 4"),
+        ("evidence", "UPDATE audit SET evidence = '{}' WHERE seq = 4"),
+        ("evidence, same value re-spaced", "UPDATE audit SET evidence = replace(evidence, ':', ': ') WHERE seq = 4"),
+        ("plan_digest", "UPDATE audit SET plan_digest = NULL WHERE seq = 4"),
+        ("prev_hash", "UPDATE audit SET prev_hash = upper(prev_hash) WHERE seq = 4"),
+        ("hash", "UPDATE audit SET hash = upper(hash) WHERE seq = 4"),
+        ("os_user", "UPDATE audit SET os_user = 'someone' WHERE seq = 4"),
+        ("host", "UPDATE audit SET host = NULL WHERE seq = 4"),
+        ("a NUL tail on reason", "UPDATE audit SET reason = reason || CAST(x'00' AS TEXT) || 'junk' WHERE seq = 4"),
+        ("a NUL tail on actor", "UPDATE audit SET actor = actor || CAST(x'006576696c' AS TEXT) WHERE seq = 4"),
+        ("a NUL tail on evidence", "UPDATE audit SET evidence = evidence || CAST(x'00' AS TEXT) WHERE seq = 4"),
+        ("bytes that are not UTF-8", "UPDATE audit SET actor = CAST(x'74ff' AS TEXT) WHERE seq = 4"),
+        ("a middle entry deleted", "DELETE FROM audit WHERE seq = 5"),
+        ("the newest entry deleted", "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)"),
+        ("the head's hash", "UPDATE audit_head SET hash = upper(hash)"),
+        ("the head's seq", "UPDATE audit_head SET seq = seq + 1"),
+        ("the head row", "DELETE FROM audit_head"),
+        (
+            "the newest entry deleted and the head moved back",
+            """
+            DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);
+            UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit WHERE seq = (SELECT max(seq) FROM audit))
+            """
+        ),
+    ]
+
+    /// Every column of every table that decides what users are served.
+    static let servingEdits: [(String, String)] = [
+        (
+            "flags.variants",
+            #"UPDATE flags SET variants = '{"off":{"color":"grey"},"on":{"color":"red"}}' WHERE key = 'f'"#
+        ),
+        ("flags.baseline and canary swapped", "UPDATE flags SET baseline = canary, canary = baseline WHERE key = 'f'"),
+        ("flags.canary_bp", "UPDATE flags SET canary_bp = 10000 WHERE key = 'f'"),
+        ("flags.killed", "UPDATE flags SET killed = 1 WHERE key = 'f'"),
+        ("a killed flag's share raised", "UPDATE flags SET killed = 1, canary_bp = 10000 WHERE key = 'g'"),
+        ("flags.disabled", "UPDATE flags SET disabled = 1 WHERE key = 'f'"),
+        (
+            "flags.rules",
+            #"UPDATE flags SET rules = '[{"variant":"on","when":{"==":[1,1]}}]' WHERE key = 'f'"#
+        ),
+        ("flags.segments", #"UPDATE flags SET segments = '{"staff":{"==":[1,1]}}' WHERE key = 'f'"#),
+        ("flags.canary_segments", #"UPDATE flags SET canary_segments = '["staff"]' WHERE key = 'f'"#),
+        (
+            "a flag row inserted by hand",
+            #"INSERT INTO flags(key, variants, baseline, canary, canary_bp, updated_at) VALUES ('h', '{"a":1,"b":2}', 'a', 'b', 5000, 0)"#
+        ),
+        ("a flag row deleted", "DELETE FROM flags WHERE key = 'g'"),
+        ("rollouts.step", "UPDATE rollouts SET step = 2 WHERE flag = 'f'"),
+        ("rollouts.step_entered_at", "UPDATE rollouts SET step_entered_at = step_entered_at - 86400 WHERE flag = 'f'"),
+        ("rollouts.state", "UPDATE rollouts SET state = 'awaiting_approval' WHERE flag = 'f'"),
+        ("rollouts.paused_from", "UPDATE rollouts SET paused_from = 'progressing' WHERE flag = 'f'"),
+        (
+            "rollouts.plan_digest",
+            "UPDATE rollouts SET plan_digest = (SELECT digest FROM plans WHERE flag = 'g') WHERE flag = 'f'"
+        ),
+        ("rollouts.flag", "UPDATE rollouts SET flag = 'g' WHERE flag = 'f'"),
+        (
+            "plans.body edited under its digest",
+            "UPDATE plans SET body = replace(body, '\"max\": 0.01', '\"max\": 0.9')"
+        ),
+        ("settings: a value changed", "UPDATE settings SET value = 'concat' WHERE key = 'bucketing'"),
+        ("settings: a row inserted", "INSERT INTO settings(key, value) VALUES ('rehearsal', 'on')"),
+        ("settings: a row deleted", "DELETE FROM settings WHERE key = 'bucketing'"),
+    ]
+
+    @Test(arguments: 0..<servingEdits.count)
+    func everyEditOfWhatIsServedIsCaught(index: Int) throws {
+        let (what, statement) = Self.servingEdits[index]
+        let box = Self.history()
+        let before = try box.dump()
+        try Self.sql(box, "PRAGMA foreign_keys = OFF; " + statement)
+        #expect(try box.dump() != before, "the edit changed nothing: \(what)")
+        Self.expectCaught(box, "state: \(what)")
+    }
+
+    @Test(arguments: 0..<columnEdits.count)
+    func everyEditOfAnAuditRowIsCaught(index: Int) throws {
+        let (what, statement) = Self.columnEdits[index]
+        let box = Self.history()
+        let before = try box.dump()
+        try Self.sql(box, statement)
+        #expect(try box.dump() != before, "the edit changed nothing: \(what)")
+        Self.expectCaught(box, what.contains("head moved back") ? "state: \(what)" : what)
+    }
+
+    /// examples/audit_verify.py, written from docs/audit.md alone, agrees with ramp on untouched stores.
+    @Test func theIndependentVerifierAcceptsEveryUntouchedStore() throws {
+        let history = Self.history()
+        let demo = Sandbox()
+        let demoStore = demo.dir.appendingPathComponent("demo.db").path
+        #expect(demo.ramp(["demo", "--store", demoStore], useStore: false, cwd: Sandbox.packageRoot).status == 0)
+        for store in [history.store, demoStore] {
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = [
+                "python3", Sandbox.packageRoot.appendingPathComponent("examples/audit_verify.py").path, store,
+            ]
+            let out = demo.dir.appendingPathComponent("verify-\(UUID().uuidString).txt")
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            python.standardOutput = try FileHandle(forWritingTo: out)
+            try python.run()
+            python.waitUntilExit()
+            #expect(python.terminationStatus == 0, "\(store)")
+            #expect(try String(contentsOf: out, encoding: .utf8).hasPrefix("ok: "))
+            #expect(demo.ramp(["audit", "verify", "--store", store], useStore: false).status == 0)
+        }
+    }
+
+    /// A consistent rewrite — an entry changed, every later hash and the head recomputed — passes the chain; a
+    /// checkpoint published before it catches it.
+    @Test func aConsistentRewriteIsCaughtByACheckpoint() throws {
+        let box = Self.history()
+        let checkpoint = box.dir.appendingPathComponent("checkpoints.jsonl")
+        let head = box.ramp(["audit", "checkpoint"])
+        #expect(head.status == 0)
+        try Data(head.stdout.utf8).write(to: checkpoint)
+        try Self.rewriteConsistently(box) { entry in
+            if entry.seq == 4 { entry.reason = "approved by the CTO" }
+        }
+        #expect(box.ramp(["audit", "verify"]).status == 0, "a consistent rewrite passes the chain alone")
+        let caught = box.ramp(["audit", "verify", "--checkpoint", checkpoint.path])
+        #expect(caught.status == 6)
+        #expect(caught.stderr.contains("does not match its checkpoint"), "\(caught.stderr)")
+        Self.expectCaught(box, "a consistent rewrite", checkpoint: checkpoint.path)
+    }
+
+    /// Rewrites the whole log through `change`, recomputing every hash and the head, as a forger with write
+    /// access to the file could.
+    static func rewriteConsistently(_ box: Sandbox, _ change: (inout AuditEntry) -> Void) throws {
+        let store = try Store(path: box.store, create: false)
+        var entries: [AuditEntry] = []
+        try store.auditEntries { entries.append($0) }
+        var previous: (seq: Int64, hash: String)?
+        try Self.sql(box, "DELETE FROM audit; DELETE FROM audit_head;")
+        for var entry in entries {
+            change(&entry)
+            entry.storedAt = nil
+            entry.storedEvidence = nil
+            let rewritten = entry.chained(after: previous)
+            try store.executeRaw(
+                """
+                INSERT INTO audit(seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason,
+                                  evidence, plan_digest, prev_hash, hash, os_user, host)
+                VALUES (\(rewritten.seq), '\(rewritten.at)', \(quoted(rewritten.actor)),
+                        \(rewritten.rollout.map(String.init) ?? "NULL"), '\(rewritten.flag)', '\(rewritten.event)',
+                        \(quoted(rewritten.fromState)), \(quoted(rewritten.toState)),
+                        \(rewritten.fromPercent.map { String($0.basisPoints) } ?? "NULL"),
+                        \(rewritten.toPercent.map { String($0.basisPoints) } ?? "NULL"), \(quoted(rewritten.reason)),
+                        \(quoted(rewritten.evidence.canonical)), \(quoted(rewritten.planDigest)),
+                        '\(rewritten.prevHash)', '\(rewritten.hash)', \(quoted(rewritten.osUser)),
+                        \(quoted(rewritten.host)))
+                """)
+            previous = (rewritten.seq, rewritten.hash)
+        }
+        try store.executeRaw("INSERT INTO audit_head(id, seq, hash) VALUES (1, \(previous!.seq), '\(previous!.hash)')")
+    }
+
+    /// Every tick's transition is re-run through the state machine from its recorded evidence: a forged decision
+    /// (an advance on a failing check), even written into a consistently rehashed log, does not follow from it.
+    @Test func aDecisionThatDoesNotFollowFromItsEvidenceIsCaught() throws {
+        let box = Self.history()
+        try Self.rewriteConsistently(box) { entry in
+            guard entry.event == "advance", case .object(var evidence) = entry.evidence,
+                case .array(var checks)? = evidence["checks"], case .object(var first)? = checks.first
+            else { return }
+            first["verdict"] = "fail"
+            first["value"] = 0.5
+            checks[0] = .object(first)
+            evidence["checks"] = .array(checks)
+            entry.evidence = .object(evidence)
+        }
+        let caught = box.ramp(["audit", "verify"])
+        #expect(caught.status == 6)
+        #expect(
+            caught.stderr.contains(
+                "does not follow from its evidence under its plan: replayed, the state machine says rollback"),
+            "\(caught.stderr)")
+    }
+
+    @Test func aLogCutBackBeforeACheckpointIsCaught() throws {
+        let box = Self.history()
+        let checkpoint = box.dir.appendingPathComponent("checkpoints.jsonl")
+        try Data(box.ramp(["audit", "checkpoint"]).stdout.utf8).write(to: checkpoint)
+        try Self.sql(
+            box,
+            """
+            DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);
+            UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit WHERE seq = (SELECT max(seq) FROM audit))
+            """)
+        let caught = box.ramp(["audit", "verify", "--checkpoint", checkpoint.path])
+        #expect(caught.status == 6)
+        #expect(caught.stderr.contains("is missing, but a checkpoint records it"), "\(caught.stderr)")
+    }
+}
+
+private func quoted(_ text: String?) -> String {
+    text.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "NULL"
+}
