@@ -214,6 +214,12 @@ import Testing
                 "ramp: plan check: --traffic: \"1e-300/s\" is not a rate like 200/s, 12000/m or 500/h (between 0.000001/s and 1e12/s) (see ramp plan check --help)\n"
         ),
         Case(
+            name: "plan check with an empty traffic (found by the fuzzer)",
+            args: ["plan", "check", "PLAN", "--traffic", "", "--baseline-rate", "1%", "--mde", "20%"], status: 2,
+            stderr:
+                "ramp: plan check: --traffic: \"\" is not a rate like 200/s, 12000/m or 500/h (between 0.000001/s and 1e12/s) (see ramp plan check --help)\n"
+        ),
+        Case(
             name: "an export that cannot be written is a system failure, not invalid input",
             args: ["export", "--format", "flagd", "--out", "/nonexistent-folder/flags.json"], status: 1,
             stderr: "ramp: /nonexistent-folder/flags.json: cannot write: No such file or directory\n"),

@@ -139,8 +139,9 @@ extension PlanCommands {
     /// `200/s`, `12000/m`, `500/h` or a bare number per second.
     static func rate(_ text: String) throws -> Double {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        let per: Double? = parts.count == 1 ? 1 : ["s": 1, "m": 60, "h": 3600][parts[1]]
-        guard let per, let n = Double(parts[0]), n.isFinite, (1e-6...1e12).contains(n / per) else {
+        let per: Double? = parts.count == 1 ? 1 : parts.count == 2 ? ["s": 1, "m": 60, "h": 3600][parts[1]] : nil
+        guard let per, let first = parts.first, let n = Double(first), n.isFinite, (1e-6...1e12).contains(n / per)
+        else {
             throw Arguments.UsageError(
                 description:
                     "--traffic: \"\(text)\" is not a rate like 200/s, 12000/m or 500/h (between 0.000001/s and 1e12/s)")
