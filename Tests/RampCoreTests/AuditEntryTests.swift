@@ -54,6 +54,19 @@ import Testing
         #expect(other.computeHash() != Self.entry.computeHash())
     }
 
+    /// An entry whose own hash is right but that links to another previous hash: only the link check sees it.
+    @Test func onlyTheLinkCheckCatchesAnEntryRehashedOverAForeignPreviousHash() throws {
+        let first = Self.entry.chained(after: nil)
+        var second = Self.entry.chained(after: (first.seq, first.hash))
+        second.prevHash = String(repeating: "ef", count: 32)
+        second.hash = second.computeHash()
+        var chain = AuditChain()
+        try chain.append(first)
+        #expect(throws: AuditChain.Broken(seq: 2, message: "previous hash does not match entry #1's hash")) {
+            try chain.append(second)
+        }
+    }
+
     @Test func aStoredTextIsHashedAsStoredSoTheSameValueInOtherBytesIsCaught() {
         var read = Self.entry
         read.storedAt = "2026-01-01T00:00:00Z"

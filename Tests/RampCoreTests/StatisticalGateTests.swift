@@ -31,6 +31,35 @@ import Testing
         #expect(outcomes[3] == .fail)
     }
 
+    /// The sequential gate fails exactly where the mixture likelihood ratio reaches 1/α: just above, fail; just
+    /// below, not yet.
+    @Test func theSequentialBoundaryIsExactlyOneOverAlpha() {
+        let (tau, alpha, n, variance) = (0.05, 0.05, 10_000.0, 1.0)
+        let v = 2 * variance / n
+        var (below, above) = (0.0, 1.0)
+        for _ in 0..<200 {
+            let mid = (below + above) / 2
+            if MixtureSPRT.likelihoodRatio(theta: mid, variance: v, tau: tau) >= 1 / alpha {
+                above = mid
+            } else {
+                below = mid
+            }
+        }
+        let gate = Self.gate(
+            StatisticalSpec(
+                test: .sequential, metric: .mean, alpha: alpha, minSamples: 100, expectedSamples: 1e9, mixture: tau))
+        let baseline = ArmSummary(count: n, mean: 10, variance: variance)
+        func outcome(_ worseBy: Double) -> GateOutcome {
+            gate.judge(
+                canary: .summary(ArmSummary(count: n, mean: 10 + worseBy, variance: variance)),
+                baseline: .summary(baseline), share: 0.5
+            ).outcome
+        }
+        #expect(above > 0.001 && above < 0.5, "the boundary lies where the test can reach it: \(above)")
+        #expect(outcome(above * (1 + 1e-9)) == .fail)
+        #expect(outcome(below * (1 - 1e-9)) == .inconclusive)
+    }
+
     /// Overflowed inputs (a count or sum past 1e308) are an error, never a verdict.
     @Test(arguments: [Double.infinity, -Double.infinity, .nan])
     func nonFiniteInputsAreAnError(bad: Double) {

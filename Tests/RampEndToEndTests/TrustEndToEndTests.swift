@@ -301,3 +301,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: foreign + "-wal"))
     }
 }
+
+/// Pins for behaviour that mutations of the code showed no test guarded.
+@Suite struct GuardPinTests {
+    /// A hold is written only if the rollout is still the version the tick read: an operator's pause that lands
+    /// while the tick polls wins, and the tick reports a lost race and writes nothing.
+    @Test func aHoldLosesToACommandThatLandedWhileTheTickPolled() throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        let slow = box.start(["tick", "--now", t(1), "--json"], env: ["METRIC_SLEEP": "2"])
+        usleep(700_000)
+        #expect(box.ramp(["pause", "f", "--now", t(1)]).status == 0)
+        let ran = slow.wait()
+        #expect(ran.json.first?["lost_race"] == true, "\(ran.stdout)")
+        let explain = box.ramp(["explain", "f", "--json", "--now", t(1)]).json.first
+        let checked = explain?["gates"]?.arrayValue?.compactMap { $0["checked_at"]?.stringValue } ?? []
+        #expect(!checked.contains(t(1)), "the losing tick recorded no checks: \(checked)")
+        #expect(box.status("f")["state"] == "paused")
+    }
+
+    /// A rollout is due once its interval has passed less a slack of a tenth of the interval, capped at 10 s: with
+    /// a 1h interval, 3590 s after the last check is due and 3589 s is not.
+    @Test func theDueSlackIsCappedAtTenSeconds() {
+        let box = Sandbox()
+        let plan = box.plan("f")
+        let text = (try? String(contentsOfFile: plan, encoding: .utf8)) ?? ""
+        box.write("f.json", text.replacingOccurrences(of: #""interval": "1m""#, with: #""interval": "1h""#))
+        #expect(box.ramp(["submit", plan, "--now", t(0)]).status == 0)
+        box.ramp(["tick", "--now", t(0)])
+        let base = Instant(rfc3339: t(0))!
+        let early = box.ramp(["tick", "--json", "--now", (base + TimeSpan(seconds: 3589)).description]).json.first
+        #expect(early?["not_due_until"] == .string(t(60)), "\(String(describing: early))")
+        let due = box.ramp(["tick", "--json", "--now", (base + TimeSpan(seconds: 3590)).description]).json.first
+        #expect(due?["not_due_until"] == nil, "\(String(describing: due))")
+    }
+}

@@ -99,6 +99,8 @@ import Testing
         let path = try makeRamp().1
         let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600))
         let failures = Mutex(0)
+        let swaps = Mutex(0)
+        let seen = Mutex(Set<String>())
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             if worker == 0 {
                 guard let ramp = try? Ramp(storePath: path, create: false) else { return failures.withLock { $0 += 1 } }
@@ -109,16 +111,23 @@ import Testing
                         (i % 2 == 0
                         ? ramp.kill(flag: "checkout", actor: "t", reason: nil, now: at)
                         : ramp.unkill(flag: "checkout", actor: "t", reason: nil, now: at))
-                    _ = try? flags.refresh()
+                    if (try? flags.refresh()) == true { swaps.withLock { $0 += 1 } }
+                    Thread.sleep(forTimeInterval: 0.002)
                 }
                 return
             }
+            var variants = Set<String>()
             for i in 0..<20_000 {
                 let result = flags.evaluate(
                     "checkout", targetingKey: "w\(worker)-\(i)", attributes: ["email": "a@example.com"])
                 if result.variant != "on" && result.variant != "off" { failures.withLock { $0 += 1 } }
+                if let variant = result.variant { variants.insert(variant) }
             }
+            seen.withLock { $0.formUnion(variants) }
         }
         #expect(failures.withLock { $0 } == 0)
+        // Every kill and unkill was picked up by a swap while the workers were reading.
+        #expect(swaps.withLock { $0 } == 20)
+        #expect(!seen.withLock { $0 }.isEmpty)
     }
 }
