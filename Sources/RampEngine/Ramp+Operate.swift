@@ -51,9 +51,34 @@ extension Ramp {
     }
 
     /// Enables a disabled flag: it serves its stored share again; a paused rollout stays paused. Nil when enabled.
+    ///
+    /// A disabled flag serves no one, so that time is not bake time: the rollout's step clock moves forward by how
+    /// long the flag was disabled, in the same transaction (the entry records the rollout after it).
     public func enable(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError) -> AuditEntry?
     {
-        try turnOff(\.disabled, .enable, flag: key, actor: actor, reason: reason ?? "flag enabled", now: now)
+        let said = reason ?? "flag enabled"
+        guard try requireFlag(key).disabled else { return nil }
+        guard let rollout = try run({ () throws(StoreError) in try store.latestRollout(flag: key) }),
+            rollout.state.isActive, let entered = rollout.stepEnteredAt,
+            let disabledAt = try run({ () throws(StoreError) in
+                try store.lastAuditTime(flag: key, event: AuditEvent.disable.rawValue)
+            }), now > disabledAt
+        else { return try turnOff(\.disabled, .enable, flag: key, actor: actor, reason: said, now: now) }
+        let (plan, _) = try plan(for: rollout)
+        let away = now - max(disabledAt, entered)
+        var after = rollout
+        after.stepEnteredAt = entered + away
+        after.version = rollout.version + 1
+        let transition = Transition(
+            event: .enable, before: rollout, after: after, fromPercent: rollout.percent(in: plan),
+            toPercent: after.percent(in: plan),
+            reason: said + "; \(away) disabled is not bake time: the step's bake resumes where it stopped")
+        let evidence: JSONValue = ["command": .string(AuditEvent.enable.rawValue), "bake_paused": .string("\(away)")]
+        guard
+            let entry = try commit(
+                transition, plan: plan, actor: actor, evidence: evidence, now: now, flagSwitch: (\.disabled, false))
+        else { throw .conflict("cannot enable \(key): the rollout changed while this command ran; try again") }
+        return entry
     }
 
     /// Sets a switch (killed, disabled); an active rollout gets `command` (rollback, pause) in the same transaction
@@ -78,7 +103,7 @@ extension Ramp {
             let evidence: JSONValue = ["command": .string(event.rawValue)]
             guard
                 let entry = try commit(
-                    transition, plan: plan, actor: actor, evidence: evidence, now: now, switchOn: key)
+                    transition, plan: plan, actor: actor, evidence: evidence, now: now, flagSwitch: (key, true))
             else {
                 throw .conflict(
                     "cannot \(event.rawValue) \(name): the rollout changed while this command ran; try again")

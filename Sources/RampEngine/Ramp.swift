@@ -83,11 +83,12 @@ public final class Ramp {
     }
 
     /// Commits a transition: compare-and-set on the rollout, the flag's share, and the audit entry, all or nothing.
-    /// `switchOn` (the kill switch or disabled) is set on the flag in the same transaction.
+    /// `flagSwitch` (the kill switch or disabled, and its new value) is set on the flag in the same transaction.
     /// Returns the entry, or nil when another writer moved the rollout first.
     func commit(
         _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
-        switchOn: WritableKeyPath<Flag, Bool>? = nil, observation: Observation? = nil, checks: [GateCheck] = []
+        flagSwitch: (WritableKeyPath<Flag, Bool>, Bool)? = nil, observation: Observation? = nil,
+        checks: [GateCheck] = []
     ) throws(RampError) -> AuditEntry? {
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
@@ -98,7 +99,7 @@ public final class Ramp {
                 flag.canaryPercent = transition.toPercent
                 let segments = (before: flag.canarySegments, after: transition.after.segments(in: plan))
                 flag.canarySegments = segments.after
-                if let switchOn { flag[keyPath: switchOn] = true }
+                if let (key, value) = flagSwitch { flag[keyPath: key] = value }
                 try store.updateFlag(flag, now: now)
                 if let observation { try store.recordObservation(rollout: transition.after.id, observation) }
                 try store.recordChecks(rollout: transition.after.id, step: transition.before.step, at: now, checks)

@@ -384,6 +384,13 @@ extension Store {
         try db.rows("SELECT seq, hash FROM audit_head WHERE id = 1") { ($0.int(0), $0.text(1)) }.first
     }
 
+    /// When the newest entry of `event` for `flag` was written.
+    public func lastAuditTime(flag: String, event: String) throws(StoreError) -> Instant? {
+        try db.rows(
+            "SELECT at FROM audit WHERE flag = ? AND event = ? ORDER BY seq DESC LIMIT 1", [.text(flag), .text(event)]
+        ) { Instant(rfc3339: $0.text(0)) }.first ?? nil
+    }
+
     /// The time of the newest audit entry.
     public func newestAuditTime() throws(StoreError) -> Instant? {
         try db.rows("SELECT at FROM audit ORDER BY seq DESC LIMIT 1") { Instant(rfc3339: $0.text(0)) }.first ?? nil

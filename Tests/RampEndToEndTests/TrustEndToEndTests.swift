@@ -337,3 +337,27 @@ import Testing
         #expect(due?["not_due_until"] == nil, "\(String(describing: due))")
     }
 }
+
+@Suite struct DisabledTimeTests {
+    /// A disabled flag serves no one: an hour disabled is not an hour of bake. The step bakes the 10 minutes it
+    /// still owed after it is enabled and resumed, and the audit log records the shift (so verify agrees).
+    @Test func timeSpentDisabledIsNotBakeTime() {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])  // step 1 (1%) entered at t(0), bake 10m
+        #expect(box.ramp(["disable", "f", "--now", t(2)]).status == 0)
+        let enable = box.ramp(["enable", "f", "--now", t(62), "--json"])
+        #expect(enable.status == 0)
+        #expect(box.ramp(["resume", "f", "--now", t(62)]).status == 0)
+        box.ramp(["tick", "--now", t(63)])
+        #expect(box.status("f", at: t(63))["percent"] == 1, "2 of 10 minutes baked before, 1 after: not yet")
+        #expect(box.status("f", at: t(63))["bake_left_seconds"] == 420)
+        box.ramp(["tick", "--now", t(70)])
+        #expect(box.status("f", at: t(70))["percent"] == 5)
+        let entries = box.ramp(["audit", "log", "--json", "--flag", "f"]).json
+        let enabled = entries.first { $0["event"] == "enable" }
+        #expect(enabled?["evidence"]?["bake_paused"] == "1h")
+        #expect(enabled?["evidence"]?["rollout"]?["step_entered_at"] == .string(t(60)))
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+}

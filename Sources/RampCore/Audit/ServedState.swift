@@ -80,6 +80,7 @@ public struct ServedState: Sendable {
             }
             if event == AuditEvent.kill.rawValue { flag.killed = true }
             if event == AuditEvent.disable.rawValue { flag.disabled = true }
+            if event == AuditEvent.enable.rawValue { flag.disabled = false }
             flags[entry.flag] = flag
         case (let event, nil):
             guard var flag = flags[entry.flag] else {

@@ -42,6 +42,17 @@ public struct Transition: Sendable, Equatable {
     public var fromPercent: Percent
     public var toPercent: Percent
     public var reason: String
+
+    public init(
+        event: AuditEvent, before: Rollout, after: Rollout, fromPercent: Percent, toPercent: Percent, reason: String
+    ) {
+        self.event = event
+        self.before = before
+        self.after = after
+        self.fromPercent = fromPercent
+        self.toPercent = toPercent
+        self.reason = reason
+    }
 }
 
 /// The state machine's answer for one rollout at one moment.
