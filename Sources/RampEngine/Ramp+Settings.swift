@@ -96,6 +96,16 @@ extension Ramp {
                                 + "it would move users in and out of the canary"))
                 }
                 try store.setSetting(setting.rawValue, value)
+                var evidence: [String: JSONValue] = [
+                    "setting": .string(setting.rawValue), "from": before.map(JSONValue.string) ?? .null,
+                    "to": value.map(JSONValue.string) ?? .null,
+                ]
+                if setting == .exportFlagd {
+                    // The export belongs to this store file: a copy elsewhere must not overwrite it.
+                    let owner = value == nil ? nil : Self.absolute(store.path)
+                    try store.setSetting(Self.exportOwnerKey, owner)
+                    evidence["store"] = owner.map(JSONValue.string) ?? .null
+                }
                 return .success(
                     try store.appendAudit(
                         AuditEntry(
@@ -103,10 +113,7 @@ extension Ramp {
                             event: AuditEvent.configure.rawValue,
                             fromState: nil, toState: nil, fromPercent: nil, toPercent: nil,
                             reason: "\(setting.rawValue) = \(value ?? "(unset)")",
-                            evidence: [
-                                "setting": .string(setting.rawValue), "from": before.map(JSONValue.string) ?? .null,
-                                "to": value.map(JSONValue.string) ?? .null,
-                            ], planDigest: nil)))
+                            evidence: .object(evidence), planDigest: nil)))
             }
         }.get()
         if entry != nil { exportAfterCommit() }
@@ -120,10 +127,22 @@ extension Ramp {
         case written(path: String)
     }
 
+    /// The setting that names the store file an export was configured in.
+    static let exportOwnerKey = "export.flagd.store"
+
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+
     /// Makes the configured flagd file match the store: rewritten atomically when it differs, left alone otherwise.
+    /// A store copied or moved to another path does not write the export file its original configured.
     @discardableResult
     public func syncFlagdExport() throws(RampError) -> ExportSync {
         guard let path = try settings()[.exportFlagd] else { return .notConfigured }
+        let owner = try run { () throws(StoreError) in try store.setting(Self.exportOwnerKey) }
+        if let owner, owner != Self.absolute(store.path) {
+            throw .conflict(
+                "\(path) is the flagd export of the store at \(owner), and this store is \(Self.absolute(store.path)) "
+                    + "(a copy, or moved): not overwriting it; run `ramp config export.flagd PATH` to export this one")
+        }
         let document = try flagdDocument()
         if let current = FileManager.default.contents(atPath: path), current.elementsEqual(document.utf8) {
             return .unchanged(path: path)

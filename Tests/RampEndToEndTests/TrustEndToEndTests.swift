@@ -361,3 +361,26 @@ import Testing
         #expect(box.ramp(["audit", "verify"]).status == 0)
     }
 }
+
+@Suite struct ExportOwnershipTests {
+    /// The configured flagd file belongs to the store that configured it: a copy of the store at another path
+    /// changes its own state, but never overwrites the original's export.
+    @Test func aCopiedStoreDoesNotOverwriteTheOriginalsExport() throws {
+        let box = Sandbox()
+        let export = box.dir.appendingPathComponent("flags.json").path
+        #expect(box.ramp(["config", "export.flagd", export, "--now", t(0)]).status == 0)
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        let copy = box.dir.appendingPathComponent("copy.db").path
+        try FileManager.default.copyItem(atPath: box.store, toPath: copy)
+        try FileManager.default.removeItem(atPath: export)
+        let ran = box.ramp(["kill", "f", "--store", copy, "--now", t(1)], useStore: false)
+        #expect(ran.status == 1)
+        #expect(
+            ran.stderr.contains("\(export) is the flagd export of the store at \(box.store)"), "\(ran.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: export), "the copy wrote the original's export")
+        #expect(box.ramp(["audit", "verify", "--store", copy], useStore: false).status == 0)
+        // The original still keeps it current.
+        #expect(box.ramp(["tick", "--now", t(1)]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: export))
+    }
+}

@@ -26,6 +26,7 @@ public struct ServedState: Sendable {
             guard entry.event == AuditEvent.configure.rawValue, let key = entry.evidence["setting"]?.stringValue
             else { throw problem("a store-wide entry that is not a setting") }
             settings[key] = entry.evidence["to"]?.stringValue
+            if let owner = entry.evidence["store"] { settings[key + ".store"] = owner.stringValue }
             return
         }
         switch (entry.event, entry.rollout) {
