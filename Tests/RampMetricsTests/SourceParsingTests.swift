@@ -91,6 +91,7 @@ import Testing
     @Test func credentialsComeFromTheEnvironmentOrAFileAndAreRequiredWhenNamed() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
         try Data(" from-file \n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
         #expect(
             try HTTPClient.credentials(HTTPEndpoint(url: "http://x", bearerTokenFile: file.path)).get()
                 == "Bearer from-file")

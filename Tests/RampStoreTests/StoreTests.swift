@@ -4,9 +4,17 @@ import RampEngine
 import RampStore
 import Testing
 
-/// A fresh folder per test: Swift Testing runs tests in parallel.
+/// One folder for this test process's stores, removed when the process exits.
+let temporaryRoot: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-store-tests-\(getpid())")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: temporaryRoot.path) }
+    return url
+}()
+
+/// A fresh folder per test (Swift Testing runs tests in parallel), inside `temporaryRoot`.
 func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-test-\(UUID().uuidString)")
+    let url = temporaryRoot.appendingPathComponent(UUID().uuidString)
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

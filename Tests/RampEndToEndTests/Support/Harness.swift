@@ -15,8 +15,8 @@ struct Ran {
     var json: [JSONValue] { lines.compactMap { try? JSONParser.parse($0) } }
 }
 
-/// A scratch folder with a store, plans and a controllable metric script, for one test.
-struct Sandbox {
+/// A scratch folder with a store, plans and a controllable metric script, for one test; removed with it.
+final class Sandbox {
     let dir: URL
     var store: String { dir.appendingPathComponent("ramp.db").path }
 
@@ -48,6 +48,8 @@ struct Sandbox {
         setMetric("errors", "0.002")
         setMetric("latency", "120")
     }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
 
     func write(_ name: String, _ text: String, executable: Bool = false) {
         let url = dir.appendingPathComponent(name)

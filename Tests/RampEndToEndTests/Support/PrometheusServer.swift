@@ -23,11 +23,16 @@ final class PrometheusServer {
     /// Minutes after `base` as the RFC 3339 time ticks pass with --now.
     static func at(_ minutes: Int64) -> String { Instant(seconds: base + minutes * 60).description }
 
+    /// Where `blocks` are made: one folder per test process, removed when it exits.
+    nonisolated(unsafe) static var blocksFolder =
+        FileManager.default.temporaryDirectory.appendingPathComponent("ramp-prom-blocks-\(getpid())").path
+
     /// Blocks made once per test run and copied into each server's data folder.
     private static let blocks: Result<URL, PrometheusError> = {
         guard let promtool = which("promtool") else { return .failure(.missing("promtool")) }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-prom-blocks-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-prom-blocks-\(getpid())")
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: blocksFolder) }
         let input = dir.appendingPathComponent("history.om")
         try! Data(history().utf8).write(to: input)
         let output = dir.appendingPathComponent("blocks")
