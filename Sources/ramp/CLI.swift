@@ -45,11 +45,13 @@ enum CLI {
         else {
             let group = commands.filter { $0.name.hasPrefix(rest[0] + " ") }
             if !group.isEmpty {
-                Output.error(
-                    "\(rest[0]): expected one of: \(group.map { String($0.name.dropFirst(rest[0].count + 1)) }.joined(separator: ", "))"
-                )
+                let subcommands = group.map { String($0.name.dropFirst(rest[0].count + 1)) }
+                let hint = rest.count > 1 ? Spelling.hint(for: rest[1], among: subcommands) : ""
+                Output.error("\(rest[0]): expected one of: \(subcommands.joined(separator: ", "))\(hint)")
             } else {
-                Output.error("unknown command \"\(rest[0])\" (see ramp --help)")
+                let names = Set(commands.map { String($0.name.split(separator: " ")[0]) })
+                Output.error(
+                    "unknown command \"\(rest[0])\"\(Spelling.hint(for: rest[0], among: names)) (see ramp --help)")
             }
             return ExitCode.usage
         }

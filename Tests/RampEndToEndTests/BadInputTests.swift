@@ -73,6 +73,15 @@ import Testing
             name: "an unknown verb", args: ["deploy", "f"], status: 2,
             stderr: "ramp: unknown command \"deploy\" (see ramp --help)\n"),
         Case(
+            name: "a command one typo away", args: ["sumbit", "x.json"], status: 2,
+            stderr: "ramp: unknown command \"sumbit\" (did you mean \"submit\"?) (see ramp --help)\n"),
+        Case(
+            name: "a subcommand one typo away", args: ["audit", "verfy"], status: 2,
+            stderr: "ramp: audit: expected one of: log, checkpoint, verify (did you mean \"verify\"?)\n"),
+        Case(
+            name: "an option one typo away", args: ["tick", "--verbos"], status: 2,
+            stderr: "ramp: tick: unknown option --verbos (did you mean \"verbose\"?) (see ramp tick --help)\n"),
+        Case(
             name: "an unknown option", args: ["status", "--colour"], status: 2,
             stderr: "ramp: status: unknown option --colour (see ramp status --help)\n"),
         Case(

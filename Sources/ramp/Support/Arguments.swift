@@ -1,3 +1,5 @@
+import RampCore
+
 /// A command line split into positionals and `--options`, checked against what the command accepts.
 struct Arguments {
     var positionals: [String] = []
@@ -48,7 +50,8 @@ struct Arguments {
                 if inline != nil { throw UsageError(description: "--\(name) takes no value") }
                 switches.insert(name)
             } else {
-                throw UsageError(description: "unknown option --\(name)")
+                let known = valueOptions.union(switchOptions).union(["help"])
+                throw UsageError(description: "unknown option --\(name)" + Spelling.hint(for: name, among: known))
             }
         }
     }
