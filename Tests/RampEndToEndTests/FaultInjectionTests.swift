@@ -165,6 +165,20 @@ final class FaultProxy {
         }
     }
 
+    @Test func aPrometheusURLHasItsTemplatesFilledIn() throws {
+        let prometheus = try PrometheusServer()
+        let proxy = try FaultProxy(upstream: prometheus.url)
+        let box = Sandbox()
+        box.ramp([
+            "submit", Self.plan(box, prometheus: proxy.url + "/tenant-{{flag}}", flag: "f"), "--now",
+            PrometheusServer.at(0),
+        ])
+        box.ramp(["tick", "--now", PrometheusServer.at(0)])
+        let paths = proxy.requests.compactMap { $0.split(separator: "\t").last.map(String.init) }
+        #expect(!paths.isEmpty)
+        #expect(paths.allSatisfy { $0.hasPrefix("/tenant-f/api/v1/query?") }, "\(paths)")
+    }
+
     @Test func credentialsNeverFollowARedirectToAnotherOrigin() throws {
         let prometheus = try PrometheusServer()
         let proxy = try FaultProxy(upstream: prometheus.url)

@@ -66,6 +66,8 @@ import Testing
             explained.contains(
                 "canary rate 4% vs baseline 1% (+3.00 pp, always-valid 95% interval +1.95 pp…+4.05 pp): worse, p 3.7e-17"
             ))
+        let kinds = box.ramp(["explain", "checkout", "--json"]).json.first?["gates"]?.arrayValue?.map { $0["kind"] }
+        #expect(kinds == ["statistical", "statistical"], "explain --json names the gate kind")
         #expect(box.ramp(["audit", "verify"]).status == 0)
     }
 
