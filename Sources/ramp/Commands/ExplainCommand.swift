@@ -7,8 +7,8 @@ enum ExplainCommand {
         name: "explain", usage: "explain FLAG [--json]",
         summary: "Say why a flag's rollout is where it is: last decision, and gate by gate why",
         details: """
-            Shows the rollout's state, the last decision of a tick (a hold's reason, or the transition), the audit
-            entry that last moved it, and for every gate its latest check: the query after templating, the value
+            Shows the rollout's state, the last decision of a tick (a hold's reason, or the transition), when the
+            step's max_hold acts if it is still held, the audit entry that last moved it, and for every gate its latest check: the query after templating, the value
             (and the baseline's, for a relative gate), the bound, the outcome with how many checks in a row it has
             had it, and the source's message.
             """,
@@ -24,6 +24,11 @@ enum ExplainCommand {
         var lines = [StatusCommand.render(status).split(separator: "\n").first.map(String.init) ?? ""]
         if let check = status.lastCheck {
             lines.append("last decision at \(check.checkedAt): \(check.reason)")
+        }
+        if let at = status.maxHoldAt, let plan = status.plan {
+            lines.append(
+                "max_hold: \(plan.effectiveMaxHold.then.rawValue) at \(at) if this step is still held (\(PlanFile.maxHold(plan)))"
+            )
         }
         if let entry = explanation.lastTransition {
             lines.append("last transition: #\(entry.seq) " + Output.transition(entry) + " by \(entry.actor)")
