@@ -57,5 +57,11 @@ fi
 export RAMP_JSONSCHEMA_PYTHON="$PWD/$venv/bin/python"
 
 swift build --build-tests
+# Every plan a test submits successfully is collected here, then checked against the plan schema below.
+export RAMP_PLAN_CORPUS="$PWD/.build/plan-corpus"
+rm -rf "$RAMP_PLAN_CORPUS"
 # Bounded: a test process that crashes or hangs must fail the run, not stall it.
 timeout 2400 swift test
+# The schema accepts every plan ramp accepted in the tests (a plan is a file with "steps").
+"$RAMP_JSONSCHEMA_PYTHON" Tests/Support/check_plan_schema.py plans/ramp-plan.schema.json "$RAMP_PLAN_CORPUS" >/dev/null \
+    || "$RAMP_JSONSCHEMA_PYTHON" Tests/Support/check_plan_schema.py plans/ramp-plan.schema.json "$RAMP_PLAN_CORPUS" | grep -v '^ok '

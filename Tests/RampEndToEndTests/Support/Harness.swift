@@ -146,7 +146,20 @@ final class Sandbox {
             usleep(useconds_t(killAfter * 1_000_000))
             kill(running.process.processIdentifier, SIGKILL)
         }
-        return running.wait()
+        let ran = running.wait()
+        if ran.status == 0, args.first == "submit", args.count > 1 { Self.collect(plan: args[1], in: cwd ?? dir) }
+        return ran
+    }
+
+    /// Every plan a test submitted successfully is copied into `$RAMP_PLAN_CORPUS` (set by Tests/run-all.sh),
+    /// which then checks them all against plans/ramp-plan.schema.json: the schema must accept what ramp accepts.
+    static func collect(plan: String, in folder: URL) {
+        guard let corpus = ProcessInfo.processInfo.environment["RAMP_PLAN_CORPUS"] else { return }
+        let source = plan.hasPrefix("/") ? URL(fileURLWithPath: plan) : folder.appendingPathComponent(plan)
+        guard let data = try? Data(contentsOf: source) else { return }
+        try? FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+        let name = SHA256.hex(String(decoding: data, as: UTF8.self)) + ".json"
+        try? data.write(to: URL(fileURLWithPath: corpus).appendingPathComponent(name))
     }
 
     /// Every row of the store, for "left the store exactly as it was".
