@@ -46,6 +46,12 @@ import Testing
         #expect(
             status.stdout.contains(
                 "max_hold: pause at \(t(24 * 60)) if this step is still held (max_hold 1d → pause (default))"))
+        #expect(
+            box.ramp(["explain", "f", "--now", t(1)]).stdout.contains(
+                "max_hold: pause at \(t(24 * 60)) if this step is still held (max_hold 1d → pause (default))"))
+        #expect(
+            box.status("f", at: t(1))["max_hold"]
+                == ["after_seconds": 86_400, "then": "pause", "default": true, "at": .string(t(24 * 60))])
         box.ramp(["tick", "--now", t(24 * 60 - 1)])
         #expect(box.status("f", at: t(24 * 60 - 1))["state"] == "progressing")
         let tick = box.ramp(["tick", "--now", t(24 * 60)])
