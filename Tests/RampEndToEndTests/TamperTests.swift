@@ -242,6 +242,21 @@ import Testing
             "\(caught.stderr)")
     }
 
+    /// A log written before ramp recorded the rollout with each transition (no `rollout` in the evidence) still
+    /// verifies: the replay takes the state and served share from the entries themselves.
+    @Test func anOlderLogWithoutRolloutSnapshotsStillVerifies() throws {
+        let box = Self.history()
+        try Self.rewriteConsistently(box) { entry in
+            guard case .object(var evidence) = entry.evidence else { return }
+            evidence["rollout"] = nil
+            entry.evidence = .object(evidence)
+        }
+        let ran = box.ramp(["audit", "verify"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        try Self.sql(box, "UPDATE flags SET canary_bp = 2500 WHERE key = 'f'")
+        #expect(box.ramp(["audit", "verify"]).status == 6, "the share is still compared")
+    }
+
     @Test func aLogCutBackBeforeACheckpointIsCaught() throws {
         let box = Self.history()
         let checkpoint = box.dir.appendingPathComponent("checkpoints.jsonl")

@@ -8,6 +8,9 @@ public struct ServedState: Sendable {
     /// Rollouts whose step and step time the log recorded (entries written before ramp recorded the rollout with
     /// each transition carry its state only).
     public private(set) var snapshotted: Set<Int64> = []
+    /// Flags moved by such older entries: their share comes from the entries' served share, their reached
+    /// segments cannot be rebuilt.
+    public private(set) var inexactSegments: Set<String> = []
     public private(set) var settings: [String: String] = [:]
 
     public init() {}
@@ -77,7 +80,15 @@ public struct ServedState: Sendable {
                 flag.canaryPercent = rollout.percent(in: plan)
                 flag.canarySegments = rollout.segments(in: plan)
             } else {
-                flag.canaryPercent = rollout.state == .rolledBack ? .zero : flag.canaryPercent
+                // An older entry: the share it served is the canary's, unless it switched the flag off.
+                if rollout.state == .rolledBack {
+                    flag.canaryPercent = .zero
+                } else if let served = entry.toPercent, event != AuditEvent.disable.rawValue,
+                    event != AuditEvent.kill.rawValue, !flag.killed, !flag.disabled
+                {
+                    flag.canaryPercent = served
+                }
+                inexactSegments.insert(entry.flag)
             }
             if event == AuditEvent.kill.rawValue { flag.killed = true }
             if event == AuditEvent.disable.rawValue { flag.disabled = true }
