@@ -119,6 +119,16 @@ import Testing
         #expect(box.status("f")["state"] == "awaiting_approval")
         box.ramp(["tick", "--now", t(50)])
         #expect(box.status("f")["state"] == "awaiting_approval")
+        // Which move waits for whom, in every place it is shown.
+        #expect(box.status("f")["why"] == "awaiting an operator's approval to move from 1% to 100% (ramp approve f)")
+        #expect(
+            box.ramp(["plan", "validate", box.dir.appendingPathComponent("f.json").path]).stdout.contains(
+                "1% → (ramp approve) → 100%"))
+        let check = box.ramp([
+            "plan", "check", box.dir.appendingPathComponent("f.json").path, "--traffic", "100/s", "--baseline-rate",
+            "1%", "--mde", "20%",
+        ])
+        #expect(check.stdout.contains("leaving this step waits for an operator: ramp approve f"), "\(check.stdout)")
         let approved = box.ramp([
             "approve", "f", "--actor", "alice", "--reason", "dashboards look fine", "--now", t(51),
         ])
