@@ -65,6 +65,14 @@ extension Ramp {
         var broken: AuditChain.Broken?
         let wanted = Set(checkpoints.map(\.seq))
         var found: [Int64: AuditCheckpoint] = [:]
+        // An edited plan is named as such before the replay, which would only find it missing.
+        for stored in try run({ () throws(StoreError) in try store.allPlans() })
+        where PlanParser.digest(stored.body) != stored.digest {
+            return AuditReport(
+                entries: 0,
+                problem:
+                    "plan \(stored.digest.prefix(12))… (\(stored.file)) was edited: its text no longer has that digest")
+        }
         var served = ServedState()
         var replayProblem: String?
         var plans: [String: Plan] = [:]

@@ -84,7 +84,11 @@ extension Ramp {
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<AuditEntry?, RampError> in
                 let before = try store.setting(setting.rawValue)
-                if before == value { return .success(nil) }
+                // The same export path set again in a copied or moved store takes the export over for this store.
+                let owner = try store.setting(Self.exportOwnerKey)
+                let retakesExport =
+                    setting == .exportFlagd && value != nil && owner != nil && owner != Self.absolute(store.path)
+                if before == value, !retakesExport { return .success(nil) }
                 if setting == .bucketing,
                     let moving = try store.flags().first(where: {
                         !$0.killed && $0.canaryPercent > .zero && $0.canaryPercent < .full

@@ -58,6 +58,13 @@ extension Ramp {
                     if let problem = Self.checkTargeting(plan, file: file, flag: existing) {
                         return .failure(problem)
                     }
+                    if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
+                                    + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"
+                            ))
+                    }
                     if !restart, existing.canaryPercent > .zero || !existing.canarySegments.isEmpty {
                         let share =
                             existing.canaryPercent > .zero
@@ -67,13 +74,6 @@ extension Ramp {
                             .conflict(
                                 "flag \"\(plan.flag)\" serves its canary \"\(existing.canary)\" to \(share); a new plan starts "
                                     + "from 0% and would take it from them: pass --restart to start this flag over"))
-                    }
-                    if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
-                        return .failure(
-                            .conflict(
-                                "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
-                                    + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"
-                            ))
                     }
                 } else {
                     guard let variants = plan.variants else {
@@ -113,6 +113,7 @@ extension Ramp {
                             "rules": .array(flag.rules.map(\.json)),
                             "segment_conditions": .object(flag.segments),
                             "segments_reset": .array(reached.map(JSONValue.string)),
+                            "restart": .bool(restart && before > .zero),
                         ],
                         planDigest: digest))
                 return .success(

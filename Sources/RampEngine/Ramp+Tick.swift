@@ -33,6 +33,12 @@ extension Ramp {
         now: Instant, actor: String, concurrency: Int = 8, checkRetention: TimeSpan? = Ramp.defaultCheckRetention
     ) throws(RampError) -> [TickOutcome] {
         try admit(time: now)
+        if !clampsEarlierTimes, let newest = try run({ () throws(StoreError) in try store.newestAuditTime() }),
+            now < newest
+        {
+            // A given time before the log's newest entry would record checks in the past.
+            throw .store(.timeBeforeLog(path: store.path, at: now, newest: newest))
+        }
         let active = try run { () throws(StoreError) in try store.activeRollouts() }
         var outcomes: [TickOutcome] = []
         var due: [(rollout: Rollout, plan: Plan, stored: StoredPlan)] = []

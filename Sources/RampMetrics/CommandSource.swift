@@ -42,7 +42,9 @@ public struct CommandSource: MetricSource {
     static func parse(_ text: String, command: String) -> Reading {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return .noData("command \(command) printed nothing") }
-        if trimmed.lowercased() == "nan" { return .noData("command \(command) printed NaN") }
+        if ["nan", "-nan", "+nan"].contains(trimmed.lowercased()) {
+            return .noData("command \(command) printed NaN")
+        }
         guard let value = Double(trimmed), value.isFinite else {
             let shown = trimmed.count > 60 ? String(trimmed.prefix(60)) + "…" : trimmed
             return .error("command \(command) printed \"\(shown)\", not a number")

@@ -114,6 +114,18 @@ import Testing
         #expect(box.status("f", at: t(50))["state"] == "rolled_back")
     }
 
+    @Test func aDemoWithABadPlanMakesNoStore() {
+        let box = Sandbox()
+        try? FileManager.default.createDirectory(
+            at: box.dir.appendingPathComponent("plans"), withIntermediateDirectories: true)
+        box.write("plans/a.json", #"{"flag": 1}"#)
+        let store = box.dir.appendingPathComponent("demo.db").path
+        let demo = box.ramp(["demo", "--plans", "plans", "--store", store], useStore: false)
+        #expect(demo.status == 3)
+        #expect(demo.stderr == "ramp: plans/a.json: flag: expected a string, found a number\n")
+        #expect(!FileManager.default.fileExists(atPath: store))
+    }
+
     @Test func theDemoNeverWritesIntoAnExistingStore() throws {
         let box = Sandbox()
         box.ramp(["submit", box.plan("f"), "--now", t(0)])
@@ -140,6 +152,11 @@ import Testing
         #expect(try box.dump() == before)
         #expect(box.ramp(["submit", box.plan("f"), "--restart", "--now", t(2)]).status == 0)
         #expect(box.status("f")["percent"] == 0)
+        #expect(box.ramp(["audit", "log", "--json"]).json.last?["evidence"]?["restart"] == true)
+        // With an active rollout, that is what a second plan is refused for, even with --restart.
+        let active = box.ramp(["submit", box.plan("f"), "--restart", "--now", t(3)])
+        #expect(active.status == 5)
+        #expect(active.stderr.contains("already has an active rollout"), "\(active.stderr)")
     }
 
     @Test func planValidateChecksEveryFileAndWarnsAboutWhatCronWillMiss() {
@@ -388,5 +405,11 @@ import Testing
         // The original still keeps it current.
         #expect(box.ramp(["tick", "--now", t(1)]).status == 0)
         #expect(FileManager.default.fileExists(atPath: export))
+        // Configuring the same path in the copy (an operator's explicit choice) makes it write that file.
+        #expect(
+            box.ramp(["config", "export.flagd", export, "--store", copy, "--now", t(2)], useStore: false).status == 0)
+        #expect(box.ramp(["unkill", "f", "--store", copy, "--now", t(3)], useStore: false).status == 0)
+        let written = try String(contentsOfFile: export, encoding: .utf8)
+        #expect(written.contains(#""rampKilled":false"#), "\(written)")
     }
 }

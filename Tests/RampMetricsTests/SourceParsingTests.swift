@@ -81,7 +81,8 @@ import Testing
 
     @Test(arguments: [
         ("0.25\n", Reading.value(0.25)), ("  7 ", .value(7)), ("", .noData("command c printed nothing")),
-        ("NaN", .noData("command c printed NaN")), ("12 ms", .error(#"command c printed "12 ms", not a number"#)),
+        ("NaN", .noData("command c printed NaN")), ("-nan", .noData("command c printed NaN")),
+        ("12 ms", .error(#"command c printed "12 ms", not a number"#)),
         ("inf", .error(#"command c printed "inf", not a number"#)),
     ])
     func commandOutputIsOneNumber(output: String, expected: Reading) {

@@ -72,9 +72,11 @@ enum AuditCommands {
         name: "audit verify", usage: "audit verify [--checkpoint FILE] [--json]",
         summary: "Recompute the audit hash chain and check the store agrees with it",
         details: """
-            Checks the store's integrity, every entry's hash (over its exact stored bytes) and link, that the chain
-            ends at the recorded head (so removed entries are noticed), and that each rollout's state and flag's
-            share equal what its last entry says. Exits 6 naming the first bad entry.
+            Checks the store's integrity, every entry's hash (over its exact stored bytes) and link, and that the
+            chain ends at the recorded head (so removed entries are noticed); then replays the log into what is
+            served — flags, rollouts, settings, plan texts against their digests — and compares the store field by
+            field, and re-runs the state machine on every transition a tick made. Exits 6 naming the first problem
+            (an entry, a flag, a rollout, a plan or a setting).
             --checkpoint FILE   lines printed by `ramp audit checkpoint`: the chain must still pass through each
                                 (entry N with exactly that hash and time), so a consistent rewrite of the whole log
                                 before the newest checkpoint is caught. See docs/audit.md.

@@ -4,12 +4,12 @@ import RampEngine
 
 enum ConfigCommand {
     static let command = Command(
-        name: "config", usage: "config [KEY [VALUE | --unset]] [--json]",
+        name: "config", usage: "config [KEY [VALUE | --unset]] [--actor NAME] [--json]",
         summary: "Show or change the store's settings (bucketing generation, flagd export file)",
         details: """
             ramp config                 every setting, with its value or default
             ramp config KEY             one setting's value
-            ramp config KEY VALUE       set it (recorded in the audit log)
+            ramp config KEY VALUE       set it (recorded in the audit log, with --actor or the login user)
             ramp config KEY --unset     back to the default
 
             Settings:
@@ -19,7 +19,7 @@ enum ConfigCommand {
             With export.flagd set, every command that changes the store rewrites that file (atomically) when it
             differs, and every tick re-checks it; a failed write exits 1 after the change is committed.
             """,
-        switches: ["unset", "json"]
+        values: ["actor"], switches: ["unset", "json"]
     ) { context in
         let words = context.args.positionals
         guard words.count <= 2 else { throw Arguments.UsageError(description: "expected at most KEY and VALUE") }

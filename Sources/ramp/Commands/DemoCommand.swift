@@ -7,8 +7,8 @@ enum DemoCommand {
         name: "demo", usage: "demo [--plans DIR] [--store PATH] [--interval 30s]",
         summary: "Rehearse: submit the example plans into a fresh store and run them to the end",
         details: """
-            Submits every plan in DIR (default: plans) into a new rehearsal store (default: a new temporary file;
-            a --store that exists is refused, exit 5), then
+            Submits every plan in DIR (default: plans) into a new rehearsal store (default: a new temporary file,
+            not $RAMP_STORE; a --store that exists is refused, exit 5), then
             runs the tick loop with a simulated clock starting now, advancing by the interval without sleeping,
             until every rollout has settled. Prints each transition as it happens and verifies the audit log.
             """,
@@ -24,13 +24,15 @@ enum DemoCommand {
             throw RampError.badInput("\(dir): cannot list plans (run from the repository root, or pass --plans)")
         }
         guard !files.isEmpty else { throw RampError.badInput("\(dir): no plans (*.json) to submit") }
+        // Every plan is checked before any store is made, so a bad one leaves nothing behind.
+        for name in files { _ = try Ramp.validate(try PlanFile.read("\(dir)/\(name)"), file: "\(dir)/\(name)") }
         let storePath: String
         if let given = context.args["store"] {
             // A rehearsal's simulated clock runs ahead of the real one: it must never touch a live store.
             guard !FileManager.default.fileExists(atPath: given) else {
                 throw RampError.conflict("demo: \(given) exists; the demo only ever uses a new store")
             }
-            storePath = given
+            storePath = URL(fileURLWithPath: given).standardizedFileURL.path
         } else {
             let temp = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "ramp-demo-\(UUID().uuidString.prefix(8))")

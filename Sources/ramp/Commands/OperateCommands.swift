@@ -8,7 +8,8 @@ enum OperateCommands {
         "A paused rollout never advances; a failing gate still rolls it back. ramp resume continues it.")
     static let resume = verb(
         "resume", .resume, "Resume a paused rollout where it was",
-        "Bake time counts from when the step was entered, including the pause.")
+        "Bake time counts from when the step was entered, including an operator's pause (the share was served), "
+            + "but not time the flag spent disabled.")
     static let approve = verb(
         "approve", .approve, "Approve a step that waits for approval: advance to the next",
         "Only for a rollout awaiting approval (its step's bake passed with passing gates).")

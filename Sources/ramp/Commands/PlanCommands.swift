@@ -4,7 +4,7 @@ import RampEngine
 
 enum PlanCommands {
     static let validate = Command(
-        name: "plan validate", usage: "plan validate FILE...",
+        name: "plan validate", usage: "plan validate FILE... [--json]",
         summary: "Check rollout plans without touching the store",
         details: """
             Parses and validates each plan: JSON syntax, unknown fields (with a "did you mean" for a typo), types,
@@ -12,7 +12,8 @@ enum PlanCommands {
             summary (steps, where a move waits for `ramp approve`, the max_hold in force), or the error naming
             the file and field. Then one line per warning: a command that does not exist or is not executable
             (by its resolved absolute path), a credential variable that is not set in this environment (cron's
-            differs from a shell's). Exits 3 when any plan is invalid; warnings do not change the exit code.
+            differs from a shell's). Summaries and warnings go to stdout, errors to stderr; --json prints one object
+            per file instead. Exits 3 when any plan is invalid; warnings do not change the exit code.
             """,
         switches: ["json"]
     ) { context in

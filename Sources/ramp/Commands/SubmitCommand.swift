@@ -7,10 +7,11 @@ enum SubmitCommand {
         summary: "Validate a plan and start a pending rollout of its flag",
         details: """
             Creates the store if needed (and says so, with its path) and the flag if it is new (with the plan's
-            variants). The rollout starts on the next tick, from 0%. Refused (exit 5) while the flag has an active
+            variants). The next tick starts the rollout, from 0%, unless a gate fails or cannot be read (then it
+            waits, and each tick says why). Refused (exit 5) while the flag has an active
             rollout, is killed or disabled, or serves its canary to anyone (a completed rollout at 100%): a new
             plan would take the canary from them.
-            --restart   start a flag that serves its canary over from 0% (recorded in the audit entry)
+            --restart   start a flag that serves its canary over from 0% (the audit entry records "restart")
             Warns (on stderr) about a command that does not exist or is not executable and a credential variable
             that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
             resolve against the plan's folder.
@@ -34,7 +35,8 @@ enum SubmitCommand {
         } else {
             Output.print(
                 "submitted \(file): rollout #\(submission.rolloutID) of \(submission.plan.flag) is pending"
-                    + (submission.createdFlag ? " (new flag)" : "") + "; the next tick starts it")
+                    + (submission.createdFlag ? " (new flag)" : "")
+                    + "; the next tick starts it unless a gate fails or cannot be read")
             Output.print("  \(PlanFile.summary(submission.plan))")
         }
         return ExitCode.ok

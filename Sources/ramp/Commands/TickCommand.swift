@@ -4,14 +4,17 @@ import RampEngine
 
 enum TickCommand {
     static let tick = Command(
-        name: "tick", usage: "tick [--now TIME] [--verbose] [--json] [--concurrency N] [--check-retention 14d]",
+        name: "tick",
+        usage: "tick [--now TIME] [--actor NAME] [--verbose] [--json] [--concurrency N] [--check-retention 14d]",
         summary: "Evaluate every active rollout once and exit (for cron or a systemd timer)",
         details: """
             Polls each due rollout's gates (outside any write transaction), decides, and commits each transition
             with its audit entry in one transaction. Safe to run concurrently: a tick that loses the race to
             another changes nothing. Prints every transition, and a hold line whenever what a rollout waits on
             changes (a gate's outcome, the bake, its state), so a cron log says why a rollout is stuck;
-            --verbose prints every hold and when each rollout is next due; --json prints JSON lines.
+            --verbose prints every hold, and the next check of each rollout skipped as not yet due; --json prints
+            one JSON line per rollout. A time given with --now (or $RAMP_NOW) must not be earlier than the newest
+            audit entry, nor more than 5 minutes ahead of the clock in a live store (exit 3).
             --actor NAME          who the audit log names for this tick's transitions (default tick@HOST); the
                                   log also records the operating-system user and host that really wrote them
             --concurrency N       read at most N sources at once (default 8)
@@ -31,14 +34,16 @@ enum TickCommand {
     }
 
     static let run = Command(
-        name: "run", usage: "run [--interval 30s] [--until-settled] [--max-ticks N] [--now TIME] [--verbose] [--json]",
+        name: "run",
+        usage:
+            "run [--interval 30s] [--until-settled] [--max-ticks N] [--now TIME] [--actor NAME] [--verbose] [--json]",
         summary: "Tick in a loop; stop cleanly on SIGTERM/SIGINT after the current tick",
         details: """
             --interval      time between ticks (default 30s)
             --until-settled stop once no rollout is pending or progressing (paused and awaiting-approval
                             rollouts need an operator, so they count as settled)
             --max-ticks N   stop after N ticks
-            --actor NAME, --concurrency N, --check-retention D   as for tick
+            --actor NAME, --concurrency N, --check-retention D, --verbose, --json   as for tick
             --now TIME      simulate: start the clock at TIME and advance it by the interval after each tick,
                             without sleeping (for rehearsals and tests)
             """,
