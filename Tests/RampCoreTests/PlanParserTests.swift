@@ -115,6 +115,19 @@ let validPlan = """
             #"plans/x.json: flag: "checkout v2" is not a valid flag key (letters, digits, '.', '_', '-'; at most 128)"#
         ),
         (#""flag": "checkout-v2","#, "", "plans/x.json: flag: is required"),
+        // Control characters in names would forge lines of `ramp audit log` and columns of `ramp eval`.
+        (
+            #""name": "error-rate""#, #""name": "error-rate\nok""#,
+            #"plans/x.json: gates[0].name: gate name "error-rate\nok" has a control character"#
+        ),
+        (
+            #""variants": {"on": true, "off": false}"#, #""variants": {"on": true, "off": false, "x\ty": 1}"#,
+            #"plans/x.json: variants: variant name "x\ty" has a control character"#
+        ),
+        (
+            #""errors": {"type""#, #""err\u001bors": {"type""#,
+            #"plans/x.json: sources: source name "err\u{1b}ors" has a control character"#
+        ),
         (#""interval": "1m""#, #""interval": "1m",}"#, "plans/x.json: line 10, column 20: expected a string key"),
     ])
     func refusesBadPlansNamingFileAndField(original: String, replacement: String, message: String) {
