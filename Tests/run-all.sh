@@ -14,6 +14,8 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 # A real Prometheus for the metric-source tests (started by the tests on 127.0.0.1, never as a service).
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# node_exporter serves ramp's metrics file (its textfile collector) to a real Prometheus scrape.
+command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 # python3 serves JSON for the http source tests.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -24,9 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
         $(printf '%s\n' "${missing[@]}" | sort -u)
     # Debian's package may start a service where an init system runs; the tests start their own.
-    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-        $sudo systemctl stop prometheus || true
-    fi
+    for service in prometheus prometheus-node-exporter; do
+        if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+            $sudo systemctl stop "$service" || true
+        fi
+    done
 fi
 
 # The Python OpenFeature flagd provider, an independent evaluator of ramp's flagd export (from PyPI), in both

@@ -10,6 +10,8 @@ public enum Setting: String, Sendable, CaseIterable {
     case exportFlagd = "export.flagd"
     /// `on` in a rehearsal store: times ahead of the system clock (a simulated clock) are allowed there.
     case rehearsal
+    /// A `.prom` file every tick rewrites with `ramp metrics`, for node_exporter's textfile collector.
+    case metricsTextfile = "metrics.textfile"
 
     /// What an unset setting means.
     public var defaultValue: String? { self == .bucketing ? BucketingGeneration.concat.rawValue : nil }
@@ -22,6 +24,8 @@ public enum Setting: String, Sendable, CaseIterable {
         case .exportFlagd: "flagd file kept current after every change and on every tick (an absolute path)"
         case .rehearsal:
             "on: a rehearsal store, where --now may be ahead of the system clock (set only while the store has no flags)"
+        case .metricsTextfile:
+            "a .prom file every tick rewrites with ramp's metrics, for node_exporter's textfile collector (absolute path)"
         }
     }
 }
@@ -70,6 +74,17 @@ extension Ramp {
                 throw .conflict(
                     "rehearsal can only change in a store without flags (this one has \(flags.count)): "
                         + "simulated time must never reach a live store")
+            }
+        case .metricsTextfile:
+            if let path = value {
+                guard path.hasSuffix(".prom") else {
+                    throw .badInput("metrics.textfile: \(path) must end in .prom (node_exporter reads only those)")
+                }
+                value = Self.absolute(path)
+                let dir = URL(fileURLWithPath: value!).deletingLastPathComponent().path
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue
+                else { throw .badInput("metrics.textfile: \(dir) is not a folder") }
             }
         case .exportFlagd:
             if let path = value {

@@ -1,3 +1,4 @@
+import Dispatch
 public import RampCore
 import RampMetrics
 import RampStore
@@ -32,6 +33,7 @@ extension Ramp {
     public func tick(
         now: Instant, actor: String, concurrency: Int = 8, checkRetention: TimeSpan? = Ramp.defaultCheckRetention
     ) throws(RampError) -> [TickOutcome] {
+        let started = DispatchTime.now().uptimeNanoseconds
         try admit(time: now)
         if !clampsEarlierTimes, let newest = try run({ () throws(StoreError) in try store.newestAuditTime() }),
             now < newest
@@ -139,6 +141,7 @@ extension Ramp {
         }
         // Re-checked every tick, so a crash between a commit and its export heals here.
         exportAfterCommit()
+        try recordTick(now: now, started: started)
         return outcomes.sorted { $0.flag < $1.flag }
     }
 

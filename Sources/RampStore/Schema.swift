@@ -141,6 +141,13 @@ enum Schema {
         ALTER TABLE audit ADD COLUMN os_user TEXT;
         ALTER TABLE audit ADD COLUMN host TEXT;
         """,
+        // Version 7: facts about ramp's own running (the last tick), for `ramp metrics`; they decide nothing.
+        """
+        CREATE TABLE runtime(
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -24,7 +24,7 @@ enum CLI {
         OperateCommands.pause, OperateCommands.resume, OperateCommands.approve, OperateCommands.promote,
         OperateCommands.abort, OperateCommands.kill, OperateCommands.unkill, OperateCommands.disable,
         OperateCommands.enable, RecordCommand.command, EvalCommand.command,
-        ExplainCommand.command, ExportCommand.command, ConfigCommand.command,
+        ExplainCommand.command, ExportCommand.command, MetricsCommand.command, ConfigCommand.command,
         AuditCommands.log, AuditCommands.checkpoint, AuditCommands.verify, DemoCommand.command,
     ]
 

@@ -77,8 +77,8 @@ struct Context {
 
 /// Output helpers shared by the commands.
 enum Output {
-    static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    static func print(_ text: String, newline: Bool = true) {
+        FileHandle.standardOutput.write(Data((newline ? text + "\n" : text).utf8))
     }
 
     /// One line on stderr, whatever the message holds (untrusted text is escaped).

@@ -52,7 +52,8 @@ final class PrometheusServer {
         }
     }
 
-    init() throws {
+    /// `scrapeTargets` (host:port) are scraped every second, as job `ramp`.
+    init(scrapeTargets: [String] = []) throws {
         guard let binary = Self.which("prometheus") else { throw PrometheusError.missing("prometheus") }
         let blocks = try Self.blocks.get()
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-prom-\(UUID().uuidString)")
@@ -60,7 +61,12 @@ final class PrometheusServer {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: blocks, to: data)
         let config = dir.appendingPathComponent("prometheus.yml")
-        try Data("global:\n  scrape_interval: 15s\nscrape_configs: []\n".utf8).write(to: config)
+        let scrapes =
+            scrapeTargets.isEmpty
+            ? "scrape_configs: []\n"
+            : "scrape_configs:\n  - job_name: ramp\n    scrape_interval: 1s\n    static_configs:\n      - targets: ["
+                + scrapeTargets.map { "'\($0)'" }.joined(separator: ", ") + "]\n"
+        try Data("global:\n  scrape_interval: 15s\n\(scrapes)".utf8).write(to: config)
         port = Self.freePort()
         url = "http://127.0.0.1:\(port)"
         process = Process()
