@@ -16,6 +16,8 @@ command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # node_exporter serves ramp's metrics file (its textfile collector) to a real Prometheus scrape.
 command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
+# The shells and man check the generated completions and man page.
+for tool in zsh fish man; do command -v "$tool" >/dev/null 2>&1 || missing+=("$([ "$tool" = man ] && echo man-db || echo "$tool")"); done
 # python3 serves JSON for the http source tests.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -26,12 +26,17 @@ enum CLI {
         OperateCommands.enable, RecordCommand.command, EvalCommand.command,
         ExplainCommand.command, ExportCommand.command, MetricsCommand.command, ConfigCommand.command,
         AuditCommands.log, AuditCommands.checkpoint, AuditCommands.verify, DemoCommand.command,
+        CompletionsCommand.command,
     ]
 
     static func main(_ words: [String]) -> Int32 {
         if words.isEmpty || words == ["help"] || words == ["--help"] || words == ["-h"] {
             Output.print(overview)
             return words.isEmpty ? ExitCode.usage : ExitCode.ok
+        }
+        if words == ["help", "--man"] {
+            Output.print(Completions.manPage, newline: false)
+            return ExitCode.ok
         }
         if words == ["--version"] || words == ["version"] {
             Output.print("ramp \(version)")

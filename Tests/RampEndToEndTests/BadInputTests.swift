@@ -161,7 +161,7 @@ import Testing
         #expect(overview.status == 0)
         for verb in [
             "plan validate", "submit", "status", "tick", "run", "pause", "resume", "approve", "promote", "abort",
-            "kill", "unkill", "eval", "audit log", "audit verify", "demo",
+            "kill", "unkill", "eval", "audit log", "audit checkpoint", "audit verify", "demo", "metrics", "completions",
         ] {
             #expect(overview.stdout.contains("\n  \(verb) "), "\(verb) is listed")
             let help = box.ramp(verb.split(separator: " ").map(String.init) + ["--help"], useStore: false)
