@@ -88,6 +88,11 @@ extension Ramp {
         return m.text
     }
 
+    /// Changes whenever another connection commits to the store (SQLite's `PRAGMA data_version`).
+    public func dataVersion() throws(RampError) -> Int64 {
+        try run { () throws(StoreError) in try store.dataVersion() }
+    }
+
     static let lastTickKey = "last_tick_at"
     static let tickSecondsKey = "last_tick_seconds"
 

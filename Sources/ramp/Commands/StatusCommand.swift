@@ -1,17 +1,25 @@
+import Foundation
 import RampCore
 import RampEngine
 import RampStore
 
 enum StatusCommand {
     static let command = Command(
-        name: "status", usage: "status [FLAG] [--json]",
+        name: "status", usage: "status [FLAG] [--json] [--watch]",
         summary: "Show each flag's rollout: state, step, share, bake left, why it holds",
-        details: "Without FLAG, every flag in the store. --json prints one JSON object per flag, one per line.",
-        switches: ["json"]
+        details: """
+            Without FLAG, every flag in the store. --json prints one JSON object per flag, one per line.
+            --watch   keep showing it: state, share bar, bake countdown, each gate's latest value against its
+                      bound, the last transitions. On a terminal it redraws in place every second and as soon as
+                      the store changes; otherwise it prints the view again whenever the store changes. It stops
+                      on Ctrl-C (or SIGTERM), or once every watched flag's rollout has completed or rolled back.
+            """,
+        switches: ["json", "watch"]
     ) { context in
         guard context.args.positionals.count <= 1 else {
             throw Arguments.UsageError(description: "unexpected argument \"\(context.args.positionals[1])\"")
         }
+        if context.args.flag("watch") { return try watch(context) }
         let ramp = try context.open()
         let statuses = try ramp.status(flag: context.args.positionals.first, now: try context.now())
         if context.json {
@@ -20,6 +28,46 @@ enum StatusCommand {
         }
         if statuses.isEmpty { Output.print("no flags yet (ramp submit PLAN)") }
         for status in statuses { Output.print(render(status)) }
+        return ExitCode.ok
+    }
+
+    /// The live view: redrawn in place on a terminal, printed again on each change otherwise.
+    static func watch(_ context: Context) throws -> Int32 {
+        let ramp = try context.open()
+        let flag = context.args.positionals.first
+        let terminal = isatty(STDOUT_FILENO) != 0
+        let stop = TickCommand.installStopSignal()
+        var lastVersion: Int64?
+        while !stop.isStopped {
+            let version = try ramp.dataVersion()
+            let now = try context.now()
+            let statuses = try ramp.status(flag: flag, now: now)
+            var recent: [AuditEntry] = []
+            try ramp.auditLog(flag: flag, since: nil) { entry in
+                recent.append(entry)
+                if recent.count > 5 { recent.removeFirst() }
+            }
+            var lines = [
+                "ramp status --watch\(flag.map { " " + $0 }.map(Escape.line) ?? "") — \(now) (Ctrl-C to stop)", "",
+            ]
+            lines += statuses.map(render)
+            lines += ["", "last transitions:"] + recent.map { "  " + Output.transition($0) }
+            let view = lines.joined(separator: "\n")
+            if terminal {
+                Output.print("\u{1b}[H\u{1b}[2J" + view)
+            } else if version != lastVersion {
+                Output.print(view + "\n")
+            }
+            lastVersion = version
+            let settled = !statuses.isEmpty && statuses.allSatisfy { !($0.rollout?.state.isActive ?? false) }
+            if settled { break }
+            // Wake every 100 ms to notice a change or a signal; redraw a terminal at least every second.
+            for _ in 0..<10 {
+                usleep(100_000)
+                if stop.isStopped { break }
+                if try ramp.dataVersion() != version { break }
+            }
+        }
         return ExitCode.ok
     }
 
