@@ -132,6 +132,8 @@ enum CLI {
             Commands:
             \(lines.joined(separator: "\n"))
 
+            ramp help COMMAND is ramp COMMAND --help; ramp help --man prints the man page (ramp(1)).
+
             \(commonOptions)
 
             Exit codes: 0 ok, 1 store or system failure, 2 usage, 3 invalid input, 4 not found, 5 conflict
