@@ -58,7 +58,24 @@ extension Ramp {
     ///
     /// With `checkpoints` (heads published earlier), the chain must also pass through each of them: entry N must
     /// still exist with exactly that hash and time, which catches a consistent rewrite of the log before them.
+    ///
+    /// Everything is read in one read transaction, so ticks and commands committing meanwhile cannot look like
+    /// tampering.
     public func verifyAudit(checkpoints: [AuditCheckpoint] = []) throws(RampError) -> AuditReport {
+        var report: Result<AuditReport, RampError> = .failure(.badInput("not verified"))
+        try run { () throws(StoreError) in
+            try store.reading { () throws(StoreError) in
+                do throws(RampError) {
+                    report = .success(try verifyAuditInSnapshot(checkpoints: checkpoints))
+                } catch {
+                    report = .failure(error)
+                }
+            }
+        }
+        return try report.get()
+    }
+
+    private func verifyAuditInSnapshot(checkpoints: [AuditCheckpoint]) throws(RampError) -> AuditReport {
         let integrity = try run { () throws(StoreError) in try store.integrityCheck() }
         if integrity != "ok" { return AuditReport(entries: 0, problem: "store integrity check failed: \(integrity)") }
         var chain = AuditChain()

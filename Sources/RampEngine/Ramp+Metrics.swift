@@ -97,19 +97,21 @@ extension Ramp {
     static let tickSecondsKey = "last_tick_seconds"
 
     /// After a tick that ran to its end: when it was and how long it took, then the metrics file if configured.
-    func recordTick(now: Instant, started: UInt64) throws(RampError) {
+    /// A failure here is reported (exit 1) but never hides the tick's committed transitions.
+    func recordTick(now: Instant, started: UInt64) {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        try run { () throws(StoreError) in
-            try store.setRuntime([
-                Self.lastTickKey: now.description,
-                Self.tickSecondsKey: JSONValue.format((seconds * 1e6).rounded() / 1e6),
-            ])
-        }
-        guard let path = try settings()[.metricsTextfile] else { return }
-        do {
+        do throws(RampError) {
+            try run { () throws(StoreError) in
+                try store.setRuntime([
+                    Self.lastTickKey: now.description,
+                    Self.tickSecondsKey: JSONValue.format((seconds * 1e6).rounded() / 1e6),
+                ])
+            }
+            guard let path = try settings()[.metricsTextfile] else { return }
             try Self.writeAtomically(try metricsText(now: now), to: path)
         } catch {
-            exportFailure = "the tick is committed, but the metrics file failed: \(error); every tick retries it"
+            let failure = "the tick is committed, but its metrics could not be written: \(error); every tick retries it"
+            exportFailure = exportFailure.map { $0 + "; " + failure } ?? failure
         }
     }
 }

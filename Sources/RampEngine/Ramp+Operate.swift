@@ -126,18 +126,27 @@ extension Ramp {
         reason: String, now: Instant
     ) throws(RampError) -> AuditEntry? {
         let entry = try run { () throws(StoreError) in
-            try store.immediate { () throws(StoreError) -> AuditEntry? in
-                guard var current = try store.flag(name), current[keyPath: key] != on else { return nil }
+            try store.immediate { () throws(StoreError) -> Result<AuditEntry?, RampError> in
+                guard var current = try store.flag(name), current[keyPath: key] != on else { return .success(nil) }
+                // A rollout submitted since this command looked must be paused or rolled back with the switch.
+                if on, let active = try store.latestRollout(flag: name), active.state.isActive,
+                    !(key == \Flag.disabled && active.state == .paused)
+                {
+                    return .failure(
+                        .conflict(
+                            "cannot \(event.rawValue) \(name): a rollout started while this command ran; try again"))
+                }
                 let before = current.servedPercent
                 current[keyPath: key] = on
                 try store.updateFlag(current, now: now)
-                return try store.appendAudit(
-                    AuditEntry(
-                        seq: 0, at: now, actor: actor, rollout: nil, flag: name, event: event.rawValue,
-                        fromState: nil, toState: nil, fromPercent: before, toPercent: current.servedPercent,
-                        reason: reason, evidence: ["command": .string(event.rawValue)], planDigest: nil))
+                return .success(
+                    try store.appendAudit(
+                        AuditEntry(
+                            seq: 0, at: now, actor: actor, rollout: nil, flag: name, event: event.rawValue,
+                            fromState: nil, toState: nil, fromPercent: before, toPercent: current.servedPercent,
+                            reason: reason, evidence: ["command": .string(event.rawValue)], planDigest: nil)))
             }
-        }
+        }.get()
         if entry != nil { exportAfterCommit() }
         return entry
     }

@@ -52,13 +52,8 @@ extension Ramp {
         return BucketingGeneration(stored: text)
     }
 
-    /// Sets (or with nil, clears) a setting, with an audit entry. A new bucketing generation is refused while a flag
-    /// is partway through a split, since it would move users in and out of the canary; an export path is made
-    /// absolute so that cron, running elsewhere, writes the same file.
-    @discardableResult
-    public func configure(_ setting: Setting, _ value: String?, actor: String, now: Instant) throws(RampError)
-        -> AuditEntry?
-    {
+    /// A setting's value checked and normalized (paths made absolute), before any store is opened.
+    public static func checked(_ setting: Setting, _ value: String?) throws(RampError) -> String? {
         var value = value
         switch setting {
         case .bucketing:
@@ -69,12 +64,6 @@ extension Ramp {
             }
         case .rehearsal:
             if let text = value, text != "on" { throw .badInput("rehearsal: \"\(text)\" is not on (or --unset)") }
-            let flags = try run { () throws(StoreError) in try store.flags() }
-            if !flags.isEmpty {
-                throw .conflict(
-                    "rehearsal can only change in a store without flags (this one has \(flags.count)): "
-                        + "simulated time must never reach a live store")
-            }
         case .metricsTextfile:
             if let path = value {
                 guard path.hasSuffix(".prom") else {
@@ -96,13 +85,33 @@ extension Ramp {
                 else { throw .badInput("export.flagd: \(dir) is not a folder") }
             }
         }
+        return value
+    }
+
+    /// Sets (or with nil, clears) a setting, with an audit entry. A new bucketing generation is refused while a flag
+    /// is partway through a split, since it would move users in and out of the canary; an export path is made
+    /// absolute so that cron, running elsewhere, writes the same file.
+    @discardableResult
+    public func configure(_ setting: Setting, _ value: String?, actor: String, now: Instant) throws(RampError)
+        -> AuditEntry?
+    {
+        let value = try Self.checked(setting, value)
+        if setting == .rehearsal {
+            let flags = try run { () throws(StoreError) in try store.flags() }
+            if !flags.isEmpty, try settings()[.rehearsal] != value {
+                throw .conflict(
+                    "rehearsal can only change in a store without flags (this one has \(flags.count)): "
+                        + "simulated time must never reach a live store")
+            }
+        }
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<AuditEntry?, RampError> in
                 let before = try store.setting(setting.rawValue)
                 // The same export path set again in a copied or moved store takes the export over for this store.
                 let owner = try store.setting(Self.exportOwnerKey)
                 let retakesExport =
-                    setting == .exportFlagd && value != nil && owner != nil && owner != Self.absolute(store.path)
+                    setting == .exportFlagd && value != nil
+                    && owner.map { Self.absolute($0) != Self.absolute(store.path) } == true
                 if before == value, !retakesExport { return .success(nil) }
                 if setting == .bucketing,
                     let moving = try store.flags().first(where: {
@@ -149,7 +158,10 @@ extension Ramp {
     /// The setting that names the store file an export was configured in.
     static let exportOwnerKey = "export.flagd.store"
 
-    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+    /// The path with symbolic links resolved, so one file reached two ways is one store.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
 
     /// Makes the configured flagd file match the store: rewritten atomically when it differs, left alone otherwise.
     /// A store copied or moved to another path does not write the export file its original configured.
@@ -157,7 +169,7 @@ extension Ramp {
     public func syncFlagdExport() throws(RampError) -> ExportSync {
         guard let path = try settings()[.exportFlagd] else { return .notConfigured }
         let owner = try run { () throws(StoreError) in try store.setting(Self.exportOwnerKey) }
-        if let owner, owner != Self.absolute(store.path) {
+        if let owner, Self.absolute(owner) != Self.absolute(store.path) {
             throw .conflict(
                 "\(path) is the flagd export of the store at \(owner), and this store is \(Self.absolute(store.path)) "
                     + "(a copy, or moved): not overwriting it; run `ramp config export.flagd PATH` to export this one")

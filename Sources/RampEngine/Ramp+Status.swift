@@ -108,7 +108,9 @@ extension Ramp {
                 if rollout.state.isActive {
                     status.lastCheck = try run { () throws(StoreError) in try store.observation(rollout: rollout.id) }
                     status.nextCheck = status.lastCheck.map { $0.checkedAt + plan.interval }
-                    if rollout.state == .progressing, let entered = rollout.stepEnteredAt {
+                    if rollout.state == .progressing, let entered = rollout.stepEnteredAt,
+                        plan.steps.indices.contains(rollout.step)
+                    {
                         let left = plan.steps[rollout.step].bake.seconds - (now - entered).seconds
                         if left > 0 { status.bakeLeft = TimeSpan(seconds: left) }
                     }

@@ -126,6 +126,16 @@ extension Ramp {
         return submission
     }
 
+    /// What a plan that creates its flag must hold: variants, and rules and steps that name only what it defines.
+    public static func checkNewFlag(_ plan: Plan, file: String) throws(RampError) {
+        guard let variants = plan.variants else {
+            throw .invalid(
+                PlanError(file: file, path: "variants", message: "is required to create the new flag \"\(plan.flag)\""))
+        }
+        let flag = Flag(key: plan.flag, variants: variants, baseline: plan.baseline, canary: plan.canary)
+        if let problem = checkTargeting(plan, file: file, flag: flag) { throw problem }
+    }
+
     /// Refuses rules and segment steps that name a segment neither the plan nor the flag defines, and rules that
     /// serve a variant the flag does not have.
     static func checkTargeting(_ plan: Plan, file: String, flag: Flag) -> RampError? {

@@ -141,7 +141,7 @@ extension Ramp {
         }
         // Re-checked every tick, so a crash between a commit and its export heals here.
         exportAfterCommit()
-        try recordTick(now: now, started: started)
+        recordTick(now: now, started: started)
         return outcomes.sorted { $0.flag < $1.flag }
     }
 

@@ -92,6 +92,21 @@ public final class Store {
         }
     }
 
+    /// Runs `body` inside one read transaction: every read sees the same snapshot of the store, whatever other
+    /// processes commit meanwhile (WAL keeps it for the reader).
+    public func reading<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try db.execute("BEGIN")
+        do {
+            _ = try db.rows("SELECT count(*) FROM sqlite_schema") { $0.int(0) }  // the snapshot starts here
+            let result = try body()
+            try db.execute("COMMIT")
+            return result
+        } catch {
+            if db.isInTransaction { try? db.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
     /// `PRAGMA integrity_check`: "ok", or what is wrong.
     public func integrityCheck() throws(StoreError) -> String {
         try db.rows("PRAGMA integrity_check") { $0.text(0) }.joined(separator: "; ")

@@ -260,6 +260,64 @@ import Testing
         #expect(box.ramp(["audit", "verify"]).status == 6, "the share is still compared")
     }
 
+    /// The ways a forger could try to keep a tick's transition out of the replay all fail verification.
+    @Test(arguments: [
+        "an operator's command added", "its checks removed", "a malformed rollout record", "no rollout record",
+    ])
+    func aForgedTickTransitionCannotHideFromTheReplay(how: String) throws {
+        let box = Self.history()
+        try Self.rewriteConsistently(box) { entry in
+            guard entry.event == "advance", case .object(var evidence) = entry.evidence else { return }
+            switch how {
+            case "an operator's command added": evidence["command"] = "promote"
+            case "its checks removed": evidence["checks"] = nil
+            case "a malformed rollout record": break
+            default: evidence["rollout"] = nil
+            }
+            if case .object(var rollout)? = evidence["rollout"], how == "a malformed rollout record" {
+                rollout["step"] = 1.5
+                evidence["rollout"] = .object(rollout)
+            }
+            entry.evidence = .object(evidence)
+        }
+        let caught = box.ramp(["audit", "verify"])
+        #expect(caught.status == 6, "\(how): \(caught.stdout)\(caught.stderr)")
+    }
+
+    /// A rollout row whose step its plan does not have (a hand edit) never crashes ramp.
+    @Test func aStepOutOfRangeIsRefusedNotCrashedOn() throws {
+        let box = Self.history()
+        try Self.sql(box, "UPDATE rollouts SET step = 99 WHERE flag = 'g'")
+        for args in [["status"], ["explain", "g"], ["metrics"], ["tick", "--now", t(8)], ["audit", "verify"]] {
+            let ran = box.ramp(args + (args.contains("--now") ? [] : ["--now", t(8)]))
+            #expect(!ran.killed, "\(args) crashed: \(ran.stderr)")
+        }
+        #expect(box.ramp(["audit", "verify"]).status == 6)
+    }
+
+    /// Verify reads one snapshot of the store: commands committing meanwhile never look like tampering.
+    @Test func verifyWhileCommandsCommitNeverFailsFalsely() throws {
+        let box = Self.history()
+        var failures: [String] = []
+        let stop = Date().addingTimeInterval(8)
+        var minute: Int64 = 20
+        var verifies = 0
+        while Date() < stop, verifies < 40 {
+            minute += 1
+            let pause = box.start(["pause", "f", "--now", t(minute)])
+            let verify = box.ramp(["audit", "verify"])
+            _ = pause.wait()
+            minute += 1
+            let resume = box.start(["resume", "f", "--now", t(minute)])
+            let again = box.ramp(["audit", "verify"])
+            _ = resume.wait()
+            verifies += 2
+            for ran in [verify, again] where ran.status != 0 { failures.append(ran.stderr) }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(verifies >= 10)
+    }
+
     @Test func aLogCutBackBeforeACheckpointIsCaught() throws {
         let box = Self.history()
         let checkpoint = box.dir.appendingPathComponent("checkpoints.jsonl")

@@ -386,6 +386,24 @@ import Testing
 }
 
 @Suite struct ExportOwnershipTests {
+    /// One store reached through a symbolic link is the same store, not a copy.
+    @Test func aStoreReachedThroughASymlinkStillWritesItsExport() throws {
+        let box = Sandbox()
+        let real = box.dir.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        let store = real.appendingPathComponent("ramp.db").path
+        let link = box.dir.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: real)
+        let export = real.appendingPathComponent("flags.json").path
+        #expect(
+            box.ramp(["config", "export.flagd", export, "--store", store, "--now", t(0)], useStore: false).status == 0)
+        box.ramp(["submit", box.plan("f"), "--store", store, "--now", t(0)], useStore: false)
+        let viaLink = link.appendingPathComponent("ramp.db").path
+        let ran = box.ramp(["tick", "--store", viaLink, "--now", t(0)], useStore: false)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(try String(contentsOfFile: export, encoding: .utf8).contains(#""rampState":"progressing""#))
+    }
+
     /// The configured flagd file belongs to the store that configured it: a copy of the store at another path
     /// changes its own state, but never overwrites the original's export.
     @Test func aCopiedStoreDoesNotOverwriteTheOriginalsExport() throws {

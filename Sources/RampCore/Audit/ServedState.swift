@@ -8,6 +8,8 @@ public struct ServedState: Sendable {
     /// Rollouts whose step and step time the log recorded (entries written before ramp recorded the rollout with
     /// each transition carry its state only).
     public private(set) var snapshotted: Set<Int64> = []
+    /// Rollouts that have had a snapshot since their last submit-free legacy entry.
+    private var everSnapshotted: Set<Int64> = []
     /// Flags moved by such older entries: their share comes from the entries' served share, their reached
     /// segments cannot be rebuilt.
     public private(set) var inexactSegments: Set<String> = []
@@ -35,7 +37,8 @@ public struct ServedState: Sendable {
         switch (entry.event, entry.rollout) {
         case (AuditEvent.submit.rawValue, let id?):
             guard let digest = entry.planDigest, let plan = plan(digest) else {
-                throw problem("its plan \(entry.planDigest ?? "(none)") is not in the store")
+                throw problem(
+                    "its plan \(entry.planDigest ?? "(none)") is not in the store, or cannot be read by this ramp")
             }
             var flag: Flag
             if let existing = flags[entry.flag] {
@@ -60,14 +63,33 @@ public struct ServedState: Sendable {
             guard let plan = plan(rollout.planDigest) else {
                 throw problem("rollout #\(id)'s plan \(rollout.planDigest) is not in the store")
             }
-            if let snapshot = entry.evidence["rollout"], let after = Rollout(snapshot: snapshot, of: rollout) {
-                if snapshotted.contains(id), entry.evidence["command"] == nil,
-                    case .array(let recorded)? = entry.evidence["checks"]
-                {
-                    try Self.replayDecision(entry, before: rollout, after: after, plan: plan, checks: recorded)
+            if let snapshot = entry.evidence["rollout"] {
+                // Before the first step a rollout is pending, or was paused or rolled back while pending.
+                guard let after = Rollout(snapshot: snapshot, of: rollout),
+                    (-1..<plan.steps.count).contains(after.step),
+                    after.state == .pending
+                        ? after.step == -1 : after.step >= 0 || after.state == .paused || after.state == .rolledBack
+                else { throw problem("records a rollout that its plan cannot have: \(snapshot.canonical)") }
+                // Transitions only a tick makes are replayed through the state machine, always; so are a tick's
+                // pauses and rollbacks (an operator's carry the command).
+                let tickOnly: Set<String> = ["start", "advance", "complete", "await_approval"]
+                let command = entry.evidence["command"]
+                if tickOnly.contains(event), command != nil {
+                    throw problem("\(event) is a tick's transition, but it records an operator's command")
+                }
+                if tickOnly.contains(event) || (command == nil && (event == "pause" || event == "rollback")) {
+                    guard case .array(let recorded)? = entry.evidence["checks"] else {
+                        throw problem("a tick's \(event) without the checks behind it")
+                    }
+                    if snapshotted.contains(id) {
+                        try Self.replayDecision(entry, before: rollout, after: after, plan: plan, checks: recorded)
+                    }
                 }
                 rollout = after
                 snapshotted.insert(id)
+                everSnapshotted.insert(id)
+            } else if snapshotted.contains(id), everSnapshotted.contains(id) {
+                throw problem("lacks the rollout record that every earlier entry of rollout #\(id) carries")
             } else {
                 guard let state = entry.toState.flatMap(RolloutState.init(rawValue:)) else {
                     throw problem("has no state to move rollout #\(id) to")

@@ -44,6 +44,9 @@ public enum RolloutMachine {
             break
         }
 
+        guard plan.steps.indices.contains(rollout.step) else {
+            return .hold(reason: "step \(rollout.step + 1) is not a step of its plan (\(plan.steps.count) steps)")
+        }
         let step = plan.steps[rollout.step]
         let baked = now - (rollout.stepEnteredAt ?? now)
         var holdReason: String?

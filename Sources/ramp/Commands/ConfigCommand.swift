@@ -23,7 +23,9 @@ enum ConfigCommand {
     ) { context in
         let words = context.args.positionals
         guard words.count <= 2 else { throw Arguments.UsageError(description: "expected at most KEY and VALUE") }
-        // Setting a value may create the store (as submit does), so a new store can be configured first.
+        // Setting a value may create the store (as submit does), so a new store can be configured first; a value
+        // that cannot be used is refused before any store is made.
+        if words.count == 2, let setting = Setting(rawValue: words[0]) { _ = try Ramp.checked(setting, words[1]) }
         let ramp = try context.open(create: words.count == 2)
         guard let name = words.first else {
             let values = try ramp.settings()

@@ -91,7 +91,7 @@ enum EvalCommand {
         }
         let contexts = context.args["contexts"] != nil
         var out = ""
-        InputLines.read { _, read in
+        try InputLines.read { _, read in
             guard let text = read else {
                 out += line(nil, .error(.parseError, "not valid UTF-8"), batch: true) + "\n"
                 return

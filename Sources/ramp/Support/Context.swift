@@ -10,23 +10,16 @@ struct Context {
 
     final class Opened {
         var ramp: Ramp?
-        /// Set when this command created the store: it says so when it succeeds, and removes it when it fails.
+        /// Set when this command created the store: it says so when it succeeds.
         var created = false
     }
 
-    /// After the command: a store this command created is announced (on stderr, so stdout stays the command's),
-    /// or, when the command failed, removed again, so a refused command leaves no new file behind.
+    /// After the command: a store this command created is announced (on stderr, so stdout stays the command's).
+    /// A store is never removed again, even when the command then fails: another process may already have written
+    /// to it. Plans and settings are checked before a store is made, so a refused one makes none.
     func finish(succeeded: Bool) {
-        guard opened.created else { return }
-        let path = URL(fileURLWithPath: storePath).standardizedFileURL.path
-        if succeeded {
-            Output.error("created a new store at \(path)")
-        } else {
-            opened.ramp = nil
-            for suffix in ["", "-wal", "-shm", "-journal"] {
-                try? FileManager.default.removeItem(atPath: path + suffix)
-            }
-        }
+        guard opened.created, succeeded else { return }
+        Output.error("created a new store at \(URL(fileURLWithPath: storePath).standardizedFileURL.path)")
     }
 
     /// `--store`, else `$RAMP_STORE`, else `./ramp.db`.
