@@ -96,14 +96,6 @@ extension Ramp {
         -> AuditEntry?
     {
         let value = try Self.checked(setting, value)
-        if setting == .rehearsal {
-            let flags = try run { () throws(StoreError) in try store.flags() }
-            if !flags.isEmpty, try settings()[.rehearsal] != value {
-                throw .conflict(
-                    "rehearsal can only change in a store without flags (this one has \(flags.count)): "
-                        + "simulated time must never reach a live store")
-            }
-        }
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<AuditEntry?, RampError> in
                 let before = try store.setting(setting.rawValue)
@@ -113,6 +105,13 @@ extension Ramp {
                     setting == .exportFlagd && value != nil
                     && owner.map { Self.absolute($0) != Self.absolute(store.path) } == true
                 if before == value, !retakesExport { return .success(nil) }
+                // Checked in the write transaction, so a plan submitted meanwhile cannot slip in.
+                if setting == .rehearsal, case let count = try store.flags().count, count > 0 {
+                    return .failure(
+                        .conflict(
+                            "rehearsal can only change in a store without flags (this one has \(count)): "
+                                + "simulated time must never reach a live store"))
+                }
                 if setting == .bucketing,
                     let moving = try store.flags().first(where: {
                         !$0.killed && $0.canaryPercent > .zero && $0.canaryPercent < .full
