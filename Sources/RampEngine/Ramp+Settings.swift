@@ -173,6 +173,16 @@ extension Ramp {
                 "\(path) is the flagd export of the store at \(owner), and this store is \(Self.absolute(store.path)) "
                     + "(a copy, or moved): not overwriting it; run `ramp config export.flagd PATH` to export this one")
         }
+        // One writer at a time, each reading the store after it holds the lock: a slower process can never
+        // rename an older document over a newer one.
+        let url = URL(fileURLWithPath: path)
+        let lockPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).lock").path
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw .system("\(lockPath): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw .system("\(lockPath): cannot lock: \(String(cString: strerror(errno)))") }
+        }
         let document = try flagdDocument()
         if let current = FileManager.default.contents(atPath: path), current.elementsEqual(document.utf8) {
             return .unchanged(path: path)
