@@ -81,23 +81,22 @@ public final class Store {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
     @discardableResult
     public func immediate<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try db.execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try db.execute("COMMIT")
-            return result
-        } catch {
-            if db.isInTransaction { try? db.execute("ROLLBACK") }
-            throw error
-        }
+        try transaction("BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` inside one read transaction: every read sees the same snapshot of the store, whatever other
     /// processes commit meanwhile (WAL keeps it for the reader).
     public func reading<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try db.execute("BEGIN")
-        do {
+        try transaction("BEGIN") { () throws(StoreError) in
             _ = try db.rows("SELECT count(*) FROM sqlite_schema") { $0.int(0) }  // the snapshot starts here
+            return try body()
+        }
+    }
+
+    /// `begin`, then `body`, then COMMIT; ROLLBACK when the body throws.
+    private func transaction<T>(_ begin: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try db.execute(begin)
+        do {
             let result = try body()
             try db.execute("COMMIT")
             return result
