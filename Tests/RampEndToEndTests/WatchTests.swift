@@ -2,7 +2,7 @@ import Foundation
 import RampCore
 import Testing
 
-/// `ramp status --watch`: a live view that follows the store, in a pipe and in a real terminal (tmux).
+/// `ramp status --watch`: a live view that follows the store, in a pipe and in a real terminal (util-linux `script`).
 @Suite struct WatchTests {
     static func quickPlan(_ box: Sandbox) -> String {
         box.write(
@@ -56,8 +56,12 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: script)
         process.arguments = [
-            "-q", "-e", "-f", "-c", "'\(Sandbox.binary)' status --watch w --store '\(box.store)'", "/dev/null",
+            "-q", "-e", "-f", "-c", "exec '\(Sandbox.binary)' status --watch w --store '\(box.store)'", "/dev/null",
         ]
+        // `exec`: the Ctrl-C must reach ramp alone, not a shell waiting for it (whichever shell $SHELL names).
+        var environment = ProcessInfo.processInfo.environment
+        environment["SHELL"] = "/bin/sh"
+        process.environment = environment
         let keyboard = Pipe()
         process.standardInput = keyboard
         process.standardOutput = try FileHandle(forWritingTo: out)
