@@ -81,6 +81,14 @@ extension Ramp {
         if let at = runtime[Self.lastTickKey].flatMap(Instant.init(rfc3339:)) {
             m.add("ramp_last_tick_timestamp_seconds", [], Double(at.seconds))
         }
+        m.describe(
+            "ramp_notifications", .gauge,
+            "Notifications in the outbox by state: pending (queued or to retry), failed (gave up), delivered (kept 14 days)."
+        )
+        let outbox = try notificationCounts()
+        for state in [OutboxItem.State.pending, .failed, .delivered] {
+            m.add("ramp_notifications", [("state", state.rawValue)], Double(outbox[state] ?? 0))
+        }
         m.describe("ramp_tick_duration_seconds", .gauge, "How long the last tick took, from start to commit.")
         if let seconds = runtime[Self.tickSecondsKey].flatMap(Double.init), seconds.isFinite {
             m.add("ramp_tick_duration_seconds", [], seconds)
@@ -98,8 +106,7 @@ extension Ramp {
 
     /// After a tick that ran to its end: when it was and how long it took, then the metrics file if configured.
     /// A failure here is reported (exit 1) but never hides the tick's committed transitions.
-    func recordTick(now: Instant, started: UInt64) {
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    func recordTick(now: Instant, seconds: Double) {
         do throws(RampError) {
             try run { () throws(StoreError) in
                 try store.setRuntime([

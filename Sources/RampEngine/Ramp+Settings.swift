@@ -12,6 +12,8 @@ public enum Setting: String, Sendable, CaseIterable {
     case rehearsal
     /// A `.prom` file every tick rewrites with `ramp metrics`, for node_exporter's textfile collector.
     case metricsTextfile = "metrics.textfile"
+    /// Store-wide notification targets: a JSON array of targets, as in a plan's `notify`.
+    case notify
 
     /// What an unset setting means.
     public var defaultValue: String? { self == .bucketing ? BucketingGeneration.concat.rawValue : nil }
@@ -26,6 +28,8 @@ public enum Setting: String, Sendable, CaseIterable {
             "on: a rehearsal store, where --now may be ahead of the system clock (set only while the store has no flags)"
         case .metricsTextfile:
             "a .prom file every tick rewrites with ramp's metrics, for node_exporter's textfile collector (absolute path)"
+        case .notify:
+            "store-wide notification targets, a JSON array as in a plan's \"notify\" (every rollout's events go to them)"
         }
     }
 }
@@ -64,6 +68,30 @@ extension Ramp {
             }
         case .rehearsal:
             if let text = value, text != "on" { throw .badInput("rehearsal: \"\(text)\" is not on (or --unset)") }
+        case .notify:
+            if let text = value {
+                let here = FileManager.default.currentDirectoryPath
+                let targets: [NotifyTarget]
+                do {
+                    targets = try PlanParser.notifyTargets(text, baseDir: here)
+                } catch {
+                    throw .invalid(error)
+                }
+                // Stored in one canonical form, with a relative command path made absolute (cron runs elsewhere).
+                value =
+                    JSONValue.array(
+                        targets.map { target in
+                            var object = target.json.objectValue ?? [:]
+                            object["base_dir"] = nil
+                            if let first = target.command.first, first.contains("/"), !first.hasPrefix("/") {
+                                object["command"] = .array(
+                                    ([URL(fileURLWithPath: here).appendingPathComponent(first).standardizedFileURL.path]
+                                        + target.command.dropFirst()).map(JSONValue.string))
+                            }
+                            return .object(object)
+                        }
+                    ).canonical
+            }
         case .metricsTextfile:
             if let path = value {
                 guard path.hasSuffix(".prom") else {

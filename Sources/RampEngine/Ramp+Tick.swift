@@ -137,11 +137,15 @@ extension Ramp {
         if let retention = checkRetention {
             _ = try run { () throws(StoreError) in
                 try store.pruneChecks(before: Instant(seconds: now.seconds - retention.seconds))
+                try store.pruneDelivered(before: Instant(seconds: now.seconds - retention.seconds))
             }
         }
         // Re-checked every tick, so a crash between a commit and its export heals here.
         exportAfterCommit()
-        recordTick(now: now, started: started)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        // After every decision is committed: delivery never delays or fails one.
+        deliverNotifications(now: now)
+        recordTick(now: now, seconds: seconds)
         return outcomes.sorted { $0.flag < $1.flag }
     }
 
@@ -244,6 +248,15 @@ extension Ramp {
                     else { return nil }
                     try store.recordObservation(rollout: rollout.id, observation)
                     try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)
+                    // Alerts commit with the check that raised them.
+                    let waitingSince =
+                        rollout.state == .awaitingApproval ? try store.latestAuditTime(rollout: rollout.id) : nil
+                    for alert in Alerts.due(
+                        rollout: rollout, plan: plan, checks: checks, previous: previous?.checkedAt,
+                        waitingSince: waitingSince, now: now)
+                    {
+                        try enqueue(alert, digest: rollout.planDigest)
+                    }
                     return previous?.evidence["hold_cause"]?.stringValue != cause
                 }
             }

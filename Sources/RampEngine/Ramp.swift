@@ -9,6 +9,12 @@ public final class Ramp {
     public let store: Store
     /// Set when a change was committed but the configured flagd export could not be rewritten (see `configure`).
     public internal(set) var exportFailure: String?
+    /// Plans parsed from their stored text, by digest (a stored plan never changes).
+    var planCache: [String: Plan] = [:]
+    /// Set when this connection queued a notification, so that the command delivers before it exits.
+    public internal(set) var queuedNotifications = false
+    /// Told about every delivery attempt (the CLI prints the failures).
+    public var onDelivery: ((Delivery) -> Void)?
 
     /// Opens the store at `path`. Commands that only read pass `create: false` so a typo never makes a new file.
     public init(storePath: String, create: Bool) throws(RampError) {
@@ -18,6 +24,7 @@ public final class Ramp {
             throw .store(error)
         }
         store.writer = Self.writer
+        store.onAppend = { [unowned self] (entry) throws(StoreError) in try self.enqueueNotifications(for: entry) }
     }
 
     /// The operating-system user (by effective uid, not `$USER`, which anyone can set) and the host name.
@@ -58,8 +65,11 @@ public final class Ramp {
         guard let stored = try run({ () throws(StoreError) in try store.plan(digest: rollout.planDigest) }) else {
             throw .store(.notAStore(path: store.path, message: "rollout \(rollout.id) names a missing plan"))
         }
+        if let cached = planCache[rollout.planDigest] { return (cached, stored) }
         do {
-            return (try PlanParser.parse(stored.body, file: stored.file), stored)
+            let plan = try PlanParser.parse(stored.body, file: stored.file)
+            planCache[rollout.planDigest] = plan
+            return (plan, stored)
         } catch {
             throw .invalid(error)
         }

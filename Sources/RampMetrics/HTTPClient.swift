@@ -32,19 +32,42 @@ enum HTTPClient {
         case .success(let authorization?): request.setValue(authorization, forHTTPHeaderField: "Authorization")
         case .success(nil): break
         }
+        return perform(request, timeout: endpoint.timeout, followRedirects: true)
+    }
+
+    /// POSTs `body` with `headers`; no redirect is followed (a notification goes where it was configured to).
+    static func post(_ url: String, headers: [String: String], body: [UInt8], timeout: TimeSpan)
+        -> Result<Response, HTTPFailure>
+    {
+        guard let target = URL(string: url), target.scheme == "http" || target.scheme == "https" else {
+            return .failure(HTTPFailure("the URL is not a valid http:// or https:// URL"))
+        }
+        var request = URLRequest(url: target)
+        request.httpMethod = "POST"
+        request.setValue("ramp", forHTTPHeaderField: "User-Agent")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = Data(body)
+        return perform(request, timeout: timeout, followRedirects: false)
+    }
+
+    /// Sends one request with a whole-second deadline for all of it.
+    private static func perform(_ request: URLRequest, timeout: TimeSpan, followRedirects: Bool)
+        -> Result<Response, HTTPFailure>
+    {
+        let target = request.url!
         let configuration = URLSessionConfiguration.ephemeral
         // Linux URLSession fires sub-second timeouts at once: the plan's timeout is whole seconds, at least 1.
-        configuration.timeoutIntervalForRequest = TimeInterval(max(1, endpoint.timeout.seconds))
-        configuration.timeoutIntervalForResource = TimeInterval(max(1, endpoint.timeout.seconds))
+        configuration.timeoutIntervalForRequest = TimeInterval(max(1, timeout.seconds))
+        configuration.timeoutIntervalForResource = TimeInterval(max(1, timeout.seconds))
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let redirects = RedirectGuard(origin: Origin(target))
+        let redirects = RedirectGuard(origin: Origin(target), followAny: followRedirects)
         let session = URLSession(configuration: configuration, delegate: redirects, delegateQueue: nil)
         defer { session.invalidateAndCancel() }
         let box = ResponseBox()
         let done = DispatchSemaphore(value: 0)
         let task = session.dataTask(with: request) { data, response, error in
             if let error {
-                box.set(.failure(HTTPFailure(describe(error, timeout: endpoint.timeout))))
+                box.set(.failure(HTTPFailure(describe(error, timeout: timeout))))
             } else if let http = response as? HTTPURLResponse {
                 box.set(.success(Response(status: http.statusCode, body: data ?? Data())))
             } else {
@@ -54,14 +77,18 @@ enum HTTPClient {
         }
         task.resume()
         // The deadline for the whole reading: URLSession's timeouts restart with every byte that arrives.
-        let seconds = max(1, min(endpoint.timeout.seconds, 86_400))
+        let seconds = max(1, min(timeout.seconds, 86_400))
         if done.wait(timeout: .now() + .seconds(Int(seconds))) == .timedOut {
             task.cancel()
-            return .failure(HTTPFailure("timed out after \(endpoint.timeout)"))
+            return .failure(HTTPFailure("timed out after \(timeout)"))
         }
         if let refused = redirects.refused, case .success(let response)? = box.value,
             (300..<400).contains(response.status)
         {
+            if !followRedirects {
+                return .failure(
+                    HTTPFailure("HTTP \(response.status) redirects to \(refused); a notification is not sent on"))
+            }
             return .failure(
                 HTTPFailure(
                     "HTTP \(response.status) redirects to another origin (\(refused)); not followed, so credentials "
@@ -176,10 +203,15 @@ struct Origin: Equatable, CustomStringConvertible {
 /// Follows a redirect only within the origin; remembers the first one it refused.
 private final class RedirectGuard: NSObject, URLSessionTaskDelegate, @unchecked Sendable {  // `stored` under `lock`
     let origin: Origin
+    /// False: no redirect is followed, not even within the origin.
+    let followAny: Bool
     private let lock = NSLock()
     private var stored: String?
 
-    init(origin: Origin) { self.origin = origin }
+    init(origin: Origin, followAny: Bool) {
+        self.origin = origin
+        self.followAny = followAny
+    }
 
     var refused: String? { lock.withLock { stored } }
 
@@ -187,7 +219,7 @@ private final class RedirectGuard: NSObject, URLSessionTaskDelegate, @unchecked 
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
         newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
     ) {
-        guard let url = request.url, Origin(url) == origin else {
+        guard followAny, let url = request.url, Origin(url) == origin else {
             lock.withLock { stored = request.url.map { Origin($0).description } ?? "an unreadable location" }
             completionHandler(nil)
             return

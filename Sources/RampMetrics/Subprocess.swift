@@ -31,8 +31,29 @@ struct Subprocess {
 
     static func run(
         executable: String, arguments: [String], environment: [String: String], directory: String,
-        timeoutSeconds: Int64
+        timeoutSeconds: Int64, stdin: [UInt8]? = nil
     ) throws(Failure) -> Result {
+        // Standard input: /dev/null, or the bytes given, from an unlinked temporary file (no pipe to keep fed).
+        var input: Int32 = -1
+        if let stdin {
+            var template = Array("/tmp/ramp-stdin-XXXXXX".utf8CString)
+            input = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard input >= 0 else { throw .cannotStart("temporary file: \(String(cString: strerror(errno)))") }
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            _ = fcntl(input, F_SETFD, FD_CLOEXEC)
+            var written = 0
+            while written < stdin.count {
+                let n = stdin[written...].withUnsafeBytes { write(input, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    close(input)
+                    throw .cannotStart("temporary file: \(String(cString: strerror(errno)))")
+                }
+                written += n
+            }
+            lseek(input, 0, SEEK_SET)
+        }
+        defer { if input >= 0 { close(input) } }
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         guard GNU.pipe2(&outPipe) == 0 else { throw .cannotStart("pipe: \(String(cString: strerror(errno)))") }
@@ -44,7 +65,11 @@ struct Subprocess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if input >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, input, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         _ = GNU.addChdir?(&actions, directory)

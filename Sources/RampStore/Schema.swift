@@ -148,6 +148,28 @@ enum Schema {
             value TEXT NOT NULL
         ) STRICT;
         """,
+        // Version 8: the notification outbox, written in the transaction of the event it reports and delivered after
+        // the commit. One row per event and target; `key` is the idempotency key (a transition's audit seq).
+        """
+        CREATE TABLE outbox(
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            target TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            event TEXT NOT NULL,
+            flag TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL,
+            claimed_until INTEGER,
+            last_error TEXT,
+            done_at INTEGER,
+            UNIQUE (key, target)
+        ) STRICT;
+        CREATE INDEX outbox_by_state ON outbox(state, next_at);
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -13,6 +13,9 @@ public final class Store {
     public var earlierTimes = EarlierTimes.refuse
     /// The operating-system user and host recorded in every audit entry this connection writes.
     public var writer: (user: String, host: String)?
+    /// Called with every audit entry `appendAudit` writes, inside its transaction: notifications are queued here,
+    /// so they commit (or not) with the entry they report.
+    public var onAppend: ((AuditEntry) throws(StoreError) -> Void)?
 
     /// The file this store lives in.
     public var path: String { db.path }
@@ -477,6 +480,7 @@ extension Store {
         try db.query(
             "INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = ?, hash = ?",
             [.int(entry.seq), .text(entry.hash), .int(entry.seq), .text(entry.hash)])
+        try onAppend?(entry)
         return entry
     }
 

@@ -26,7 +26,7 @@ enum CLI {
         OperateCommands.enable, RecordCommand.command, EvalCommand.command,
         ExplainCommand.command, ExportCommand.command, MetricsCommand.command, ConfigCommand.command,
         AuditCommands.log, AuditCommands.checkpoint, AuditCommands.verify, DemoCommand.command,
-        CompletionsCommand.command,
+        CompletionsCommand.command, NotifyCommands.list, NotifyCommands.test, NotifyCommands.retry,
     ]
 
     static func main(_ words: [String]) -> Int32 {
@@ -79,6 +79,11 @@ enum CLI {
         defer { context.finish(succeeded: ranToEnd) }
         do {
             let status = try command.run(context)
+            // Notifications the command queued go out after its commit, within the delivery budget; a failure is
+            // retried by later runs and never changes the command's result.
+            if let ramp = context.opened.ramp, ramp.queuedNotifications {
+                ramp.deliverNotifications(now: (try? context.now()) ?? Clock.wallNow())
+            }
             ranToEnd = status == ExitCode.ok || context.opened.ramp?.exportFailure != nil
             if let failure = context.opened.ramp?.exportFailure {
                 Output.error(failure)

@@ -18,12 +18,17 @@ public struct Plan: Sendable, Equatable {
     public var maxHold: MaxHold?
     /// How often gates are checked; a tick skips a rollout checked less than this long ago.
     public var interval: TimeSpan
+    /// Who hears about this rollout (beside the store-wide targets of `ramp config notify`).
+    public var notify: [NotifyTarget]
+    /// When the alerts that are not transitions fire.
+    public var alerts: Alerts
 
     public init(
         flag: String, description: String? = nil, variants: [String: JSONValue]?, canary: String, baseline: String,
         segments: [String: JSONValue] = [:], rules: [TargetingRule]? = nil, steps: [Step],
         sources: [String: SourceSpec] = [:], gates: [Gate] = [], policy: Policy = Policy(),
-        maxHold: MaxHold? = nil, interval: TimeSpan = TimeSpan(seconds: 60)
+        maxHold: MaxHold? = nil, interval: TimeSpan = TimeSpan(seconds: 60), notify: [NotifyTarget] = [],
+        alerts: Alerts = Alerts()
     ) {
         self.flag = flag
         self.description = description
@@ -38,6 +43,8 @@ public struct Plan: Sendable, Equatable {
         self.policy = policy
         self.maxHold = maxHold
         self.interval = interval
+        self.notify = notify
+        self.alerts = alerts
     }
 
     /// The `max_hold` in force: the plan's, or else the default, so that no rollout is held forever.
@@ -97,6 +104,25 @@ public struct Plan: Sendable, Equatable {
         public init(after: TimeSpan, then: Action) {
             self.after = after
             self.then = then
+        }
+    }
+
+    /// The plan's `alerts`: when the notifications that are not transitions fire (each once per occurrence).
+    public struct Alerts: Sendable, Equatable {
+        /// `gate_unhealthy` when a gate has been `error` or `no_data` this many checks in a row.
+        public var unhealthyChecks: Int
+        /// `max_hold_near` when a held step's `max_hold` is this close (at most half the `max_hold`).
+        public var maxHoldWarning: TimeSpan
+        /// `approval_waiting` when a rollout has awaited `ramp approve` this long.
+        public var approvalWaiting: TimeSpan
+
+        public init(
+            unhealthyChecks: Int = 5, maxHoldWarning: TimeSpan = TimeSpan(seconds: 3600),
+            approvalWaiting: TimeSpan = TimeSpan(seconds: 4 * 3600)
+        ) {
+            self.unhealthyChecks = unhealthyChecks
+            self.maxHoldWarning = maxHoldWarning
+            self.approvalWaiting = approvalWaiting
         }
     }
 

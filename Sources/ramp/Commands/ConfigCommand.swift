@@ -5,7 +5,8 @@ import RampEngine
 enum ConfigCommand {
     static let command = Command(
         name: "config", usage: "config [KEY [VALUE | --unset]] [--actor NAME] [--json]",
-        summary: "Show or change the store's settings (bucketing, flagd export, metrics file, rehearsal)",
+        summary:
+            "Show or change the store's settings (bucketing, flagd export, metrics file, rehearsal, notification targets)",
         details: """
             ramp config                 every setting, with its value or default
             ramp config KEY             one setting's value

@@ -22,12 +22,28 @@ enum StatusCommand {
         if context.args.flag("watch") { return try watch(context) }
         let ramp = try context.open()
         let statuses = try ramp.status(flag: context.args.positionals.first, now: try context.now())
+        // Notifications that could not be delivered within their retry window, by flag.
+        var failed: [String: Int] = [:]
+        for item in try ramp.notifications(states: [.failed]) { failed[item.flag, default: 0] += 1 }
         if context.json {
-            for status in statuses { Output.print(status.json.canonical) }
+            for status in statuses {
+                var object = status.json.objectValue ?? [:]
+                object["failed_notifications"] = .number(Double(failed[status.flag.key] ?? 0))
+                Output.print(JSONValue.object(object).canonical)
+            }
             return ExitCode.ok
         }
         if statuses.isEmpty { Output.print("no flags yet (ramp submit PLAN)") }
-        for status in statuses { Output.print(render(status)) }
+        for status in statuses {
+            var text = render(status)
+            if let count = failed[status.flag.key] {
+                text += "\n  notifications: \(count) failed to deliver (ramp notify list)"
+            }
+            Output.print(text)
+        }
+        if let count = failed["*"] {
+            Output.print("store-wide notifications: \(count) failed to deliver (ramp notify list)")
+        }
         return ExitCode.ok
     }
 

@@ -58,6 +58,7 @@ struct Context {
         let existed = FileManager.default.fileExists(atPath: storePath)
         let ramp = try Ramp(storePath: storePath, create: create)
         opened.ramp = ramp
+        ramp.onDelivery = NotifyCommands.report
         if create, !existed { opened.created = true }
         if let given = try injectedNow() {
             try ramp.admit(time: given)
