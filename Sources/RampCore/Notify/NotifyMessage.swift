@@ -94,11 +94,11 @@ public struct NotifyMessage: Sendable, Equatable {
     /// Slack's incoming-webhook message: the line with an emoji for the kind of news, then the failing gates.
     public var slackMessage: JSONValue {
         var lines = ["\(emoji) *\(Self.slackEscape(flag))* \(Self.slackEscape(String(text.dropFirst(flag.count + 2))))"]
-        for check in checks.arrayValue ?? [] {
-            guard let gate = check["gate"]?.stringValue, let outcome = check["outcome"]?.stringValue, outcome != "pass"
-            else { continue }
-            let message = check["message"]?.stringValue.map { ": " + $0 } ?? ""
-            lines.append("• `\(Self.slackEscape(gate))` \(outcome)\(Self.slackEscape(message))")
+        for check in (checks.arrayValue ?? []).compactMap(GateCheck.init(json:)) where check.outcome != .pass {
+            let value = check.value.map { " \(JSONValue.format($0)) (\(check.bound))" } ?? ""
+            lines.append(
+                "• `\(Self.slackEscape(check.gate))` \(check.outcome.rawValue)\(Self.slackEscape(value))"
+                    + (check.shadow ? " (shadow)" : ""))
         }
         let context =
             (auditSeq.map { "audit #\($0) · " } ?? "") + "\(Self.slackEscape(actor)) · \(at.description)"
