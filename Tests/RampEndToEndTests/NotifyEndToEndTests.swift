@@ -85,7 +85,8 @@ final class NotifyReceiver {
         let box = Sandbox()
         let env = ["HOOK_KEY": "s3cret-signing-key"]
         let plan = Self.plan(
-            box, "checkout", notify: #"[{"name": "team", "type": "webhook", "url": "\#(receiver.url)", "secret_env": "HOOK_KEY"}]"#)
+            box, "checkout",
+            notify: #"[{"name": "team", "type": "webhook", "url": "\#(receiver.url)", "secret_env": "HOOK_KEY"}]"#)
         #expect(box.ramp(["submit", plan, "--now", t(0)], env: env).status == 0)
         for minute in 0..<3 { box.ramp(["tick", "--now", t(Int64(minute))], env: env) }
         #expect(box.ramp(["approve", "w", "--now", t(3)], env: env).status != 0, "an unknown flag writes nothing")
@@ -198,7 +199,8 @@ final class NotifyReceiver {
         let env = ["SLACK_URL": secretURL]
         let plan = Self.plan(
             box, "chat",
-            notify: #"[{"name": "team-slack", "type": "slack", "url_env": "SLACK_URL", "events": ["start", "rollback"]}]"#)
+            notify:
+                #"[{"name": "team-slack", "type": "slack", "url_env": "SLACK_URL", "events": ["start", "rollback"]}]"#)
         box.ramp(["submit", plan, "--now", t(0)], env: env)
         box.ramp(["tick", "--now", t(0)], env: env)
         box.setMetric("errors", "0.5")
@@ -258,12 +260,18 @@ final class NotifyReceiver {
     /// Alerts that are not transitions: each fires once, when its condition is first met.
     @Test func alertsFireOnceEach() throws {
         let box = Sandbox()
-        box.write("sink.sh", "#!/bin/sh\ncat >> \"$(dirname \"$0\")/alerts.jsonl\"\necho >> \"$(dirname \"$0\")/alerts.jsonl\"\n", executable: true)
-        let notify = #"[{"name": "sink", "type": "command", "command": ["./sink.sh"], "events": ["gate_unhealthy", "max_hold_near", "approval_waiting"]}]"#
+        box.write(
+            "sink.sh",
+            "#!/bin/sh\ncat >> \"$(dirname \"$0\")/alerts.jsonl\"\necho >> \"$(dirname \"$0\")/alerts.jsonl\"\n",
+            executable: true)
+        let notify =
+            #"[{"name": "sink", "type": "command", "command": ["./sink.sh"], "events": ["gate_unhealthy", "max_hold_near", "approval_waiting"]}]"#
         // An erroring gate (its value file is gone), 3 checks in a row; max_hold 2h, warned 30m before.
         let plan = box.plan(
             "alerting", steps: [(5, "10m", false), (50, "0s", true), (100, "0s", false)],
-            extra: #", "notify": \#(notify), "alerts": {"unhealthy_checks": 3, "max_hold_warning": "30m", "approval_waiting": "1h"}, "max_hold": {"after": "2h"}"#)
+            extra:
+                #", "notify": \#(notify), "alerts": {"unhealthy_checks": 3, "max_hold_warning": "30m", "approval_waiting": "1h"}, "max_hold": {"after": "2h"}"#
+        )
         box.ramp(["submit", plan, "--now", t(0)])
         box.ramp(["tick", "--now", t(0)])
         try FileManager.default.removeItem(at: box.dir.appendingPathComponent("value-latency.txt"))
@@ -273,8 +281,11 @@ final class NotifyReceiver {
         for minute in stride(from: 110, through: 200, by: 10) { box.ramp(["tick", "--now", t(Int64(minute))]) }
         let text = (try? String(contentsOf: box.dir.appendingPathComponent("alerts.jsonl"), encoding: .utf8)) ?? ""
         let alerts = text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
-        #expect(alerts.map { $0["event"]?.stringValue ?? "" } == ["gate_unhealthy", "max_hold_near", "approval_waiting"])
-        #expect(alerts.first?["reason"]?.stringValue?.hasPrefix("gate latency has been error for 3 checks in a row") == true)
+        #expect(
+            alerts.map { $0["event"]?.stringValue ?? "" } == ["gate_unhealthy", "max_hold_near", "approval_waiting"])
+        #expect(
+            alerts.first?["reason"]?.stringValue?.hasPrefix("gate latency has been error for 3 checks in a row") == true
+        )
         #expect(alerts.first?["at"]?.stringValue == t(3))
         #expect(alerts.dropFirst().first?["at"]?.stringValue == t(90), "30 minutes before the 2h max_hold")
         #expect(alerts.allSatisfy { $0["alert"] == .bool(true) && $0["audit_seq"] == .null })
@@ -283,19 +294,34 @@ final class NotifyReceiver {
     @Test func badTargetsAreRefusedNamingTheField() {
         let box = Sandbox()
         let cases: [(String, String)] = [
-            (#"[{"name": "s", "type": "slack", "url": "https://hooks.slack.com/services/T/B/X"}]"#,
-             #"notify[0].url: a Slack webhook URL is a secret: give it with url_env or url_file"#),
-            (#"[{"name": "w", "type": "webhook", "url_env": "U", "events": ["rolback"]}]"#,
-             #"notify[0].events[0]: unknown event "rolback" (did you mean "rollback"?)"#),
-            (#"[{"name": "w", "type": "webhook"}]"#, #"notify[0]: a webhook target needs url_env or url_file (or url)"#),
-            (#"[{"name": "w", "type": "webhook", "url": "https://u:p@example.com/x"}]"#,
-             #"notify[0].url: has credentials in it: give the URL with url_env or url_file"#),
-            (#"[{"name": "w", "type": "email", "url_env": "U"}]"#,
-             #"notify[0].type: unknown target type "email" (known: webhook, slack, command)"#),
-            (#"[{"name": "c", "type": "command", "command": ["x"]}, {"name": "c", "type": "command", "command": ["y"]}]"#,
-             #"notify[1].name: "c" names another target already"#),
-            (#"[{"name": "c", "type": "slack", "url_env": "U", "secret_env": "K"}]"#,
-             #"notify[0].secret_env: only a webhook signs its body"#),
+            (
+                #"[{"name": "s", "type": "slack", "url": "https://hooks.slack.com/services/T/B/X"}]"#,
+                #"notify[0].url: a Slack webhook URL is a secret: give it with url_env or url_file"#
+            ),
+            (
+                #"[{"name": "w", "type": "webhook", "url_env": "U", "events": ["rolback"]}]"#,
+                #"notify[0].events[0]: unknown event "rolback" (did you mean "rollback"?)"#
+            ),
+            (
+                #"[{"name": "w", "type": "webhook"}]"#,
+                #"notify[0]: a webhook target needs url_env or url_file (or url)"#
+            ),
+            (
+                #"[{"name": "w", "type": "webhook", "url": "https://u:p@example.com/x"}]"#,
+                #"notify[0].url: has credentials in it: give the URL with url_env or url_file"#
+            ),
+            (
+                #"[{"name": "w", "type": "email", "url_env": "U"}]"#,
+                #"notify[0].type: unknown target type "email" (known: webhook, slack, command)"#
+            ),
+            (
+                #"[{"name": "c", "type": "command", "command": ["x"]}, {"name": "c", "type": "command", "command": ["y"]}]"#,
+                #"notify[1].name: "c" names another target already"#
+            ),
+            (
+                #"[{"name": "c", "type": "slack", "url_env": "U", "secret_env": "K"}]"#,
+                #"notify[0].secret_env: only a webhook signs its body"#
+            ),
         ]
         for (notify, message) in cases {
             let plan = Self.plan(box, "bad", notify: notify)

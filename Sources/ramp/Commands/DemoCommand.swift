@@ -1,6 +1,7 @@
 import Foundation
 import RampCore
 import RampEngine
+import RampStore
 
 enum DemoCommand {
     static let command = Command(
@@ -11,6 +12,9 @@ enum DemoCommand {
             not $RAMP_STORE; a --store that exists is refused, exit 5), then
             runs the tick loop with a simulated clock starting now, advancing by the interval without sleeping,
             until every rollout has settled. Prints each transition as it happens and verifies the audit log.
+            Every event is also sent to a store-wide notification target, examples/notify/append-jsonl, which
+            appends each JSON document to notifications.jsonl beside the store (when run from the repository),
+            and each flag's report (ramp report) is written there as FLAG.html.
             """,
         values: ["plans", "interval"], switches: []
     ) { context in
@@ -43,7 +47,18 @@ enum DemoCommand {
         let start = try context.now()
         Output.print("store: \(storePath)")
         let ramp = try Ramp(storePath: storePath, create: true)
+        ramp.onDelivery = NotifyCommands.report
         try ramp.configure(.rehearsal, "on", actor: context.actor, now: start)
+        let folder = URL(fileURLWithPath: storePath).deletingLastPathComponent()
+        let sink = URL(fileURLWithPath: "examples/notify/append-jsonl").standardizedFileURL.path
+        let notifications = folder.appendingPathComponent("notifications.jsonl").path
+        let notifying = FileManager.default.isExecutableFile(atPath: sink)
+        if notifying {
+            let target: JSONValue = [
+                ["name": "demo-sink", "type": "command", "command": [.string(sink), .string(notifications)]]
+            ]
+            try ramp.configure(.notify, target.canonical, actor: context.actor, now: start)
+        }
         for name in files {
             let file = "\(dir)/\(name)"
             let submission = try ramp.submit(
@@ -64,6 +79,17 @@ enum DemoCommand {
             "settled after \(ticks) ticks (\(TimeSpan(seconds: Int64(ticks - 1) * interval.seconds)) simulated):")
         for status in try ramp.status(flag: nil, now: start) {
             Output.print("  " + StatusCommand.render(status).replacingOccurrences(of: "\n", with: "\n  "))
+        }
+        if notifying {
+            let sent = try ramp.notifications(states: [.delivered]).count
+            Output.print("notifications: \(sent) delivered by examples/notify/append-jsonl to \(notifications)")
+        }
+        for status in try ramp.status(flag: nil, now: start) {
+            let page = folder.appendingPathComponent("\(status.flag.key).html").path
+            let end = Instant(seconds: start.seconds + Int64(ticks - 1) * interval.seconds)
+            let input = try ramp.reportInput(flag: status.flag.key, rollout: nil, now: end)
+            try Ramp.writeAtomically(RolloutReport.html(input), to: page)
+            Output.print("report: \(page)")
         }
         let report = try ramp.verifyAudit()
         Output.print(report.ok ? "audit log ok: \(report.entries) entries" : "audit verify failed: \(report.problem!)")
