@@ -18,8 +18,11 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 # The shells and man check the generated completions and man page.
 for tool in zsh fish man; do command -v "$tool" >/dev/null 2>&1 || missing+=("$([ "$tool" = man ] && echo man-db || echo "$tool")"); done
-# python3 serves JSON for the http source tests.
+# python3 serves JSON for the http source tests and receives notifications.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# A real browser renders `ramp report`'s HTML (headless; Tests/Support/chromium_check.py drives it).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing test dependencies: ${missing[*]}"
     sudo=""

@@ -168,10 +168,11 @@ extension Ramp {
 }
 
 extension Ramp {
-    /// What can be seen wrong with a valid plan's sources before they are read (see `SourceCheck`).
+    /// What can be seen wrong with a valid plan's sources and notification targets before they are used (see
+    /// `SourceCheck`).
     public static func warnings(for plan: Plan, baseDir: String) -> [String] {
         plan.sources.keys.sorted().flatMap { name in
             SourceCheck.warnings(source: name, plan.sources[name]!, baseDir: baseDir)
-        }
+        } + plan.notify.flatMap { SourceCheck.warnings(target: $0, baseDir: baseDir) }
     }
 }

@@ -36,4 +36,29 @@ public enum SourceCheck {
             return []
         }
     }
+
+    /// The same checks for a notification target: its command, its URL's variable or file, its signing key.
+    public static func warnings(target: NotifyTarget, baseDir: String) -> [String] {
+        let name = "notify \(target.name)"
+        var out: [String] = []
+        if let executable = target.command.first, CommandSource.resolve(executable, baseDir: baseDir) == nil {
+            let path =
+                !executable.contains("/") || executable.hasPrefix("/")
+                ? executable : URL(fileURLWithPath: baseDir).appendingPathComponent(executable).standardized.path
+            out.append("\(name): command \(path) is not an executable" + (executable.contains("/") ? "" : " on PATH"))
+        }
+        let environment = ProcessInfo.processInfo.environment
+        var variables: [String] = []
+        if case .env(let variable)? = target.url { variables.append(variable) }
+        if let variable = target.secretEnv { variables.append(variable) }
+        for variable in variables where environment[variable]?.isEmpty ?? true {
+            out.append(
+                "\(name): environment variable \(variable) is not set here "
+                    + "(cron and systemd start ramp with an environment of their own: set it there too)")
+        }
+        if case .file(let file)? = target.url, !FileManager.default.isReadableFile(atPath: file) {
+            out.append("\(name): url_file \(file) cannot be read")
+        }
+        return out
+    }
 }

@@ -334,4 +334,23 @@ final class NotifyReceiver {
         }
         #expect(!FileManager.default.fileExists(atPath: box.store), "a refused setting makes no store")
     }
+
+    @Test func validateWarnsAboutWhatATargetWillMissWhereItRuns() {
+        let box = Sandbox()
+        let plan = Self.plan(
+            box, "warned",
+            notify:
+                #"[{"name": "hook", "type": "webhook", "url_env": "NO_SUCH_URL_VAR", "secret_env": "NO_SUCH_KEY"}, {"name": "run", "type": "command", "command": ["./missing.sh"]}, {"name": "file", "type": "slack", "url_file": "/nonexistent/url"}]"#
+        )
+        let ran = box.ramp(["plan", "validate", plan])
+        #expect(ran.status == 0, "warnings, not refusals: \(ran.stderr)")
+        for warning in [
+            "notify hook: environment variable NO_SUCH_URL_VAR is not set here",
+            "notify hook: environment variable NO_SUCH_KEY is not set here",
+            "notify run: command \(box.dir.standardizedFileURL.path)/missing.sh is not an executable",
+            "notify file: url_file /nonexistent/url cannot be read",
+        ] {
+            #expect(ran.stdout.contains(warning), "\(ran.stdout)")
+        }
+    }
 }

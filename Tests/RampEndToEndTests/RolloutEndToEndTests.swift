@@ -255,7 +255,22 @@ import Testing
             demo.stdout.contains(
                 "search-ranker  rollback: progressing → rolled_back, 5% → 0%  (gate error-rate failed: 0.041 > max 0.01)"
             ))
-        #expect(demo.stdout.hasSuffix("audit log ok: 11 entries\n"))
+        #expect(demo.stdout.hasSuffix("audit log ok: 12 entries\n"))
+        // It notifies a shipped sink (examples/notify/append-jsonl) of every event, and writes both reports.
+        let folder = box.dir.standardizedFileURL.path
+        #expect(
+            demo.stdout.contains(
+                "notifications: 10 delivered by examples/notify/append-jsonl to \(folder)/notifications.jsonl\n"))
+        let sent = ((try? String(contentsOfFile: "\(folder)/notifications.jsonl", encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+        let seqs = box.ramp(["audit", "log", "--json"]).json.filter { $0["flag"]?.stringValue != "*" }
+            .compactMap { $0["seq"]?.numberValue }
+        #expect(sent.compactMap { $0["audit_seq"]?.numberValue } == seqs)
+        for flag in ["checkout-v2", "search-ranker"] {
+            #expect(demo.stdout.contains("report: \(folder)/\(flag).html\n"))
+            let page = (try? String(contentsOfFile: "\(folder)/\(flag).html", encoding: .utf8)) ?? ""
+            #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<section class=\"rollout\""))
+        }
     }
 
     @Test func theAuditLogFiltersByFlagAndTimeAndEachEntryLinksToThePrevious() throws {

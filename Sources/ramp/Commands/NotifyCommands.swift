@@ -45,8 +45,11 @@ enum NotifyCommands {
                 Output.print(Escape.line("  \(t.target.name)  \(t.target.kind.rawValue)  \(t.origin)  \(events)"))
             }
         }
-        Output.print(
-            items.isEmpty ? "no deliveries \(context.args.flag("all") ? "" : "pending or failed")" : "deliveries:")
+        if items.isEmpty {
+            Output.print(context.args.flag("all") ? "no deliveries" : "no deliveries pending or failed")
+        } else {
+            Output.print("deliveries:")
+        }
         for item in items {
             var line =
                 "  #\(item.id) \(item.state.rawValue)  \(item.target)  \(item.event)  \(item.flag)  key \(item.key)"
