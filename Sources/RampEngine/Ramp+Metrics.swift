@@ -83,7 +83,7 @@ extension Ramp {
         }
         m.describe(
             "ramp_notifications", .gauge,
-            "Notifications in the outbox by state: pending (queued or to retry), failed (gave up), delivered (kept 14 days)."
+            "Notifications in the outbox by state: pending (queued or to retry), failed (gave up), delivered (kept as long as gate checks)."
         )
         let outbox = try notificationCounts()
         for state in [OutboxItem.State.pending, .failed, .delivered] {

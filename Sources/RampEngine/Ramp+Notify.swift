@@ -91,7 +91,8 @@ extension Ramp {
     /// failed. Stops after `budget`; what is left waits for the next run.
     @discardableResult
     public func deliverNotifications(now: Instant, budget: TimeSpan = Ramp.deliveryBudget) -> [Delivery] {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, budget.seconds)) * 1_000_000_000
+        queuedNotifications = false
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, min(budget.seconds, 3600))) * 1_000_000_000
         var deliveries: [Delivery] = []
         while DispatchTime.now().uptimeNanoseconds < deadline {
             // The lease outlasts the longest timeout (60 s): a claim expires only when its process died.
@@ -115,7 +116,8 @@ extension Ramp {
     private func deliver(_ item: OutboxItem, now: Instant) -> Delivery {
         var delivery = Delivery(item: item, error: nil, retryAt: nil)
         guard let spec = try? JSONParser.parse(item.spec), let target = NotifyTarget(stored: spec),
-            let body = try? JSONParser.parse(item.body), let notification = NotifyMessage(document: body)
+            let body = try? JSONParser.parse(item.body), let notification = NotifyMessage(document: body),
+            target.kind != .command || !(target.command.first ?? "").isEmpty
         else {
             delivery.error = "the stored notification is unreadable"
             return delivery
@@ -169,6 +171,11 @@ extension Ramp {
         try run { () throws(StoreError) in try store.outbox(states: states) }
     }
 
+    /// How many notifications failed, by flag (`*` for store-wide events).
+    public func failedNotifications() throws(RampError) -> [String: Int] {
+        try run { () throws(StoreError) in try store.failedNotifications() }
+    }
+
     /// How many notifications are pending, delivered and failed.
     public func notificationCounts() throws(RampError) -> [OutboxItem.State: Int] {
         try run { () throws(StoreError) in try store.outboxCounts() }
@@ -176,6 +183,16 @@ extension Ramp {
 
     /// Puts failed notifications back in the queue (all, or one target's) and delivers what is due.
     public func retryNotifications(target: String?, now: Instant) throws(RampError) -> (Int, [Delivery]) {
+        if let target {
+            let known = Set(try notifyTargets().map(\.target.name))
+                .union(try run { () throws(StoreError) in try store.outboxTargets() })
+            guard known.contains(target) else {
+                throw .notFound(
+                    "no notification target \"\(target)\"" + Spelling.hint(for: target, among: known)
+                        + (known.isEmpty ? " (none configured)" : " (known: \(known.sorted().joined(separator: ", ")))")
+                )
+            }
+        }
         let count = try run { () throws(StoreError) in try store.retryFailed(target: target, now: now) }
         return (count, deliverNotifications(now: now))
     }

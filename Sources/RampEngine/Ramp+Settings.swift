@@ -133,6 +133,20 @@ extension Ramp {
                     setting == .exportFlagd && value != nil
                     && owner.map { Self.absolute($0) != Self.absolute(store.path) } == true
                 if before == value, !retakesExport { return .success(nil) }
+                if setting == .notify, let value {
+                    let names = Set((try? PlanParser.notifyTargets(value, baseDir: "/"))?.map(\.name) ?? [])
+                    for flag in try store.flags() {
+                        guard let rollout = try store.latestRollout(flag: flag.key) else { continue }
+                        if let clash = try planTargets(digest: rollout.planDigest).first(where: {
+                            names.contains($0.name)
+                        }) {
+                            return .failure(
+                                .conflict(
+                                    "notify: \"\(clash.name)\" names a target of flag \(flag.key)'s plan already; "
+                                        + "give the store's target another name"))
+                        }
+                    }
+                }
                 // Checked in the write transaction, so a plan submitted meanwhile cannot slip in.
                 if setting == .rehearsal, case let count = try store.flags().count, count > 0 {
                     return .failure(

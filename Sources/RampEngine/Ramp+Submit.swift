@@ -26,6 +26,16 @@ extension Ramp {
         let digest = PlanParser.digest(text)
         let result: Result<Submission, RampError> = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<Submission, RampError> in
+                // A target name means one target: the store's and a plan's may not share one.
+                let storeNames = Set(try storeTargets().map(\.name))
+                if let (index, clash) = plan.notify.enumerated().first(where: { storeNames.contains($0.element.name) })
+                {
+                    return .failure(
+                        .invalid(
+                            PlanError(
+                                file: file, path: "notify[\(index)].name",
+                                message: "\"\(clash.name)\" names a store-wide target already (ramp config notify)")))
+                }
                 var created = false
                 var flag: Flag
                 if let existing = try store.flag(plan.flag) {

@@ -43,7 +43,7 @@ extension Ramp {
         }
         let active = try run { () throws(StoreError) in try store.activeRollouts() }
         var outcomes: [TickOutcome] = []
-        var due: [(rollout: Rollout, plan: Plan, stored: StoredPlan)] = []
+        var due: [(rollout: Rollout, plan: Plan, stored: StoredPlan, lastChecked: Instant?)] = []
         for (rollout, lastChecked) in active {
             let planPair: (Plan, StoredPlan)
             do {
@@ -60,7 +60,7 @@ extension Ramp {
                         flag: rollout.flag, rolloutID: rollout.id, kind: .notDue(next: lastChecked + plan.interval)))
                 continue
             }
-            due.append((rollout, plan, stored))
+            due.append((rollout, plan, stored, lastChecked))
         }
 
         // Poll: one reading per threshold gate, two (canary and baseline) per relative gate, one per input and arm
@@ -132,7 +132,10 @@ extension Ramp {
                 check.streak = try streak(of: check, rollout: item.rollout.id)
                 checks.append(check)
             }
-            outcomes.append(try decideAndCommit(item.rollout, plan: item.plan, checks: checks, now: now, actor: actor))
+            outcomes.append(
+                try decideAndCommit(
+                    item.rollout, plan: item.plan, checks: checks, lastChecked: item.lastChecked, now: now, actor: actor
+                ))
         }
         if let retention = checkRetention {
             _ = try run { () throws(StoreError) in
@@ -220,7 +223,7 @@ extension Ramp {
     /// Decides one rollout and commits the decision with its checks: a transition with its audit entry, or a
     /// hold as an observation. Nothing is written when another tick moved or checked the rollout first.
     private func decideAndCommit(
-        _ rollout: Rollout, plan: Plan, checks: [GateCheck], now: Instant, actor: String
+        _ rollout: Rollout, plan: Plan, checks: [GateCheck], lastChecked: Instant?, now: Instant, actor: String
     ) throws(RampError) -> TickOutcome {
         let decision = RolloutMachine.tick(rollout, plan: plan, checks: checks, now: now)
         let evidence = JSONValue.object(["checks": .array(checks.map(\.json))])
@@ -243,8 +246,10 @@ extension Ramp {
             let recorded = try run { () throws(StoreError) in
                 try store.immediate { () throws(StoreError) -> Bool? in
                     let previous = try store.observation(rollout: rollout.id)
+                    // Another tick that checked this rollout since this one read it has newer news: this hold,
+                    // and any alert it would raise, are dropped (so an alert is raised once).
                     guard try store.rollout(id: rollout.id)?.version == rollout.version,
-                        previous.map({ $0.checkedAt != now }) ?? true
+                        previous.map({ $0.checkedAt != now }) ?? true, previous?.checkedAt == lastChecked
                     else { return nil }
                     try store.recordObservation(rollout: rollout.id, observation)
                     try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)

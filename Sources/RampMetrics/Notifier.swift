@@ -18,8 +18,14 @@ public enum Notifier {
             case .success(let resolved): url = resolved
             case .failure(let failure): return failure.message
             }
+            // The whole URL, and its path and query as sent or decoded: a webhook's secret is often in one of them.
             var secrets = [url]
-            if let path = URL(string: url)?.path, path.count > 1 { secrets.append(path) }
+            if let parts = URLComponents(string: url) {
+                for part in [parts.path, parts.percentEncodedPath] where part.count > 1 { secrets.append(part) }
+                for part in [parts.query, parts.percentEncodedQuery].compactMap({ $0 }) where !part.isEmpty {
+                    secrets.append(part)
+                }
+            }
             let body = Array((target.kind == .slack ? notification.slackMessage : document).canonical.utf8)
             var headers = [
                 "Content-Type": "application/json", "Idempotency-Key": notification.key,

@@ -124,6 +124,20 @@ extension Store {
             states.map { .text($0.rawValue) } + [.int(Int64(limit))], Self.item)
     }
 
+    /// Every target name the outbox has a notification for.
+    public func outboxTargets() throws(StoreError) -> Set<String> {
+        Set(try db.rows("SELECT DISTINCT target FROM outbox") { $0.text(0) })
+    }
+
+    /// How many notifications failed, by flag (`*` for store-wide events).
+    public func failedNotifications() throws(StoreError) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        try db.query("SELECT flag, count(*) FROM outbox WHERE state = 'failed' GROUP BY flag") {
+            (row) throws(StoreError) in counts[row.text(0)] = Int(row.int(1))
+        }
+        return counts
+    }
+
     /// How many notifications are in each state.
     public func outboxCounts() throws(StoreError) -> [OutboxItem.State: Int] {
         var counts: [OutboxItem.State: Int] = [:]

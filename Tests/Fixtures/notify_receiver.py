@@ -277,7 +277,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, b'{"ok":true}\n')
 
     def mode_fail(self, code):
-        self.send(code, json.dumps({"error": "notify_receiver: injected HTTP status %d" % code}).encode() + b"\n")
+        # The request's path (and query) is echoed, as many servers' error pages do: ramp must redact it.
+        body = {"error": "notify_receiver: injected HTTP status %d" % code, "path": self.path}
+        self.send(code, json.dumps(body).encode() + b"\n")
 
     def mode_slow(self, seconds):
         deadline = time.monotonic() + seconds

@@ -195,7 +195,7 @@ final class NotifyReceiver {
     @Test func slackGetsItsMessageFormatAndTheURLStaysSecret() throws {
         let receiver = try NotifyReceiver()
         let box = Sandbox()
-        let secretURL = receiver.url + "/T000/B000/XXXXsecretXXXX"
+        let secretURL = receiver.url + "/T000/B000/XXXXsecretXXXX/%41pathsecret?tok=QSECRET"
         let env = ["SLACK_URL": secretURL]
         let plan = Self.plan(
             box, "chat",
@@ -222,6 +222,12 @@ final class NotifyReceiver {
         #expect(test.status == 1)
         #expect(test.stderr.contains("notify test team-slack (chat): connection refused"), "\(test.stderr)")
         #expect(!test.stderr.contains("XXXXsecretXXXX"))
+        // A server that echoes the path and query in its error page: all of the URL is redacted.
+        receiver.set("fail:404")
+        let echoed = box.ramp(["notify", "test", "team-slack", "--now", t(2)], env: env)
+        #expect(echoed.status == 1)
+        #expect(echoed.stderr.contains("HTTP 404") && echoed.stderr.contains(Redaction.mark), "\(echoed.stderr)")
+        for secret in ["XXXXsecretXXXX", "QSECRET", "pathsecret"] { #expect(!echoed.stderr.contains(secret)) }
         receiver.set("ok")
         let again = box.ramp(["notify", "test", "team-slack", "--now", t(2)], env: env)
         #expect(again.status == 0, "\(again.stderr)")
@@ -255,6 +261,20 @@ final class NotifyReceiver {
         let retry = box.ramp(["notify", "retry", "--now", t(24 * 60 + 2)])
         #expect(retry.stdout == "queued 1 failed notification again; delivered 1 now\n", "\(retry.stderr)")
         #expect(receiver.delivered.map { $0["body"]?["event"]?.stringValue } == ["start"])
+        let unknown = box.ramp(["notify", "retry", "oncal", "--now", t(24 * 60 + 3)])
+        #expect(unknown.status == 4)
+        #expect(
+            unknown.stderr.contains(#"no notification target "oncal" (did you mean "oncall"?)"#), "\(unknown.stderr)")
+        // A plan may not name a target the store names, nor the store one a plan names.
+        let clash = Self.plan(box, "clash", notify: #"[{"name": "oncall", "type": "command", "command": ["true"]}]"#)
+        let refused = box.ramp(["submit", clash, "--now", t(24 * 60 + 3)])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains(#"notify[0].name: "oncall" names a store-wide target already"#))
+        let planned = Self.plan(box, "team", notify: #"[{"name": "team", "type": "command", "command": ["true"]}]"#)
+        #expect(box.ramp(["submit", planned, "--now", t(24 * 60 + 3)]).status == 0)
+        let taken = box.ramp(["config", "notify", #"[{"name": "team", "type": "command", "command": ["true"]}]"#])
+        #expect(taken.status == 5)
+        #expect(taken.stderr.contains(#"notify: "team" names a target of flag team's plan already"#), "\(taken.stderr)")
     }
 
     /// Alerts that are not transitions: each fires once, when its condition is first met.
@@ -317,6 +337,10 @@ final class NotifyReceiver {
             (
                 #"[{"name": "c", "type": "command", "command": ["x"]}, {"name": "c", "type": "command", "command": ["y"]}]"#,
                 #"notify[1].name: "c" names another target already"#
+            ),
+            (
+                #"[{"name": "w", "type": "webhook", "url": "https://example.com/hook?token=abc"}]"#,
+                #"notify[0].url: has a query string, where tokens go: give the URL with url_env or url_file"#
             ),
             (
                 #"[{"name": "c", "type": "slack", "url_env": "U", "secret_env": "K"}]"#,

@@ -146,4 +146,42 @@ import Testing
         let printed = box.ramp(["report", "r", "--now", t(1)])
         #expect(printed.stdout.hasPrefix("<!DOCTYPE html>"))
     }
+
+    /// A statistical gate's estimate is drawn with its interval at every check, narrowing as users arrive.
+    @Test func aStatisticalGatesIntervalsNarrowAsTheSampleGrows() throws {
+        let box = Sandbox()
+        box.write("p.json", StatisticsEndToEndTests.plan)
+        box.ramp(["submit", "p.json", "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        for (index, users) in [0..<600, 600..<1400, 1400..<2400].enumerated() {
+            let minute = Int64(index * 2 + 1)
+            box.ramp(
+                ["record", "-"],
+                stdin: StatisticsEndToEndTests.events(users: users, canaryEvery: 50, baselineEvery: 50, time: t(minute))
+            )
+            box.ramp(["tick", "--now", t(minute + 1)])
+        }
+        let html = box.dir.appendingPathComponent("stats.html").path
+        #expect(box.ramp(["report", "checkout", "--out", html, "--now", t(8)]).status == 0)
+        let js = """
+            (() => [...document.querySelectorAll('svg.gate-chart[data-gate="errors"] circle.check[data-lower]')].map(c => ({
+              at: c.getAttribute('data-at'), lower: Number(c.getAttribute('data-lower')),
+              upper: Number(c.getAttribute('data-upper')), value: Number(c.getAttribute('data-value'))})))()
+            """
+        let (value, page) = try Self.render(html, js, in: box)
+        #expect(page["console_errors"] == .array([]))
+        let drawn = value.arrayValue ?? []
+        #expect(drawn.map { $0["at"]?.stringValue } == [t(2), t(4), t(6)], "\(drawn)")
+        let widths = drawn.compactMap { d in
+            d["upper"]?.numberValue.flatMap { u in d["lower"]?.numberValue.map { u - $0 } }
+        }
+        #expect(widths.count == 3 && widths[0] > widths[1] && widths[1] > widths[2], "narrowing: \(widths)")
+        #expect(
+            drawn.allSatisfy { d in
+                let (v, lo, hi) = (
+                    d["value"]?.numberValue ?? .nan, d["lower"]?.numberValue ?? .nan, d["upper"]?.numberValue ?? .nan
+                )
+                return lo <= v && v <= hi
+            }, "each estimate lies in its interval")
+    }
 }

@@ -1,7 +1,7 @@
 /// One event to tell a target about: a transition (from its audit entry), an alert, or a test message.
 ///
 /// `key` is the idempotency key: a transition's is its audit sequence number; an alert's names the rollout, the
-/// alert and the moment it fired. The same event sent to several targets, or retried, carries the same key.
+/// alert, its gate if any, and a time that tells one occurrence from the next. The same event sent to several targets, or retried, carries the same key.
 public struct NotifyMessage: Sendable, Equatable {
     public var key: String
     public var event: NotifyEvent

@@ -29,7 +29,8 @@ public struct NotifyTarget: Sendable, Equatable {
     public var events: Set<NotifyEvent>
     /// How long one delivery may take.
     public var timeout: TimeSpan
-    /// Where a relative command path resolves (the plan's folder; the current folder for a store-wide target).
+    /// Where a relative command path resolves, and the command's working folder (the plan's folder; `/` for a
+    /// store-wide target, whose relative path is made absolute when it is set).
     public var baseDir: String
 
     public init(

@@ -657,6 +657,9 @@ private struct Fields {
             {
                 throw fail("url", "has credentials in it: give the URL with url_env or url_file")
             }
+            if text.contains("?") {
+                throw fail("url", "has a query string, where tokens go: give the URL with url_env or url_file")
+            }
             url = .literal(text)
         }
         if let env = try string("url_env") {
@@ -739,8 +742,8 @@ private struct Fields {
         var fields = try Fields(file: file, path: join("alerts"), value: v)
         var alerts = Plan.Alerts()
         if let n = try fields.number("unhealthy_checks") {
-            guard n.isFinite, n == n.rounded(), n >= 1, n <= 10_000 else {
-                throw fields.fail("unhealthy_checks", "\(JSONValue.format(n)) is not a whole number from 1 to 10000")
+            guard n.isFinite, n == n.rounded(), n >= 1, n <= 1000 else {
+                throw fields.fail("unhealthy_checks", "\(JSONValue.format(n)) is not a whole number from 1 to 1000")
             }
             alerts.unhealthyChecks = Int(n)
         }

@@ -14,7 +14,7 @@ enum ConfigCommand {
             ramp config KEY --unset     back to the default
 
             Settings:
-            \(Setting.allCases.map { "  \($0.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
+            \(Setting.allCases.map { "  \($0.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
 
             bucketing cannot change while a flag serves its canary to part of its users (it would reshuffle them).
             With export.flagd set, every command that changes the store rewrites that file (atomically) when it

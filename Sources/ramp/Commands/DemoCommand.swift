@@ -10,9 +10,9 @@ enum DemoCommand {
         details: """
             Submits every plan in DIR (default: plans) into a new rehearsal store (default: a new temporary file,
             not $RAMP_STORE; a --store that exists is refused, exit 5), then
-            runs the tick loop with a simulated clock starting now, advancing by the interval without sleeping,
+            runs the tick loop with a simulated clock starting now, advancing by the interval (at most 1d) without sleeping,
             until every rollout has settled. Prints each transition as it happens and verifies the audit log.
-            Every event is also sent to a store-wide notification target, examples/notify/append-jsonl, which
+            Every rollout event is also sent to a store-wide notification target, examples/notify/append-jsonl, which
             appends each JSON document to notifications.jsonl beside the store (when run from the repository),
             and each flag's report (ramp report) is written there as FLAG.html.
             """,
@@ -44,6 +44,10 @@ enum DemoCommand {
             storePath = temp.appendingPathComponent("ramp.db").path
         }
         let interval = try TickCommand.span(context.args["interval"] ?? "30s", option: "--interval")
+        // Up to 100,000 ticks of simulated time must stay within the calendar the audit log writes.
+        guard interval.seconds <= 86_400 else {
+            throw RampError.badInput("--interval: \(interval) is longer than the demo's longest, 1d")
+        }
         let start = try context.now()
         Output.print("store: \(storePath)")
         let ramp = try Ramp(storePath: storePath, create: true)

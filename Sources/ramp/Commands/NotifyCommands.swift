@@ -10,8 +10,8 @@ enum NotifyCommands {
         details: """
             Targets come from `ramp config notify` (origin "store") and from each flag's latest plan ("notify").
             Each delivery shows its id, state, target, event, flag, idempotency key, attempts, when it is tried
-            again (pending) or gave up (failed), and the last error. --all includes the delivered ones (kept 14
-            days). --json prints {"targets": [...], "deliveries": [...]}.
+            again (pending) or gave up (failed), and the last error. --all includes the delivered ones (kept as
+            long as gate checks, tick --check-retention). --json prints {"targets": [...], "deliveries": [...]}.
             """,
         switches: ["all", "json"]
     ) { context in
@@ -81,8 +81,8 @@ enum NotifyCommands {
         summary: "Send a test message to a notification target now",
         details: """
             Sends a "test" event (whatever the target's events) at once, outside the outbox: nothing is queued or
-            recorded. TARGET is a target's name (see ramp notify list); --flag picks a plan's target when several
-            plans name different targets alike. Exits 0 when the target took it, 1 with the reason when not.
+            recorded. TARGET is a target's name (see ramp notify list); --flag FLAG picks that flag's plan's target
+            when several plans name different targets alike (--flag store: the store-wide one). Exits 0 when the target took it, 1 with the reason when not.
             """,
         values: ["flag", "actor"]
     ) { context in

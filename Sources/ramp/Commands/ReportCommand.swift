@@ -7,9 +7,9 @@ enum ReportCommand {
         summary: "Write a flag's rollouts as one self-contained HTML report (timeline, gates, audit, plan)",
         details: """
             One HTML file with inline CSS and SVG: nothing is fetched, it opens offline and prints. For each
-            rollout of FLAG (or only rollout N): the canary's share over time with every transition marked (event,
-            actor and reason on hover), each gate's values over time against its bound coloured by outcome, the
-            audit entries with the log's verification, and the plan. The store is only read.
+            rollout of FLAG (or only rollout N): the canary's share over time with each of the rollout's audit
+            entries marked (event; actor and reason on hover), each gate's values over time against its bound
+            coloured by outcome, the rollout's audit entries with the log's verification, and the plan. The store is only read.
             --out FILE   write it there (atomically) instead of printing it
             """,
         values: ["rollout", "out"]

@@ -23,8 +23,7 @@ enum StatusCommand {
         let ramp = try context.open()
         let statuses = try ramp.status(flag: context.args.positionals.first, now: try context.now())
         // Notifications that could not be delivered within their retry window, by flag.
-        var failed: [String: Int] = [:]
-        for item in try ramp.notifications(states: [.failed]) { failed[item.flag, default: 0] += 1 }
+        let failed = try ramp.failedNotifications()
         if context.json {
             for status in statuses {
                 var object = status.json.objectValue ?? [:]

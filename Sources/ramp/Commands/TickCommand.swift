@@ -18,8 +18,8 @@ enum TickCommand {
             --actor NAME          who the audit log names for this tick's transitions (default tick@HOST); the
                                   log also records the operating-system user and host that really wrote them
             --concurrency N       read at most N sources at once (default 8)
-            --check-retention D   keep stored gate checks this long (default 14d; the audit log keeps the
-                                  checks behind every transition for good)
+            --check-retention D   keep stored gate checks, and delivered notifications, this long (default
+                                  14d; the audit log keeps the checks behind every transition for good)
             """,
         values: ["concurrency", "actor", "check-retention"], switches: ["json", "verbose"]
     ) { context in
