@@ -36,14 +36,18 @@ extension Ramp {
     /// With a simulated clock it never sleeps: time jumps by `interval` after each tick.
     public func runLoop(
         interval: TimeSpan, untilSettled: Bool, clock: Clock, maxTicks: Int?, actor: String, concurrency: Int = 8,
-        checkRetention: TimeSpan? = Ramp.defaultCheckRetention, stop: StopSignal,
+        checkRetention: TimeSpan? = Ramp.defaultCheckRetention, reportNotDue: Bool = true, stop: StopSignal,
         onTick: (Instant, [TickOutcome]) -> Void
     ) throws(RampError) -> Int {
         var simulated: Instant? = if case .simulated(let start) = clock { start } else { nil }
         var ticks = 0
         while !stop.isStopped {
             let now = simulated ?? Clock.wallNow()
-            onTick(now, try tick(now: now, actor: actor, concurrency: concurrency, checkRetention: checkRetention))
+            onTick(
+                now,
+                try tick(
+                    now: now, actor: actor, concurrency: concurrency, checkRetention: checkRetention,
+                    reportNotDue: reportNotDue))
             ticks += 1
             if untilSettled, try !hasMovingRollouts() { break }
             if let maxTicks, ticks >= maxTicks { break }

@@ -39,19 +39,24 @@ extension Ramp {
     /// Store-wide targets (`ramp config notify`); none when the setting is unset or unreadable.
     func storeTargets() throws(StoreError) -> [NotifyTarget] {
         guard let text = try store.setting(Setting.notify.rawValue) else { return [] }
-        return (try? PlanParser.notifyTargets(text, baseDir: "/")) ?? []
+        if let cached = storeTargetsCache, cached.text == text { return cached.targets }
+        let targets = (try? PlanParser.notifyTargets(text, baseDir: "/")) ?? []
+        storeTargetsCache = (text, targets)
+        return targets
     }
 
     /// A stored plan's targets, with relative command paths resolving against the plan's folder.
     func planTargets(digest: String) throws(StoreError) -> [NotifyTarget] {
-        guard let stored = try store.plan(digest: digest) else { return [] }
         let plan: Plan
+        let stored: StoredPlan
         if let cached = planCache[digest] {
-            plan = cached
+            (plan, stored) = cached
         } else {
-            guard let parsed = try? PlanParser.parse(stored.body, file: stored.file) else { return [] }
-            planCache[digest] = parsed
-            plan = parsed
+            guard let found = try store.plan(digest: digest),
+                let parsed = try? PlanParser.parse(found.body, file: found.file)
+            else { return [] }
+            planCache[digest] = (parsed, found)
+            (plan, stored) = (parsed, found)
         }
         return plan.notify.map {
             var target = $0

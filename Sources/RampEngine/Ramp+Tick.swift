@@ -30,8 +30,12 @@ extension Ramp {
     /// commit each decision in its own `BEGIN IMMEDIATE` transaction with compare-and-set.
     ///
     /// Gate checks older than `checkRetention` are deleted (the audit log keeps those behind every transition).
+    ///
+    /// Only the rollouts due at `now` are read (an index on their next check time); with `reportNotDue` the others
+    /// are listed too, as `.notDue` with their next check, from the same index and without reading their plans.
     public func tick(
-        now: Instant, actor: String, concurrency: Int = 8, checkRetention: TimeSpan? = Ramp.defaultCheckRetention
+        now: Instant, actor: String, concurrency: Int = 8, checkRetention: TimeSpan? = Ramp.defaultCheckRetention,
+        reportNotDue: Bool = true
     ) throws(RampError) -> [TickOutcome] {
         let started = DispatchTime.now().uptimeNanoseconds
         try admit(time: now)
@@ -41,8 +45,15 @@ extension Ramp {
             // A given time before the log's newest entry would record checks in the past.
             throw .store(.timeBeforeLog(path: store.path, at: now, newest: newest))
         }
-        let active = try run { () throws(StoreError) in try store.activeRollouts() }
+        let active = try run { () throws(StoreError) in try store.dueRollouts(now: now) }
         var outcomes: [TickOutcome] = []
+        if reportNotDue {
+            let due = Set(active.map(\.rollout.id))
+            for (flag, id, next) in try run({ () throws(StoreError) in try store.notDueRollouts(now: now) })
+            where !due.contains(id) {
+                outcomes.append(TickOutcome(flag: flag, rolloutID: id, kind: .notDue(next: next)))
+            }
+        }
         var due: [(rollout: Rollout, plan: Plan, stored: StoredPlan, lastChecked: Instant?)] = []
         for (rollout, lastChecked) in active {
             let planPair: (Plan, StoredPlan)
@@ -94,8 +105,19 @@ extension Ramp {
             }
         }
         var readings = Poller.poll(jobs, concurrency: concurrency)[...]
+        var decided: [Decided] = []
 
         for item in due {
+            // Each gate's streak continues from the rollout's last observation, which holds the checks behind it.
+            let previous = try run { () throws(StoreError) in try store.observation(rollout: item.rollout.id) }
+            var last: [String: GateCheck] = [:]
+            for check in (previous?.evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:)) {
+                last[check.gate] = check
+            }
+            func streak(of check: GateCheck) -> Int {
+                guard let before = last[check.gate], before.outcome == check.outcome else { return 1 }
+                return before.streak + 1
+            }
             var checks: [GateCheck] = []
             for gate in item.plan.gates(at: item.rollout.percent(in: item.plan)) {
                 if let spec = gate.statistical {
@@ -113,7 +135,7 @@ extension Ramp {
                             canary: canary.0, baseline: baseline.0, share: share(item.rollout, item.plan))
                         check.seconds = max(canary.1, baseline.1)
                     }
-                    check.streak = try streak(of: check, rollout: item.rollout.id)
+                    check.streak = streak(of: check)
                     checks.append(check)
                     continue
                 }
@@ -129,14 +151,15 @@ extension Ramp {
                 }
                 check.query = first.query
                 check.seconds = seconds
-                check.streak = try streak(of: check, rollout: item.rollout.id)
+                check.streak = streak(of: check)
                 checks.append(check)
             }
-            outcomes.append(
-                try decideAndCommit(
-                    item.rollout, plan: item.plan, checks: checks, lastChecked: item.lastChecked, now: now, actor: actor
-                ))
+            decided.append(
+                Decided(
+                    rollout: item.rollout, plan: item.plan, checks: checks, lastChecked: item.lastChecked,
+                    decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now)))
         }
+        outcomes += try commit(decided, now: now, actor: actor)
         if let retention = checkRetention {
             _ = try run { () throws(StoreError) in
                 try store.pruneChecks(before: Instant(seconds: now.seconds - retention.seconds))
@@ -212,60 +235,86 @@ extension Ramp {
     /// Gate checks are kept this long by default.
     public static let defaultCheckRetention = TimeSpan(seconds: 14 * 86_400)
 
-    /// How many checks in a row this gate has had this outcome, this one included (from the stored history).
-    private func streak(of check: GateCheck, rollout: Int64) throws(RampError) -> Int {
-        let history = try run { () throws(StoreError) in
-            try store.recentOutcomes(rollout: rollout, gate: check.gate, limit: 999)
-        }
-        return 1 + (history.firstIndex { $0 != check.outcome } ?? history.count)
+    /// One rollout's decision, waiting to be committed with the others of its tick.
+    struct Decided {
+        var rollout: Rollout
+        var plan: Plan
+        var checks: [GateCheck]
+        var lastChecked: Instant?
+        var decision: Decision
     }
 
-    /// Decides one rollout and commits the decision with its checks: a transition with its audit entry, or a
-    /// hold as an observation. Nothing is written when another tick moved or checked the rollout first.
-    private func decideAndCommit(
-        _ rollout: Rollout, plan: Plan, checks: [GateCheck], lastChecked: Instant?, now: Instant, actor: String
-    ) throws(RampError) -> TickOutcome {
-        let decision = RolloutMachine.tick(rollout, plan: plan, checks: checks, now: now)
+    /// A tick writes its decisions in few transactions: at most this many decisions each, and each transaction
+    /// closed after `writeBudget` so that a long tick never locks operators out for long.
+    static let decisionsPerTransaction = 500
+    static let writeBudget: UInt64 = 200_000_000  // nanoseconds
+
+    /// Commits decisions in batched `BEGIN IMMEDIATE` transactions. Each rollout is still guarded on its own — a
+    /// transition by compare-and-set on its version, all-or-nothing with its audit entry; a hold only if no other
+    /// tick moved or checked the rollout since this one read it — so one that lost a race writes nothing and the
+    /// rest of its batch stands.
+    func commit(_ decided: [Decided], now: Instant, actor: String) throws(RampError) -> [TickOutcome] {
+        var outcomes: [TickOutcome] = []
+        var rest = decided[...]
+        while !rest.isEmpty {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let batch = try run { () throws(StoreError) in
+                try store.immediate { () throws(StoreError) -> [TickOutcome] in
+                    var done: [TickOutcome] = []
+                    while let item = rest.first, done.count < Self.decisionsPerTransaction,
+                        done.isEmpty || DispatchTime.now().uptimeNanoseconds - started < Self.writeBudget
+                    {
+                        rest.removeFirst()
+                        done.append(try commitInTransaction(item, now: now, actor: actor))
+                    }
+                    return done
+                }
+            }
+            outcomes += batch
+        }
+        return outcomes
+    }
+
+    /// One decision, inside the batch's transaction: a transition with its audit entry, or a hold as an
+    /// observation (with any alert it raises). Nothing is written when another tick moved or checked it first.
+    private func commitInTransaction(_ item: Decided, now: Instant, actor: String) throws(StoreError) -> TickOutcome {
+        let (rollout, plan, checks) = (item.rollout, item.plan, item.checks)
         let evidence = JSONValue.object(["checks": .array(checks.map(\.json))])
-        var observation = Observation(checkedAt: now, reason: decision.reason, evidence: evidence)
+        var observation = Observation(checkedAt: now, reason: item.decision.reason, evidence: evidence)
         let kind: TickOutcome.Kind
-        switch decision {
+        switch item.decision {
         case .transition(let transition):
             // A step just entered bakes first: that hold is expected, not news for the cron log.
             observation.evidence = [
                 "checks": .array(checks.map(\.json)),
                 "hold_cause": .string(Self.holdCause(transition.after, checks: [], reason: "bake:")),
             ]
-            let entry = try commit(
+            let entry = try apply(
                 transition, plan: plan, actor: actor, evidence: evidence, now: now, observation: observation,
                 checks: checks)
             kind = entry.map { .transition($0) } ?? .lostRace
         case .hold(let reason):
             let cause = Self.holdCause(rollout, checks: checks, reason: reason)
             observation.evidence = ["checks": .array(checks.map(\.json)), "hold_cause": .string(cause)]
-            let recorded = try run { () throws(StoreError) in
-                try store.immediate { () throws(StoreError) -> Bool? in
-                    let previous = try store.observation(rollout: rollout.id)
-                    // Another tick that checked this rollout since this one read it has newer news: this hold,
-                    // and any alert it would raise, are dropped (so an alert is raised once).
-                    guard try store.rollout(id: rollout.id)?.version == rollout.version,
-                        previous.map({ $0.checkedAt != now }) ?? true, previous?.checkedAt == lastChecked
-                    else { return nil }
-                    try store.recordObservation(rollout: rollout.id, observation)
-                    try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)
-                    // Alerts commit with the check that raised them.
-                    let waitingSince =
-                        rollout.state == .awaitingApproval ? try store.latestAuditTime(rollout: rollout.id) : nil
-                    for alert in Alerts.due(
-                        rollout: rollout, plan: plan, checks: checks, previous: previous?.checkedAt,
-                        waitingSince: waitingSince, now: now)
-                    {
-                        try enqueue(alert, digest: rollout.planDigest)
-                    }
-                    return previous?.evidence["hold_cause"]?.stringValue != cause
-                }
+            let previous = try store.observation(rollout: rollout.id)
+            // Another tick that checked this rollout since this one read it has newer news: this hold, and any
+            // alert it would raise, are dropped (so an alert is raised once).
+            guard try store.rollout(id: rollout.id)?.version == rollout.version,
+                previous.map({ $0.checkedAt != now }) ?? true, previous?.checkedAt == item.lastChecked
+            else { return TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: .lostRace) }
+            let (next, due) = Self.schedule(checkedAt: now, interval: plan.interval)
+            try store.recordObservation(rollout: rollout.id, observation, next: next, due: due)
+            try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)
+            // Alerts commit with the check that raised them.
+            let waitingSince =
+                rollout.state == .awaitingApproval ? try store.latestAuditTime(rollout: rollout.id) : nil
+            for alert in Alerts.due(
+                rollout: rollout, plan: plan, checks: checks, previous: previous?.checkedAt,
+                waitingSince: waitingSince, now: now)
+            {
+                try enqueue(alert, digest: rollout.planDigest)
             }
-            kind = recorded.map { .hold(reason, changed: $0) } ?? .lostRace
+            kind = .hold(reason, changed: previous?.evidence["hold_cause"]?.stringValue != cause)
         }
         return TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: kind)
     }
@@ -285,8 +334,15 @@ extension Ramp {
     /// A check stored in the future (the clock stepped back) makes the rollout due, so gates keep being checked.
     static func isDue(lastChecked: Instant, interval: TimeSpan, now: Instant) -> Bool {
         if lastChecked > now { return true }
+        return now >= schedule(checkedAt: lastChecked, interval: interval).due
+    }
+
+    /// After a check at `checkedAt`: when the interval has passed (`next`), and from when a tick takes the rollout
+    /// (`due`: `next` less a tenth of the interval, at least 1 s and at most 10 s, for cron's jitter).
+    static func schedule(checkedAt: Instant, interval: TimeSpan) -> (next: Instant, due: Instant) {
         let slack = min(10, max(1, interval.seconds / 10))
-        return (now - lastChecked).seconds + slack >= interval.seconds
+        let next = checkedAt + interval
+        return (next, Instant(seconds: next.seconds - slack))
     }
 
     /// Whether any rollout can still move without an operator (pending or progressing).

@@ -10,7 +10,9 @@ public final class Ramp {
     /// Set when a change was committed but the configured flagd export could not be rewritten (see `configure`).
     public internal(set) var exportFailure: String?
     /// Plans parsed from their stored text, by digest (a stored plan never changes).
-    var planCache: [String: Plan] = [:]
+    var planCache: [String: (plan: Plan, stored: StoredPlan)] = [:]
+    /// The store-wide targets, parsed once per setting text.
+    var storeTargetsCache: (text: String, targets: [NotifyTarget])?
     /// Set when this connection queued a notification, so that the command delivers before it exits.
     public internal(set) var queuedNotifications = false
     /// Told about every delivery attempt (the CLI prints the failures).
@@ -61,14 +63,15 @@ public final class Ramp {
     }
 
     /// The plan a rollout follows, parsed from its stored text.
+    /// Parsed once per digest per process: a stored plan never changes (its digest names its bytes).
     func plan(for rollout: Rollout) throws(RampError) -> (Plan, StoredPlan) {
+        if let cached = planCache[rollout.planDigest] { return cached }
         guard let stored = try run({ () throws(StoreError) in try store.plan(digest: rollout.planDigest) }) else {
             throw .store(.notAStore(path: store.path, message: "rollout \(rollout.id) names a missing plan"))
         }
-        if let cached = planCache[rollout.planDigest] { return (cached, stored) }
         do {
             let plan = try PlanParser.parse(stored.body, file: stored.file)
-            planCache[rollout.planDigest] = plan
+            planCache[rollout.planDigest] = (plan, stored)
             return (plan, stored)
         } catch {
             throw .invalid(error)
@@ -102,29 +105,43 @@ public final class Ramp {
     ) throws(RampError) -> AuditEntry? {
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
-                guard try store.compareAndSet(transition.after, expectedVersion: transition.before.version, now: now),
-                    var flag = try store.flag(transition.after.flag)
-                else { return nil }
-                let served = flag.servedPercent
-                flag.canaryPercent = transition.toPercent
-                let segments = (before: flag.canarySegments, after: transition.after.segments(in: plan))
-                flag.canarySegments = segments.after
-                if let (key, value) = flagSwitch { flag[keyPath: key] = value }
-                try store.updateFlag(flag, now: now)
-                if let observation { try store.recordObservation(rollout: transition.after.id, observation) }
-                try store.recordChecks(rollout: transition.after.id, step: transition.before.step, at: now, checks)
-                return try store.appendAudit(
-                    AuditEntry(
-                        seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
-                        event: transition.event.rawValue, fromState: transition.before.state.rawValue,
-                        toState: transition.after.state.rawValue, fromPercent: served,
-                        toPercent: flag.servedPercent, reason: transition.reason,
-                        evidence: Self.adding(
-                            rollout: transition.after, to: Self.adding(segments: segments, to: evidence)),
-                        planDigest: transition.after.planDigest))
+                try apply(
+                    transition, plan: plan, actor: actor, evidence: evidence, now: now, flagSwitch: flagSwitch,
+                    observation: observation, checks: checks)
             }
         }
         if entry != nil { exportAfterCommit() }
         return entry
+    }
+
+    /// `commit`'s writes, inside a transaction the caller holds (a tick batches many).
+    func apply(
+        _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
+        flagSwitch: (WritableKeyPath<Flag, Bool>, Bool)? = nil, observation: Observation? = nil,
+        checks: [GateCheck] = []
+    ) throws(StoreError) -> AuditEntry? {
+        guard try store.compareAndSet(transition.after, expectedVersion: transition.before.version, now: now),
+            var flag = try store.flag(transition.after.flag)
+        else { return nil }
+        let served = flag.servedPercent
+        flag.canaryPercent = transition.toPercent
+        let segments = (before: flag.canarySegments, after: transition.after.segments(in: plan))
+        flag.canarySegments = segments.after
+        if let (key, value) = flagSwitch { flag[keyPath: key] = value }
+        try store.updateFlag(flag, now: now)
+        if let observation {
+            let (next, due) = Self.schedule(checkedAt: observation.checkedAt, interval: plan.interval)
+            try store.recordObservation(rollout: transition.after.id, observation, next: next, due: due)
+        }
+        try store.recordChecks(rollout: transition.after.id, step: transition.before.step, at: now, checks)
+        return try store.appendAudit(
+            AuditEntry(
+                seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
+                event: transition.event.rawValue, fromState: transition.before.state.rawValue,
+                toState: transition.after.state.rawValue, fromPercent: served,
+                toPercent: flag.servedPercent, reason: transition.reason,
+                evidence: Self.adding(
+                    rollout: transition.after, to: Self.adding(segments: segments, to: evidence)),
+                planDigest: transition.after.planDigest))
     }
 }

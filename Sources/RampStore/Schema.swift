@@ -170,6 +170,14 @@ enum Schema {
         ) STRICT;
         CREATE INDEX outbox_by_state ON outbox(state, next_at);
         """,
+        // Version 9: when each active rollout is next due, indexed, so that a tick reads only the rollouts it must
+        // check (and a tick with nothing due reads nothing, however many are active). 0: due at once.
+        """
+        ALTER TABLE rollouts ADD COLUMN next_check_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE rollouts ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX rollouts_due ON rollouts(due_at) WHERE state NOT IN ('completed', 'rolled_back');
+        CREATE INDEX observations_by_time ON observations(checked_at);
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -8,14 +8,6 @@ public struct StoredCheck: Sendable {
 }
 
 extension Store {
-    /// The latest outcomes of one gate of a rollout, newest first.
-    public func recentOutcomes(rollout: Int64, gate: String, limit: Int) throws(StoreError) -> [GateOutcome] {
-        try db.rows(
-            "SELECT outcome FROM gate_checks WHERE rollout_id = ? AND gate = ? ORDER BY id DESC LIMIT ?",
-            [.int(rollout), .text(gate), .int(Int64(limit))]
-        ) { GateOutcome(rawValue: $0.text(0)) ?? .error }
-    }
-
     /// Records the checks of one tick. Call inside `immediate` with the decision they led to.
     public func recordChecks(rollout: Int64, step: Int, at: Instant, _ checks: [GateCheck]) throws(StoreError) {
         for check in checks {

@@ -349,6 +349,41 @@ extension Store {
         ) { (row) throws(StoreError) in (try rollout(from: row), row.optionalInt(8).map(Instant.init(seconds:))) }
     }
 
+    /// The active rollouts a tick at `now` must look at: those due by then (through the partial index
+    /// `rollouts_due`), and those whose last check lies ahead of `now` (the clock stepped back), with that check's
+    /// time. A tick with nothing due reads no rollout row.
+    public func dueRollouts(now: Instant) throws(StoreError) -> [(rollout: Rollout, lastChecked: Instant?)] {
+        let columns = Self.rolloutColumns.split(separator: ",").map { "r." + $0.trimmingPrefixSpaces }.joined(
+            separator: ", ")
+        let due = try db.rows(
+            """
+            SELECT \(columns), o.checked_at FROM rollouts r INDEXED BY rollouts_due
+            LEFT JOIN observations o ON o.rollout_id = r.id
+            WHERE r.state NOT IN ('completed', 'rolled_back') AND r.due_at <= ?
+            """, [.int(now.seconds)]
+        ) { (row) throws(StoreError) in (try rollout(from: row), row.optionalInt(8).map(Instant.init(seconds:))) }
+        let ahead = try db.rows(
+            """
+            SELECT \(columns), o.checked_at FROM observations o INDEXED BY observations_by_time
+            JOIN rollouts r ON r.id = o.rollout_id
+            WHERE o.checked_at > ? AND r.state NOT IN ('completed', 'rolled_back')
+            """, [.int(now.seconds)]
+        ) { (row) throws(StoreError) in (try rollout(from: row), row.optionalInt(8).map(Instant.init(seconds:))) }
+        let seen = Set(due.map { $0.0.id })
+        return (due + ahead.filter { !seen.contains($0.0.id) }).sorted { $0.0.flag < $1.0.flag }
+            .map { (rollout: $0.0, lastChecked: $0.1) }
+    }
+
+    /// The active rollouts not due at `now`, with when each is next checked (for `tick --verbose` and `--json`).
+    public func notDueRollouts(now: Instant) throws(StoreError) -> [(flag: String, id: Int64, next: Instant)] {
+        try db.rows(
+            """
+            SELECT flag, id, next_check_at FROM rollouts INDEXED BY rollouts_due
+            WHERE state NOT IN ('completed', 'rolled_back') AND due_at > ?
+            """, [.int(now.seconds)]
+        ) { ($0.text(0), $0.int(1), Instant(seconds: $0.int(2))) }
+    }
+
     public func rollout(id: Int64) throws(StoreError) -> Rollout? {
         try db.rows("SELECT \(Self.rolloutColumns) FROM rollouts WHERE id = ?", [.int(id)], rollout(from:)).first
     }
@@ -403,8 +438,14 @@ extension Store {
         }.first
     }
 
-    /// Records the latest check of a rollout (a hold is an observation, not a transition).
-    public func recordObservation(rollout: Int64, _ observation: Observation) throws(StoreError) {
+    /// Records a rollout's latest decision (a hold is an observation, not a transition), and when it is next due: `next` is when its interval has passed,
+    /// `due` the moment a tick takes it (`next` less the slack allowed for cron's jitter).
+    public func recordObservation(rollout: Int64, _ observation: Observation, next: Instant, due: Instant)
+        throws(StoreError)
+    {
+        try db.query(
+            "UPDATE rollouts SET next_check_at = ?, due_at = ? WHERE id = ?",
+            [.int(next.seconds), .int(due.seconds), .int(rollout)])
         try db.query(
             """
             INSERT INTO observations(rollout_id, checked_at, reason, evidence) VALUES (?,?,?,?)

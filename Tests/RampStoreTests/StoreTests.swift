@@ -56,7 +56,7 @@ func makeStore() throws -> Store {
         let first = try Store(path: path, create: true)
         try first.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
         let before = try first.dump()
-        #expect(before.hasPrefix("user_version=8\n"))
+        #expect(before.hasPrefix("user_version=9\n"))
         let again = try Store(path: path, create: true)
         #expect(try again.dump() == before)
         #expect(try again.flag("f")?.variants == ["a": 1, "b": 2])
@@ -91,7 +91,7 @@ func makeStore() throws -> Store {
             _ = try Store(path: path, create: true)
             Issue.record("opened a newer store")
         } catch {
-            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (8)"))
+            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (9)"))
         }
     }
 

@@ -66,20 +66,26 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// The canonical body as hashed: `body.canonical`, except that an entry read from a store uses its stored time
     /// and evidence text verbatim (docs/audit.md).
-    public var hashedBody: String {
-        guard storedAt != nil || storedEvidence != nil, case .object(let members) = body else { return body.canonical }
-        var out = "{"
+    public var hashedBody: String { String(decoding: hashedBodyBytes, as: UTF8.self) }
+
+    /// `hashedBody`'s UTF-8 bytes, written straight to a buffer.
+    public var hashedBodyBytes: [UInt8] {
+        guard storedAt != nil || storedEvidence != nil, case .object(let members) = body else {
+            return body.canonicalBytes
+        }
+        var out: [UInt8] = [UInt8(ascii: "{")]
         for (i, key) in JSONValue.sortedKeys(members).enumerated() {
-            if i > 0 { out += "," }
+            if i > 0 { out.append(UInt8(ascii: ",")) }
             JSONValue.quote(key, into: &out)
-            out += ":"
+            out.append(UInt8(ascii: ":"))
             switch key {
             case "at" where storedAt != nil: JSONValue.quote(storedAt!, into: &out)
-            case "evidence" where storedEvidence != nil: out += storedEvidence!
-            default: out += members[key]!.canonical
+            case "evidence" where storedEvidence != nil: out += storedEvidence!.utf8
+            default: out += members[key]!.canonicalBytes
             }
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// The JSON line `ramp audit log --json` prints: the body with readable percentages and both hashes.
@@ -98,7 +104,7 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// SHA-256(previous hash ‖ canonical body), hex.
     public func computeHash() -> String {
-        AuditChain.hash(prev: prevHash, body: hashedBody)
+        AuditChain.hash(prev: prevHash, bodyBytes: hashedBodyBytes)
     }
 
     /// This entry linked after `prev` (nil for the first), with its hash filled in.
@@ -116,10 +122,12 @@ public struct AuditChain: Sendable {
     /// The previous hash of the first entry: 32 zero bytes.
     public static let genesis = String(repeating: "0", count: 64)
 
-    public static func hash(prev: String, body: String) -> String {
+    public static func hash(prev: String, body: String) -> String { hash(prev: prev, bodyBytes: Array(body.utf8)) }
+
+    public static func hash(prev: String, bodyBytes: [UInt8]) -> String {
         var hasher = SHA256()
         hasher.update(Hex.decode(prev) ?? Array(prev.utf8))
-        hasher.update(body.utf8)
+        hasher.update(bodyBytes)
         return Hex.encode(hasher.finalize())
     }
 

@@ -30,6 +30,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
 final class Connection {
     let path: String
     private let handle: OpaquePointer
+    /// Prepared statements by their SQL, reused (a tick runs the same few statements thousands of times). One in
+    /// use (a query inside another's row callback with the same SQL) is not shared: that one is prepared afresh.
+    private var statements: [String: OpaquePointer] = [:]
+    private var inUse: Set<String> = []
 
     init(path: String, create: Bool, readOnly: Bool = false) throws(StoreError) {
         self.path = path
@@ -48,7 +52,35 @@ final class Connection {
         sqlite3_extended_result_codes(db, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    /// A prepared statement for `sql`: the cached one when free, else a new one (cached if none is).
+    private func prepare(_ sql: String) throws(StoreError) -> (statement: OpaquePointer, cached: Bool) {
+        if !inUse.contains(sql), let statement = statements[sql] { return (statement, true) }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw failure()
+        }
+        if statements[sql] == nil {
+            statements[sql] = statement
+            return (statement, true)
+        }
+        return (statement, false)
+    }
+
+    /// Returns a statement from `prepare`: a cached one is reset for its next use, another finalized.
+    private func release(_ sql: String, _ statement: OpaquePointer, cached: Bool) {
+        if cached {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            inUse.remove(sql)
+        } else {
+            sqlite3_finalize(statement)
+        }
+    }
 
     private func failure(_ context: String? = nil) -> StoreError {
         let code = sqlite3_errcode(handle)
@@ -72,11 +104,9 @@ final class Connection {
     func query(_ sql: String, _ values: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in })
         throws(StoreError)
     {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw failure()
-        }
-        defer { sqlite3_finalize(statement) }
+        let (statement, cached) = try prepare(sql)
+        if cached { inUse.insert(sql) }
+        defer { release(sql, statement, cached: cached) }
         try bind(values, to: statement)
         while true {
             switch sqlite3_step(statement) {
@@ -89,11 +119,9 @@ final class Connection {
 
     /// Runs one statement that returns no rows once per element of `rows`, prepared once (bulk inserts).
     func repeated(_ sql: String, _ rows: [[SQLValue]]) throws(StoreError) {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw failure()
-        }
-        defer { sqlite3_finalize(statement) }
+        let (statement, cached) = try prepare(sql)
+        if cached { inUse.insert(sql) }
+        defer { release(sql, statement, cached: cached) }
         for values in rows {
             sqlite3_reset(statement)
             try bind(values, to: statement)

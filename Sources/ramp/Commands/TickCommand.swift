@@ -28,7 +28,7 @@ enum TickCommand {
         let now = try context.now()
         let outcomes = try ramp.tick(
             now: now, actor: context.tickActor, concurrency: try concurrency(context),
-            checkRetention: try retention(context))
+            checkRetention: try retention(context), reportNotDue: context.json || context.args.flag("verbose"))
         report(outcomes, now: now, context: context)
         return ExitCode.ok
     }
@@ -62,7 +62,8 @@ enum TickCommand {
         _ = try ramp.runLoop(
             interval: interval, untilSettled: context.args.flag("until-settled"), clock: clock, maxTicks: maxTicks,
             actor: context.tickActor, concurrency: try concurrency(context),
-            checkRetention: try retention(context), stop: stop
+            checkRetention: try retention(context), reportNotDue: context.json || context.args.flag("verbose"),
+            stop: stop
         ) { now, outcomes in report(outcomes, now: now, context: context) }
         return ExitCode.ok
     }
