@@ -206,11 +206,12 @@ public final class FlagEvaluator: Sendable {
     /// Reads every flag and the bucketing generation in one read transaction, so the snapshot is consistent.
     private static func load(_ store: Store) throws(RampError) -> Snapshot {
         do {
-            try store.executeRaw("BEGIN")
-            defer { try? store.executeRaw("COMMIT") }
-            let version = try store.dataVersion()
-            let flags = try store.flags()
-            let bucketing = BucketingGeneration(stored: try store.setting(Setting.bucketing.rawValue))
+            let (version, flags, bucketing) = try store.reading { () throws(StoreError) in
+                (
+                    try store.dataVersion(), try store.flags(),
+                    BucketingGeneration(stored: try store.setting(Setting.bucketing.rawValue))
+                )
+            }
             return Snapshot(
                 flags: Dictionary(uniqueKeysWithValues: flags.map { ($0.key, CompiledFlag($0)) }),
                 bucketing: bucketing, dataVersion: version)

@@ -96,12 +96,23 @@ public final class Store {
         }
     }
 
-    /// `begin`, then `body`, then COMMIT; ROLLBACK when the body throws.
-    private func transaction<T>(_ begin: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    /// `immediate` for a body that may refuse: a `.failure` rolls the transaction back, so nothing the body wrote
+    /// before it refused is kept.
+    public func immediate<T, E: Error>(_ body: () throws(StoreError) -> Result<T, E>) throws(StoreError)
+        -> Result<T, E>
+    {
+        try transaction("BEGIN IMMEDIATE", body) { if case .failure = $0 { false } else { true } }
+    }
+
+    /// `begin`, then `body`, then COMMIT (or ROLLBACK when `keep` says the result is a refusal); ROLLBACK when the
+    /// body throws.
+    private func transaction<T>(
+        _ begin: String, _ body: () throws(StoreError) -> T, keep: (T) -> Bool = { _ in true }
+    ) throws(StoreError) -> T {
         try db.execute(begin)
         do {
             let result = try body()
-            try db.execute("COMMIT")
+            try db.execute(keep(result) ? "COMMIT" : "ROLLBACK")
             return result
         } catch {
             if db.isInTransaction { try? db.execute("ROLLBACK") }

@@ -151,6 +151,25 @@ func makeStore() throws -> Store {
         #expect(try store.dump() == before)
     }
 
+    /// A body that refuses (returns `.failure`) after writing rolls its transaction back: nothing it wrote is kept.
+    @Test func aRefusalRollsBackWhatTheBodyWrote() throws {
+        struct Refused: Error {}
+        let store = try makeStore()
+        let before = try store.dump()
+        let result = try store.immediate { () throws(StoreError) -> Result<Int, Refused> in
+            try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+            return .failure(Refused())
+        }
+        #expect(throws: Refused.self) { try result.get() }
+        #expect(try store.dump() == before)
+        let kept = try store.immediate { () throws(StoreError) -> Result<Int, Refused> in
+            try store.insertFlag(Flag(key: "g", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+            return .success(1)
+        }
+        #expect(try kept.get() == 1)
+        #expect(try store.flag("g") != nil)
+    }
+
     /// The query names its partial index (INDEXED BY), so SQLite fails rather than scan history if it cannot use it.
     @Test func activeRolloutsComeFromThePartialIndexWhateverTheHistory() throws {
         let store = try makeStore()
