@@ -157,6 +157,7 @@ extension Ramp {
             decided.append(
                 Decided(
                     rollout: item.rollout, plan: item.plan, checks: checks, lastChecked: item.lastChecked,
+                    previous: previous,
                     decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now)))
         }
         outcomes += try commit(decided, now: now, actor: actor)
@@ -241,6 +242,8 @@ extension Ramp {
         var plan: Plan
         var checks: [GateCheck]
         var lastChecked: Instant?
+        /// The observation this tick read (its checks gave the streaks); still the latest if its time is.
+        var previous: Observation?
         var decision: Decision
     }
 
@@ -279,14 +282,15 @@ extension Ramp {
     /// observation (with any alert it raises). Nothing is written when another tick moved or checked it first.
     private func commitInTransaction(_ item: Decided, now: Instant, actor: String) throws(StoreError) -> TickOutcome {
         let (rollout, plan, checks) = (item.rollout, item.plan, item.checks)
-        let evidence = JSONValue.object(["checks": .array(checks.map(\.json))])
+        let checksJSON = JSONValue.array(checks.map(\.json))
+        let evidence = JSONValue.object(["checks": checksJSON])
         var observation = Observation(checkedAt: now, reason: item.decision.reason, evidence: evidence)
         let kind: TickOutcome.Kind
         switch item.decision {
         case .transition(let transition):
             // A step just entered bakes first: that hold is expected, not news for the cron log.
             observation.evidence = [
-                "checks": .array(checks.map(\.json)),
+                "checks": checksJSON,
                 "hold_cause": .string(Self.holdCause(transition.after, checks: [], reason: "bake:")),
             ]
             let entry = try apply(
@@ -295,13 +299,15 @@ extension Ramp {
             kind = entry.map { .transition($0) } ?? .lostRace
         case .hold(let reason):
             let cause = Self.holdCause(rollout, checks: checks, reason: reason)
-            observation.evidence = ["checks": .array(checks.map(\.json)), "hold_cause": .string(cause)]
-            let previous = try store.observation(rollout: rollout.id)
+            observation.evidence = ["checks": checksJSON, "hold_cause": .string(cause)]
             // Another tick that checked this rollout since this one read it has newer news: this hold, and any
-            // alert it would raise, are dropped (so an alert is raised once).
-            guard try store.rollout(id: rollout.id)?.version == rollout.version,
-                previous.map({ $0.checkedAt != now }) ?? true, previous?.checkedAt == item.lastChecked
+            // alert it would raise, are dropped (so an alert is raised once). Otherwise the observation this tick
+            // read is still the latest.
+            let checkedAt = try store.observationTime(rollout: rollout.id)
+            guard try store.rolloutVersion(id: rollout.id) == rollout.version, checkedAt != now,
+                checkedAt == item.lastChecked, checkedAt == item.previous?.checkedAt
             else { return TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: .lostRace) }
+            let previous = item.previous
             let (next, due) = Self.schedule(checkedAt: now, interval: plan.interval)
             try store.recordObservation(rollout: rollout.id, observation, next: next, due: due)
             try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)

@@ -441,6 +441,18 @@ extension Store {
         return db.changes == 1
     }
 
+    /// When the rollout was last checked (its observation's time), without reading the evidence.
+    public func observationTime(rollout: Int64) throws(StoreError) -> Instant? {
+        try db.rows("SELECT checked_at FROM observations WHERE rollout_id = ?", [.int(rollout)]) {
+            Instant(seconds: $0.int(0))
+        }.first
+    }
+
+    /// The rollout's version (its compare-and-set counter), or nil when there is no such rollout.
+    public func rolloutVersion(id: Int64) throws(StoreError) -> Int64? {
+        try db.rows("SELECT version FROM rollouts WHERE id = ?", [.int(id)]) { $0.int(0) }.first
+    }
+
     public func observation(rollout: Int64) throws(StoreError) -> Observation? {
         try db.rows("SELECT checked_at, reason, evidence FROM observations WHERE rollout_id = ?", [.int(rollout)]) {
             Observation(
