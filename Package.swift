@@ -30,7 +30,7 @@ let package = Package(
             dependencies: ["RampCore", "RampStore", "RampMetrics"],
             swiftSettings: strict
         ),
-        .executableTarget(name: "ramp", dependencies: ["RampEngine", "RampStore", "RampCore"], swiftSettings: strict),
+        .executableTarget(name: "ramp", dependencies: ["RampEngine", "RampCore"], swiftSettings: strict),
         // Benchmarks behind BENCHMARKS.md: `swift run -c release ramp-bench eval`.
         .executableTarget(name: "ramp-bench", dependencies: ["RampEngine", "RampCore"], swiftSettings: strict),
         .testTarget(name: "RampCoreTests", dependencies: ["RampCore"], swiftSettings: strict),

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 public import RampCore
 import RampMetrics
-public import RampStore
+import RampStore
 
 /// One attempt to deliver one notification.
 public struct Delivery: Sendable {

@@ -1,5 +1,5 @@
 public import RampCore
-public import RampStore
+import RampStore
 
 /// One flag's state as `ramp status` shows it.
 public struct FlagStatus: Sendable {

@@ -54,7 +54,7 @@ extension Ramp {
                 outcomes.append(TickOutcome(flag: flag, rolloutID: id, kind: .notDue(next: next)))
             }
         }
-        var due: [(rollout: Rollout, plan: Plan, stored: StoredPlan, lastChecked: Instant?)] = []
+        var due: [DueItem] = []
         for (rollout, lastChecked) in active {
             let planPair: (Plan, StoredPlan)
             do {
@@ -71,96 +71,26 @@ extension Ramp {
                         flag: rollout.flag, rolloutID: rollout.id, kind: .notDue(next: lastChecked + plan.interval)))
                 continue
             }
-            due.append((rollout, plan, stored, lastChecked))
+            due.append(DueItem(rollout: rollout, plan: plan, stored: stored, lastChecked: lastChecked))
         }
 
-        // Poll: one reading per threshold gate, two (canary and baseline) per relative gate, one per input and arm
-        // per statistical gate; statistical gates over the events source read the store instead.
-        var jobs: [Poller.Job] = []
-        var fromEvents: [String: (ArmReading, ArmReading)] = [:]
-        for item in due {
-            for gate in item.plan.gates(at: item.rollout.percent(in: item.plan)) {
-                if let spec = gate.statistical, item.plan.sources[gate.source] == .events {
-                    fromEvents["\(item.rollout.id) \(gate.name)"] = try eventReadings(
-                        spec, query: gate.query, rollout: item.rollout, plan: item.plan, now: now)
-                    continue
-                }
-                let variants =
-                    gate.isRelative || gate.statistical != nil
-                    ? [item.plan.canary, item.plan.baseline] : [item.plan.canary]
-                for variant in variants {
-                    let context = MetricContext(
-                        flag: item.rollout.flag, gate: gate.name, variant: variant, canary: item.plan.canary,
-                        baseline: item.plan.baseline, percent: item.rollout.percent(in: item.plan),
-                        step: item.rollout.step + 1, state: item.rollout.state.rawValue, now: now,
-                        baseDir: item.stored.baseDir)
-                    let source = MetricSources.make(item.plan.sources[gate.source]!)
-                    let queries =
-                        gate.statistical.map { spec in spec.inputs.keys.sorted().map { spec.inputs[$0]! } }
-                        ?? [gate.query].compactMap { $0 }
-                    for query in queries.isEmpty ? [nil] : queries.map(Optional.some) {
-                        jobs.append(Poller.Job(source: source, query: query.map(context.render), context: context))
-                    }
-                }
+        // Due rollouts go through in chunks (read → judge → decide → commit), each chunk about two polls per
+        // thread, so that a tick's work is committed as it goes rather than all at its end, and each chunk's
+        // polls still run side by side.
+        var chunk: [(reads: RolloutReads, item: DueItem)] = []
+        var polls = 0
+        for (index, item) in due.enumerated() {
+            let reads = try self.reads(for: item, now: now)
+            chunk.append((reads, item))
+            polls += reads.jobCount
+            if index == due.count - 1 || polls >= 2 * max(1, concurrency)
+                || chunk.count >= Self.decisionsPerTransaction
+            {
+                outcomes += try judgeAndCommit(chunk, concurrency: concurrency, now: now, actor: actor)
+                chunk.removeAll()
+                polls = 0
             }
         }
-        var readings = Poller.poll(jobs, concurrency: concurrency)[...]
-        var decided: [Decided] = []
-
-        for item in due {
-            // Each gate's streak continues from the rollout's last observation, which holds the checks behind it.
-            let previous = try run { () throws(StoreError) in try store.observation(rollout: item.rollout.id) }
-            var last: [String: GateCheck] = [:]
-            for check in (previous?.evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:)) {
-                last[check.gate] = check
-            }
-            func streak(of check: GateCheck) -> Int {
-                guard let before = last[check.gate], before.outcome == check.outcome else { return 1 }
-                return before.streak + 1
-            }
-            var checks: [GateCheck] = []
-            for gate in item.plan.gates(at: item.rollout.percent(in: item.plan)) {
-                if let spec = gate.statistical {
-                    var check: GateCheck
-                    if let (canary, baseline) = fromEvents["\(item.rollout.id) \(gate.name)"] {
-                        check = gate.judge(canary: canary, baseline: baseline, share: share(item.rollout, item.plan))
-                        check.query = gate.query
-                    } else {
-                        let names = spec.inputs.keys.sorted()
-                        let canary = Self.arm(spec, names, Array(readings.prefix(names.count)))
-                        readings.removeFirst(names.count)
-                        let baseline = Self.arm(spec, names, Array(readings.prefix(names.count)))
-                        readings.removeFirst(names.count)
-                        check = gate.judge(
-                            canary: canary.0, baseline: baseline.0, share: share(item.rollout, item.plan))
-                        check.seconds = max(canary.1, baseline.1)
-                    }
-                    check.streak = streak(of: check)
-                    checks.append(check)
-                    continue
-                }
-                let first = readings.removeFirst()
-                var check: GateCheck
-                var seconds = first.seconds
-                if gate.isRelative {
-                    let second = readings.removeFirst()
-                    check = gate.judge(canary: first.reading, baseline: second.reading)
-                    seconds = max(seconds, second.seconds)
-                } else {
-                    check = gate.judge(first.reading)
-                }
-                check.query = first.query
-                check.seconds = seconds
-                check.streak = streak(of: check)
-                checks.append(check)
-            }
-            decided.append(
-                Decided(
-                    rollout: item.rollout, plan: item.plan, checks: checks, lastChecked: item.lastChecked,
-                    previous: previous,
-                    decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now)))
-        }
-        outcomes += try commit(decided, now: now, actor: actor)
         if let retention = checkRetention {
             _ = try run { () throws(StoreError) in
                 try store.pruneChecks(before: Instant(seconds: now.seconds - retention.seconds))
@@ -174,6 +104,132 @@ extension Ramp {
         deliverNotifications(now: now)
         recordTick(now: now, seconds: seconds)
         return outcomes.sorted { $0.flag < $1.flag }
+    }
+
+    /// A rollout due at this tick, with its plan.
+    struct DueItem {
+        var rollout: Rollout
+        var plan: Plan
+        var stored: StoredPlan
+        var lastChecked: Instant?
+    }
+
+    /// What one gate reads at this tick, and how its answers come back to it: a threshold gate one reading, a
+    /// relative gate two (canary, baseline), a statistical gate each input per arm (canary inputs, then the
+    /// baseline's, in input-name order), a statistical gate over ramp's events its two arms from the store.
+    struct GateReads {
+        enum Kind {
+            case threshold
+            case relative
+            case statistical(StatisticalSpec, inputs: [String])
+            case events(canary: ArmReading, baseline: ArmReading)
+        }
+        var gate: Gate
+        var kind: Kind
+        var jobs: [Poller.Job]
+    }
+
+    /// Every gate's reads for one rollout.
+    struct RolloutReads {
+        var gates: [GateReads]
+        var jobCount: Int { gates.reduce(0) { $0 + $1.jobs.count } }
+    }
+
+    /// The reads of every gate checked at the rollout's current share (`Plan.gates(at:)`).
+    private func reads(for item: DueItem, now: Instant) throws(RampError) -> RolloutReads {
+        var gates: [GateReads] = []
+        for gate in item.plan.gates(at: item.rollout.percent(in: item.plan)) {
+            if let spec = gate.statistical, item.plan.sources[gate.source] == .events {
+                let (canary, baseline) = try eventReadings(
+                    spec, query: gate.query, rollout: item.rollout, plan: item.plan, now: now)
+                gates.append(GateReads(gate: gate, kind: .events(canary: canary, baseline: baseline), jobs: []))
+                continue
+            }
+            guard let spec = item.plan.sources[gate.source] else {
+                throw .store(.notAStore(path: store.path, message: "gate \(gate.name) names a missing source"))
+            }
+            let source = MetricSources.make(spec)
+            func job(_ variant: String, _ query: String?) -> Poller.Job {
+                let context = MetricContext(
+                    flag: item.rollout.flag, gate: gate.name, variant: variant, canary: item.plan.canary,
+                    baseline: item.plan.baseline, percent: item.rollout.percent(in: item.plan),
+                    step: item.rollout.step + 1, state: item.rollout.state.rawValue, now: now,
+                    baseDir: item.stored.baseDir)
+                return Poller.Job(source: source, query: query.map(context.render), context: context)
+            }
+            if let statistical = gate.statistical {
+                let names = statistical.inputs.keys.sorted()
+                let jobs = [item.plan.canary, item.plan.baseline].flatMap { variant in
+                    names.map { job(variant, statistical.inputs[$0]) }
+                }
+                gates.append(GateReads(gate: gate, kind: .statistical(statistical, inputs: names), jobs: jobs))
+            } else if gate.isRelative {
+                gates.append(
+                    GateReads(
+                        gate: gate, kind: .relative,
+                        jobs: [job(item.plan.canary, gate.query), job(item.plan.baseline, gate.query)]))
+            } else {
+                gates.append(GateReads(gate: gate, kind: .threshold, jobs: [job(item.plan.canary, gate.query)]))
+            }
+        }
+        return RolloutReads(gates: gates)
+    }
+
+    /// Polls a chunk's reads at once, gives each gate its own answers, decides each rollout, commits the chunk.
+    private func judgeAndCommit(
+        _ chunk: [(reads: RolloutReads, item: DueItem)], concurrency: Int, now: Instant, actor: String
+    ) throws(RampError) -> [TickOutcome] {
+        let jobs = chunk.flatMap { $0.reads.gates.flatMap(\.jobs) }
+        let results = Poller.poll(jobs, concurrency: concurrency)
+        var next = 0
+        var decided: [Decided] = []
+        for (reads, item) in chunk {
+            // Each gate's streak continues from the rollout's last observation, which holds the checks behind it.
+            let previous = try run { () throws(StoreError) in try store.observation(rollout: item.rollout.id) }
+            var last: [String: GateCheck] = [:]
+            for check in (previous?.evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:)) {
+                last[check.gate] = check
+            }
+            var checks: [GateCheck] = []
+            for gateReads in reads.gates {
+                let answers = Array(results[next..<(next + gateReads.jobs.count)])
+                next += gateReads.jobs.count
+                var check = judge(gateReads, answers, item)
+                if let before = last[check.gate], before.outcome == check.outcome { check.streak = before.streak + 1 }
+                checks.append(check)
+            }
+            decided.append(
+                Decided(
+                    rollout: item.rollout, plan: item.plan, checks: checks, lastChecked: item.lastChecked,
+                    previous: previous,
+                    decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now)))
+        }
+        return try commit(decided, now: now, actor: actor)
+    }
+
+    /// One gate's check from its own answers (in the order of its `jobs`).
+    private func judge(_ reads: GateReads, _ answers: [Poller.Result], _ item: DueItem) -> GateCheck {
+        let gate = reads.gate
+        var check: GateCheck
+        switch reads.kind {
+        case .events(let canary, let baseline):
+            check = gate.judge(canary: canary, baseline: baseline, share: share(item.rollout, item.plan))
+            check.query = gate.query
+        case .statistical(let spec, let names):
+            let canary = Self.arm(spec, names, Array(answers.prefix(names.count)))
+            let baseline = Self.arm(spec, names, Array(answers.dropFirst(names.count)))
+            check = gate.judge(canary: canary.0, baseline: baseline.0, share: share(item.rollout, item.plan))
+            check.seconds = max(canary.1, baseline.1)
+        case .relative:
+            check = gate.judge(canary: answers[0].reading, baseline: answers[1].reading)
+            check.query = answers[0].query
+            check.seconds = max(answers[0].seconds, answers[1].seconds)
+        case .threshold:
+            check = gate.judge(answers[0].reading)
+            check.query = answers[0].query
+            check.seconds = answers[0].seconds
+        }
+        return check
     }
 
     /// The canary's planned share of units now, for the sample ratio check.
@@ -196,10 +252,15 @@ extension Ramp {
         switch spec.metric {
         case .proportion:
             summary = .proportion(successes: values["count"] ?? 0, trials: values["total"] ?? 0)
-        case .mean where values["sum"] != nil:
-            summary = .moments(count: values["count"]!, sum: values["sum"]!, sumOfSquares: values["sum_squares"]!)
         case .mean:
-            summary = ArmSummary(count: values["count"]!, mean: values["mean"]!, variance: values["variance"]!)
+            // The plan gives either count, sum and sum_squares, or count, mean and variance (PlanParser checks).
+            if let count = values["count"], let sum = values["sum"], let squares = values["sum_squares"] {
+                summary = .moments(count: count, sum: sum, sumOfSquares: squares)
+            } else if let count = values["count"], let mean = values["mean"], let variance = values["variance"] {
+                summary = ArmSummary(count: count, mean: mean, variance: variance)
+            } else {
+                return (.unusable(.error, "the gate's inputs are incomplete"), seconds)
+            }
         case .exposures, .distribution:
             summary = ArmSummary(count: values["total"] ?? 0, mean: 0, variance: 0)
         }

@@ -1,12 +1,12 @@
 import Foundation
 public import RampCore
-public import RampStore
+import RampStore
 
 /// ramp's use cases over one store: submit plans, tick rollouts, operate them, evaluate flags, read the audit log.
 ///
 /// Owns a store connection, so it is not Sendable: one per thread or process.
 public final class Ramp {
-    public let store: Store
+    let store: Store
     /// Set when a change was committed but the configured flagd export could not be rewritten (see `configure`).
     public internal(set) var exportFailure: String?
     /// Plans parsed from their stored text, by digest (a stored plan never changes).

@@ -1,5 +1,5 @@
 public import RampCore
-public import RampStore
+import RampStore
 
 /// Everything an engine call can refuse or fail with; the CLI maps each case to one exit code.
 public enum RampError: Error, Sendable, CustomStringConvertible {

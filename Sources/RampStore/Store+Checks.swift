@@ -1,12 +1,5 @@
 public import RampCore
 
-/// A stored gate check with when and at which step it was made.
-public struct StoredCheck: Sendable {
-    public var checkedAt: Instant
-    public var step: Int
-    public var check: GateCheck
-}
-
 extension Store {
     /// Records the checks of one tick. Call inside `immediate` with the decision they led to.
     public func recordChecks(rollout: Int64, step: Int, at: Instant, _ checks: [GateCheck]) throws(StoreError) {

@@ -1,45 +1,5 @@
 public import RampCore
 
-/// One notification to one target, as the outbox keeps it.
-public struct OutboxItem: Sendable, Equatable {
-    public enum State: String, Sendable {
-        case pending, delivered, failed
-    }
-
-    public var id: Int64
-    /// The idempotency key: a transition's audit seq, or an alert's name.
-    public var key: String
-    public var target: String
-    /// The target as it was when the event happened (`NotifyTarget.json`).
-    public var spec: String
-    public var event: String
-    public var flag: String
-    /// The notification's document (canonical JSON).
-    public var body: String
-    public var createdAt: Instant
-    public var state: State
-    public var attempts: Int
-    public var nextAt: Instant
-    public var lastError: String?
-    public var doneAt: Instant?
-
-    public init(
-        key: String, target: String, spec: String, event: String, flag: String, body: String, createdAt: Instant
-    ) {
-        self.id = 0
-        self.key = key
-        self.target = target
-        self.spec = spec
-        self.event = event
-        self.flag = flag
-        self.body = body
-        self.createdAt = createdAt
-        self.state = .pending
-        self.attempts = 0
-        self.nextAt = createdAt
-    }
-}
-
 extension Store {
     /// Queues notifications (call inside the transaction that writes the event). The same key to the same target
     /// is queued once.

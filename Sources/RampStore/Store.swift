@@ -268,25 +268,6 @@ extension Store {
 
 // MARK: - Plans
 
-/// A plan as submitted: its exact text, and where it came from (relative command paths resolve against `baseDir`).
-public struct StoredPlan: Sendable {
-    public var digest: String
-    public var flag: String
-    public var file: String
-    public var baseDir: String
-    public var body: String
-    public var submittedAt: Instant
-
-    public init(digest: String, flag: String, file: String, baseDir: String, body: String, submittedAt: Instant) {
-        self.digest = digest
-        self.flag = flag
-        self.file = file
-        self.baseDir = baseDir
-        self.body = body
-        self.submittedAt = submittedAt
-    }
-}
-
 extension Store {
     public func plan(digest: String) throws(StoreError) -> StoredPlan? {
         try db.rows(
@@ -319,19 +300,6 @@ extension Store {
 }
 
 // MARK: - Rollouts
-
-/// The latest check of a rollout: when, why it held or moved, and the gate evidence.
-public struct Observation: Sendable {
-    public var checkedAt: Instant
-    public var reason: String
-    public var evidence: JSONValue
-
-    public init(checkedAt: Instant, reason: String, evidence: JSONValue) {
-        self.checkedAt = checkedAt
-        self.reason = reason
-        self.evidence = evidence
-    }
-}
 
 extension Store {
     private static let rolloutColumns = "id, flag, plan_digest, state, step, step_entered_at, paused_from, version"

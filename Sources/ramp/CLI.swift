@@ -1,7 +1,6 @@
 import Foundation
 import RampCore
 import RampEngine
-import RampStore
 
 /// One verb: its usage, the options it takes, and what it runs.
 struct Command: Sendable {

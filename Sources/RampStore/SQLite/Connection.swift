@@ -1,30 +1,5 @@
 internal import CSQLite
-public import RampCore
-
-/// What went wrong in the store, said so a user can act on it.
-public enum StoreError: Error, Sendable, CustomStringConvertible {
-    case cannotOpen(path: String, message: String)
-    case missing(path: String)
-    case notAStore(path: String, message: String)
-    case newerSchema(path: String, found: Int, known: Int)
-    case sql(path: String, message: String)
-    /// An audit entry dated before the newest one: audit times never go backwards.
-    case timeBeforeLog(path: String, at: Instant, newest: Instant)
-
-    public var description: String {
-        switch self {
-        case .cannotOpen(let path, let message): "\(path): cannot open the store: \(message)"
-        case .missing(let path): "\(path): no store here (submit a plan to create one, or pass --store)"
-        case .notAStore(let path, let message): "\(path): not a usable ramp store: \(message)"
-        case .newerSchema(let path, let found, let known):
-            "\(path): store schema version \(found) is newer than this ramp understands (\(known)); upgrade ramp"
-        case .sql(let path, let message): "\(path): \(message)"
-        case .timeBeforeLog(let path, let at, let newest):
-            "\(path): the time \(at) is before the newest audit entry's (\(newest)); audit times never go backwards, "
-                + "so nothing was written"
-        }
-    }
-}
+import RampCore
 
 /// One SQLite connection. Owns a C handle, so it is a class and not Sendable: use it from one thread at a time.
 final class Connection {

@@ -1,7 +1,6 @@
 import Foundation
 import RampCore
 import RampEngine
-import RampStore
 
 enum DemoCommand {
     static let command = Command(

@@ -1,6 +1,5 @@
 import RampCore
 import RampEngine
-import RampStore
 
 enum ExplainCommand {
     static let command = Command(

@@ -1,7 +1,6 @@
 import Foundation
 import RampCore
 import RampEngine
-import RampStore
 
 enum StatusCommand {
     static let command = Command(
