@@ -145,3 +145,7 @@ public final class Ramp {
                 planDigest: transition.after.planDigest))
     }
 }
+
+/// Ramp owns a store connection: one per thread or process. It is not Sendable, said in code.
+@available(*, unavailable)
+extension Ramp: Sendable {}

@@ -566,3 +566,7 @@ extension Store {
         return (rollouts, flags)
     }
 }
+
+/// A store owns one SQLite connection, used from one thread at a time: it is not Sendable, said in code.
+@available(*, unavailable)
+extension Store: Sendable {}

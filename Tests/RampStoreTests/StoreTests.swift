@@ -151,6 +151,25 @@ func makeStore() throws -> Store {
         #expect(try store.dump() == before)
     }
 
+    /// A refusal from SQLite keeps its extended result code (here SQLITE_CONSTRAINT_PRIMARYKEY, 1555).
+    @Test func sqliteErrorsKeepTheirResultCode() throws {
+        let store = try makeStore()
+        let flag = Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b")
+        try store.insertFlag(flag, now: now)
+        do {
+            try store.insertFlag(flag, now: now)
+            Issue.record("a second flag with the same key was inserted")
+        } catch {
+            guard case .sql(_, let message, let code) = error else {
+                Issue.record("expected an SQL error, got \(error)")
+                return
+            }
+            #expect(code == 1555)
+            #expect(message.contains("UNIQUE constraint failed: flags.key"))
+            #expect(error.description.hasSuffix("(SQLite code 1555)"))
+        }
+    }
+
     /// A body that refuses (returns `.failure`) after writing rolls its transaction back: nothing it wrote is kept.
     @Test func aRefusalRollsBackWhatTheBodyWrote() throws {
         struct Refused: Error {}

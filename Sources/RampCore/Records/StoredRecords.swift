@@ -92,7 +92,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case missing(path: String)
     case notAStore(path: String, message: String)
     case newerSchema(path: String, found: Int, known: Int)
-    case sql(path: String, message: String)
+    /// SQLite refused: its message and its extended result code (`SQLITE_BUSY` is 5, a full disk 13, …; 0 when
+    /// the failure did not come from SQLite).
+    case sql(path: String, message: String, code: Int32 = 0)
     /// An audit entry dated before the newest one: audit times never go backwards.
     case timeBeforeLog(path: String, at: Instant, newest: Instant)
 
@@ -103,7 +105,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .notAStore(let path, let message): "\(path): not a usable ramp store: \(message)"
         case .newerSchema(let path, let found, let known):
             "\(path): store schema version \(found) is newer than this ramp understands (\(known)); upgrade ramp"
-        case .sql(let path, let message): "\(path): \(message)"
+        case .sql(let path, let message, let code): "\(path): \(message)" + (code == 0 ? "" : " (SQLite code \(code))")
         case .timeBeforeLog(let path, let at, let newest):
             "\(path): the time \(at) is before the newest audit entry's (\(newest)); audit times never go backwards, "
                 + "so nothing was written"

@@ -63,7 +63,7 @@ final class Connection {
         if code == SQLITE_NOTADB || code == SQLITE_CORRUPT || (code & 0xff) == SQLITE_CORRUPT {
             return .notAStore(path: path, message: message)
         }
-        return .sql(path: path, message: context.map { "\($0): \(message)" } ?? message)
+        return .sql(path: path, message: context.map { "\($0): \(message)" } ?? message, code: code)
     }
 
     /// Runs one or more statements that return no rows.
