@@ -97,16 +97,25 @@ extension Ramp {
         } else {
             flags = try run { () throws(StoreError) in try store.flags() }
         }
+        // Many flags: every latest rollout and observation in one query each; one flag: just its own.
+        let many = flags.count > 1
+        let (latest, observations) = try run { () throws(StoreError) in
+            many ? (try store.latestRollouts(), try store.observations()) : ([:], [:])
+        }
         var out: [FlagStatus] = []
         for flag in flags {
-            let rollout = try run { () throws(StoreError) in try store.latestRollout(flag: flag.key) }
+            let rollout =
+                many ? latest[flag.key] : try run { () throws(StoreError) in try store.latestRollout(flag: flag.key) }
             var status = FlagStatus(
                 flag: flag, rollout: rollout, plan: nil, servedPercent: flag.servedPercent)
             if let rollout {
                 let (plan, _) = try plan(for: rollout)
                 status.plan = plan
                 if rollout.state.isActive {
-                    status.lastCheck = try run { () throws(StoreError) in try store.observation(rollout: rollout.id) }
+                    status.lastCheck =
+                        many
+                        ? observations[rollout.id]
+                        : try run { () throws(StoreError) in try store.observation(rollout: rollout.id) }
                     status.nextCheck = status.lastCheck.map { $0.checkedAt + plan.interval }
                     if rollout.state == .progressing, let entered = rollout.stepEnteredAt,
                         plan.steps.indices.contains(rollout.step)

@@ -1,0 +1,67 @@
+public import RampCore
+
+extension Store {
+    private static let flagColumns =
+        "key, variants, baseline, canary, canary_bp, killed, rules, segments, canary_segments, disabled"
+
+    private func flag(from row: Row) throws(StoreError) -> Flag {
+        let key = row.text(0)
+        func json(_ column: Int32, _ what: String) throws(StoreError) -> JSONValue {
+            guard let value = try? JSONParser.parse(row.text(column)) else {
+                throw .notAStore(path: path, message: "flag \(key) has unreadable \(what)")
+            }
+            return value
+        }
+        guard case .object(let variants) = try json(1, "variants"), case .array(let ruleList) = try json(6, "rules"),
+            case .object(let segments) = try json(7, "segments"),
+            case .array(let reached) = try json(8, "canary segments")
+        else { throw .notAStore(path: path, message: "flag \(key) has a malformed definition") }
+        var rules: [TargetingRule] = []
+        for rule in ruleList {
+            guard let parsed = try? TargetingRule(json: rule) else {
+                throw .notAStore(path: path, message: "flag \(key) has an unreadable rule \(rule.canonical)")
+            }
+            rules.append(parsed)
+        }
+        return Flag(
+            key: key, variants: variants, baseline: row.text(2), canary: row.text(3),
+            canaryPercent: Percent(basisPoints: Int(row.int(4))), killed: row.int(5) != 0, rules: rules,
+            segments: segments, canarySegments: reached.compactMap(\.stringValue), disabled: row.int(9) != 0)
+    }
+
+    public func flag(_ key: String) throws(StoreError) -> Flag? {
+        try db.rows("SELECT \(Self.flagColumns) FROM flags WHERE key = ?", [.text(key)], flag(from:)).first
+    }
+
+    public func flags() throws(StoreError) -> [Flag] {
+        try db.rows("SELECT \(Self.flagColumns) FROM flags ORDER BY key", [], flag(from:))
+    }
+
+    public func insertFlag(_ flag: Flag, now: Instant) throws(StoreError) {
+        try db.query(
+            "INSERT INTO flags(key, variants, baseline, canary, updated_at) VALUES (?,?,?,?,?)",
+            [
+                .text(flag.key), .text(JSONValue.object(flag.variants).canonical), .text(flag.baseline),
+                .text(flag.canary), .int(now.seconds),
+            ])
+        try updateFlag(flag, now: now)
+    }
+
+    /// Sets everything about a flag but its key and variants: the variant pair, the canary's share and segments,
+    /// the kill switch, the rules and segments, whether it is disabled.
+    public func updateFlag(_ flag: Flag, now: Instant) throws(StoreError) {
+        try db.query(
+            """
+            UPDATE flags SET baseline = ?, canary = ?, canary_bp = ?, killed = ?, rules = ?, segments = ?,
+                canary_segments = ?, disabled = ?, updated_at = ? WHERE key = ?
+            """,
+            [
+                .text(flag.baseline), .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)),
+                .int(flag.killed ? 1 : 0), .text(JSONValue.array(flag.rules.map(\.json)).canonical),
+                .text(JSONValue.object(flag.segments).canonical),
+                .text(JSONValue.array(flag.canarySegments.map(JSONValue.string)).canonical),
+                .int(flag.disabled ? 1 : 0), .int(now.seconds),
+                .text(flag.key),
+            ])
+    }
+}
