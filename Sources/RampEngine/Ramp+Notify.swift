@@ -47,17 +47,7 @@ extension Ramp {
 
     /// A stored plan's targets, with relative command paths resolving against the plan's folder.
     func planTargets(digest: String) throws(StoreError) -> [NotifyTarget] {
-        let plan: Plan
-        let stored: StoredPlan
-        if let cached = planCache[digest] {
-            (plan, stored) = cached
-        } else {
-            guard let found = try store.plan(digest: digest),
-                let parsed = try? PlanParser.parse(found.body, file: found.file)
-            else { return [] }
-            planCache[digest] = (parsed, found)
-            (plan, stored) = (parsed, found)
-        }
+        guard case .success(let (plan, stored))? = try cachedPlan(digest: digest) else { return [] }
         return plan.notify.map {
             var target = $0
             target.baseDir = stored.baseDir
@@ -152,13 +142,11 @@ extension Ramp {
     public func notifyTest(target name: String, flag: String?, actor: String, now: Instant) throws(RampError)
         -> (ConfiguredTarget, String?)
     {
-        let all = try notifyTargets().filter { $0.target.name == name && (flag == nil || $0.origin == flag) }
+        let configured = try notifyTargets()
+        let all = configured.filter { $0.target.name == name && (flag == nil || $0.origin == flag) }
         guard let chosen = all.first else {
-            let known = try notifyTargets().map(\.target.name)
-            throw .notFound(
-                "no notification target \"\(name)\"" + (flag.map { " for flag \($0)" } ?? "")
-                    + Spelling.hint(for: name, among: Set(known))
-                    + (known.isEmpty ? " (none configured)" : " (configured: \(known.joined(separator: ", ")))"))
+            throw Self.unknownTarget(
+                name, for: flag, known: configured.map(\.target.name), listed: "configured")
         }
         if all.count > 1, Set(all.map { $0.target.json.canonical }).count > 1 {
             throw .badInput(
@@ -169,6 +157,14 @@ extension Ramp {
             rollout: nil, reason: "a test message from ramp notify test (\(chosen.origin) target \(name))",
             actor: actor, at: now)
         return (chosen, Notifier.send(chosen.target, notification: notification))
+    }
+
+    /// "no notification target …", with a did-you-mean and the names there are (`listed` says which).
+    private static func unknownTarget(_ name: String, for flag: String?, known: [String], listed: String) -> RampError {
+        .notFound(
+            "no notification target \"\(name)\"" + (flag.map { " for flag \($0)" } ?? "")
+                + Spelling.hint(for: name, among: Set(known))
+                + (known.isEmpty ? " (none configured)" : " (\(listed): \(known.joined(separator: ", ")))"))
     }
 
     /// Notifications in the given states.
@@ -192,10 +188,7 @@ extension Ramp {
             let known = Set(try notifyTargets().map(\.target.name))
                 .union(try run { () throws(StoreError) in try store.outboxTargets() })
             guard known.contains(target) else {
-                throw .notFound(
-                    "no notification target \"\(target)\"" + Spelling.hint(for: target, among: known)
-                        + (known.isEmpty ? " (none configured)" : " (known: \(known.sorted().joined(separator: ", ")))")
-                )
+                throw Self.unknownTarget(target, for: nil, known: known.sorted(), listed: "known")
             }
         }
         let count = try run { () throws(StoreError) in try store.retryFailed(target: target, now: now) }

@@ -26,8 +26,9 @@ public struct TickOutcome: Sendable {
 }
 
 extension Ramp {
-    /// Evaluates every active rollout once: read (one indexed query) → poll (outside any transaction) → decide →
-    /// commit each decision in its own `BEGIN IMMEDIATE` transaction with compare-and-set.
+    /// Evaluates every due rollout once, chunk by chunk: read (indexed queries) → poll (outside any transaction) →
+    /// decide → commit the chunk's decisions in batched `BEGIN IMMEDIATE` transactions, each rollout guarded by
+    /// compare-and-set.
     ///
     /// Gate checks older than `checkRetention` are deleted (the audit log keeps those behind every transition).
     ///

@@ -63,18 +63,25 @@ public final class Ramp {
     }
 
     /// The plan a rollout follows, parsed from its stored text.
-    /// Parsed once per digest per process: a stored plan never changes (its digest names its bytes).
     func plan(for rollout: Rollout) throws(RampError) -> (Plan, StoredPlan) {
-        if let cached = planCache[rollout.planDigest] { return cached }
-        guard let stored = try run({ () throws(StoreError) in try store.plan(digest: rollout.planDigest) }) else {
-            throw .store(.notAStore(path: store.path, message: "rollout \(rollout.id) names a missing plan"))
+        switch try run({ () throws(StoreError) in try cachedPlan(digest: rollout.planDigest) }) {
+        case .success(let found)?: return found
+        case .failure(let error)?: throw .invalid(error)
+        case nil: throw .store(.notAStore(path: store.path, message: "rollout \(rollout.id) names a missing plan"))
         }
+    }
+
+    /// A stored plan and its parse, nil when the store has none with this digest. Parsed once per digest per
+    /// process: a stored plan never changes (its digest names its bytes).
+    func cachedPlan(digest: String) throws(StoreError) -> Result<(plan: Plan, stored: StoredPlan), PlanError>? {
+        if let cached = planCache[digest] { return .success(cached) }
+        guard let stored = try store.plan(digest: digest) else { return nil }
         do {
             let plan = try PlanParser.parse(stored.body, file: stored.file)
-            planCache[rollout.planDigest] = (plan, stored)
-            return (plan, stored)
+            planCache[digest] = (plan, stored)
+            return .success((plan, stored))
         } catch {
-            throw .invalid(error)
+            return .failure(error)
         }
     }
 
