@@ -22,7 +22,9 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        .target(name: "RampCore", swiftSettings: strict),
+        // SHA-256 with the CPU's SHA extensions when present, and a portable fallback: our own small C target.
+        .target(name: "CSHA256"),
+        .target(name: "RampCore", dependencies: ["CSHA256"], swiftSettings: strict),
         .target(name: "RampStore", dependencies: ["CSQLite", "RampCore"], swiftSettings: strict),
         .target(name: "RampMetrics", dependencies: ["RampCore"], swiftSettings: strict),
         .target(

@@ -48,19 +48,26 @@ public final class FlagEvaluator: Sendable {
     /// A writable connection, opened at the first flush.
     private let writer = Mutex<Store?>(nil)
     private let storePath: String
+    /// Where evaluation time comes from.
+    public let clock: Clock
     /// Exposures kept in memory at most between flushes; beyond it new ones are dropped (and counted).
     public static let exposureBufferLimit = 1_000_000
 
     /// Opens `storePath` read-only and loads every flag; fails when the store cannot be read. `exposureSampling`
     /// (0 to 1) is the share of targeting keys whose exposures are recorded.
-    public init(storePath: String, refreshInterval: Duration = .seconds(1), exposureSampling: Double = 0)
-        throws(RampError)
-    {
+    ///
+    /// `clock` gives `$flagd.timestamp` and the time of recorded exposures: the system clock, or a fixed time
+    /// (`.simulated(start:)`, for tests and replays).
+    public init(
+        storePath: String, refreshInterval: Duration = .seconds(1), exposureSampling: Double = 0,
+        clock: Clock = .system
+    ) throws(RampError) {
         guard exposureSampling >= 0, exposureSampling <= 1 else {
             throw .badInput("exposureSampling \(exposureSampling) is not between 0 and 1")
         }
         self.exposureSampling = exposureSampling
         self.storePath = storePath
+        self.clock = clock
         let store: Store
         do {
             store = try Store(readingOnly: storePath)
@@ -100,7 +107,11 @@ public final class FlagEvaluator: Sendable {
         guard let compiled = current.flags[flag] else {
             return .error(.flagNotFound, "unknown flag \"\(flag)\"")
         }
-        let now = Int64(time(nil))
+        let now: Int64
+        switch clock {
+        case .system: now = Int64(time(nil))
+        case .simulated(let start): now = start.seconds
+        }
         let result = compiled.resolve(context, timestamp: now, bucketing: current.bucketing).expecting(type)
         if exposureSampling > 0, let variant = result.variant, let key = context.targetingKey, isSampled(key) {
             let exposure = Exposure(flag: flag, variant: variant, key: key, at: Instant(seconds: now))
@@ -163,6 +174,34 @@ public final class FlagEvaluator: Sendable {
         type: Resolution.ValueType? = nil
     ) -> Resolution {
         evaluate(flag, context: EvaluationContext(targetingKey: targetingKey, attributes: attributes), type: type)
+    }
+
+    /// `flag`'s value when it is a boolean; `fallback` when the flag is unknown, disabled, failed or of another type.
+    public func bool(
+        _ flag: String, default fallback: Bool, targetingKey: String?, attributes: [String: JSONValue] = [:]
+    ) -> Bool {
+        evaluate(flag, targetingKey: targetingKey, attributes: attributes).bool(default: fallback)
+    }
+
+    /// `flag`'s value when it is a string, else `fallback`.
+    public func string(
+        _ flag: String, default fallback: String, targetingKey: String?, attributes: [String: JSONValue] = [:]
+    ) -> String {
+        evaluate(flag, targetingKey: targetingKey, attributes: attributes).string(default: fallback)
+    }
+
+    /// `flag`'s value when it is a number that is exactly an `Int`, else `fallback`.
+    public func int(
+        _ flag: String, default fallback: Int, targetingKey: String?, attributes: [String: JSONValue] = [:]
+    ) -> Int {
+        evaluate(flag, targetingKey: targetingKey, attributes: attributes).int(default: fallback)
+    }
+
+    /// `flag`'s value when it is a number, else `fallback`.
+    public func double(
+        _ flag: String, default fallback: Double, targetingKey: String?, attributes: [String: JSONValue] = [:]
+    ) -> Double {
+        evaluate(flag, targetingKey: targetingKey, attributes: attributes).double(default: fallback)
     }
 
     /// Checks the store now and swaps in a new snapshot if it changed; true when it did. The background timer

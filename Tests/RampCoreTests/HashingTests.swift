@@ -1,7 +1,9 @@
+import Foundation
 import RampCore
 import Testing
 
-@Suite struct SHA256Tests {
+/// Serialized: two tests switch the process-wide choice of path (digests never change, but `accelerated` does).
+@Suite(.serialized) struct SHA256Tests {
     /// FIPS 180-4 / NIST CSRC example vectors.
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
@@ -31,6 +33,92 @@ import Testing
             var hasher = SHA256()
             for chunk in stride(from: 0, to: length, by: 13) { hasher.update(bytes[chunk..<min(chunk + 13, length)]) }
             #expect(hasher.finalize() == SHA256.hash(bytes), "length \(length)")
+        }
+    }
+
+    /// Byte-oriented vectors from NIST's CAVP files SHA256ShortMsg.rsp and SHA256LongMsg.rsp (CAVS 11.0).
+    static let cavp: [(String, String, String)] = [
+        ("ShortMsg Len = 8", "d3", "28969cdfa74a12c82f3bad960b0b000aca2ac329deea5c2328ebc6f2ba9802c1"),
+        ("ShortMsg Len = 16", "11af", "5ca7133fa735326081558ac312c620eeca9970d1e70a4b95533d956f072d1f98"),
+        ("ShortMsg Len = 24", "b4190e", "dff2e73091f6c05e528896c4c831b9448653dc2ff043528f6769437bc7b975c2"),
+        ("ShortMsg Len = 64", "5738c929c4f4ccb6", "963bb88f27f512777aab6c8b1a02c70ec0ad651d428f870036e1917120fb48bf"),
+        (
+            "ShortMsg Len = 448",
+            "2d52447d1244d2ebc28650e7b05654bad35b3a68eedc7f8515306b496d75f3e73385dd1b002625024b81a02f2fd6dffb"
+                + "6e6d561cb7d0bd7a",
+            "cfb88d6faf2de3a69d36195acec2e255e2af2b7d933997f348e09f6ce5758360"
+        ),
+        (
+            "ShortMsg Len = 504",
+            "e2f76e97606a872e317439f1a03fcd92e632e5bd4e7cbc4e97f1afc19a16fde92d77cbe546416b51640cddb92af99653"
+                + "4dfd81edb17c4424cf1ac4d75aceeb",
+            "18041bd4665083001fba8c5411d2d748e8abbfdcdfd9218cb02b68a78e7d4c23"
+        ),
+        (
+            "ShortMsg Len = 512",
+            "5a86b737eaea8ee976a0a24da63e7ed7eefad18a101c1211e2b3650c5187c2a8a650547208251f6d4237e661c7bf4c77"
+                + "f335390394c37fa1a9f9be836ac28509",
+            "42e61e174fbb3897d6dd6cef3dd2802fe67b331953b06114a65c772859dfc1aa"
+        ),
+        (
+            "LongMsg Len = 1304",
+            "451101250ec6f26652249d59dc974b7361d571a8101cdfd36aba3b5854d3ae086b5fdd4597721b66e3c0dc5d8c606d96"
+                + "57d0e323283a5217d1f53f2f284f57b85c8a61ac8924711f895c5ed90ef17745ed2d728abd22a5f7a13479a462d71b56"
+                + "c19a74a40b655c58edfe0a188ad2cf46cbf30524f65d423c837dd1ff2bf462ac4198007345bb44dbb7b1c861298cdf61"
+                + "982a833afc728fae1eda2f87aa2c9480858bec",
+            "3c593aa539fdcdae516cdf2f15000f6634185c88f505b39775fb9ab137a10aa2"
+        ),
+        (
+            "LongMsg Len = 2096",
+            "6b918fb1a5ad1f9c5e5dbdf10a93a9c8f6bca89f37e79c9fe12a57227941b173ac79d8d440cde8c64c4ebc84a4c803d1"
+                + "98a296f3de060900cc427f58ca6ec373084f95dd6c7c427ecfbf781f68be572a88dbcbb188581ab200bfb99a3a816407"
+                + "e7dd6dd21003554d4f7a99c93ebfce5c302ff0e11f26f83fe669acefb0c1bbb8b1e909bd14aa48ba3445c88b0e1190ee"
+                + "f765ad898ab8ca2fe507015f1578f10dce3c11a55fb9434ee6e9ad6cc0fdc4684447a9b3b156b908646360f24fec2d8f"
+                + "a69e2c93db78708fcd2eef743dcb9353819b8d667c48ed54cd436fb1476598c4a1d7028e6f2ff50751db36ab6bc32435"
+                + "152a00abd3d58d9a8770d9a3e52d5a3628ae3c9e0325",
+            "46500b6ae1ab40bde097ef168b0f3199049b55545a1588792d39d594f493dca7"
+        ),
+    ]
+
+    /// Both paths of the C target — the CPU's SHA extensions and the portable code — on every vector, whole and in
+    /// pieces. On a CPU with SHA extensions (Linux says `sha_ni`), the automatic choice must be the accelerated one.
+    @Test func bothPathsMatchTheNISTVectors() throws {
+        var vectors = Self.cavp.map { (name: $0.0, bytes: Hex.decode($0.1) ?? [], digest: $0.2) }
+        vectors += [
+            ("empty", [], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "1,000,000 a", Array(repeating: UInt8(ascii: "a"), count: 1_000_000),
+                "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+            ),
+        ]
+        #expect(vectors.count == 12)
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let cpuHasSHA = cpuinfo.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.contains(" sha_ni") }
+        defer { SHA256.forcePortable(false) }
+        for portable in [false, true] {
+            SHA256.forcePortable(portable)
+            if portable || cpuHasSHA { #expect(SHA256.accelerated == !portable) }
+            for (name, bytes, digest) in vectors {
+                #expect(Hex.encode(SHA256.hash(bytes)) == digest, "\(name), portable: \(portable)")
+                var pieces = SHA256()
+                for start in stride(from: 0, to: bytes.count, by: 7) {
+                    pieces.update(bytes[start..<min(start + 7, bytes.count)])
+                }
+                #expect(Hex.encode(pieces.finalize()) == digest, "\(name) in 7-byte pieces, portable: \(portable)")
+            }
+        }
+    }
+
+    /// The two paths agree on every length from 0 to 1,000 bytes (every padding case, many blocks).
+    @Test func bothPathsAgreeOnEveryLength() {
+        defer { SHA256.forcePortable(false) }
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 17) }
+        for length in 0...1000 {
+            SHA256.forcePortable(false)
+            let automatic = SHA256.hash(bytes[..<length])
+            SHA256.forcePortable(true)
+            #expect(SHA256.hash(bytes[..<length]) == automatic, "length \(length)")
         }
     }
 
@@ -137,5 +225,64 @@ private func variant(_ flag: Flag, _ key: String) -> String? {
         #expect(resolution == Resolution(value: nil, variant: nil, reason: .disabled))
         #expect(resolution.expecting(.string) == resolution)
         #expect(flag.servedPercent == .zero && flag.canaryPercent == .full)
+    }
+}
+
+/// The evaluator's typed path (conditions, then the split hashed straight from the keys) against the general
+/// JsonLogic evaluation of the flag's exported targeting: the same answer for every flag shape and caller.
+@Suite struct CompiledFlagTests {
+    @Test func theTypedPathAnswersExactlyAsTheJsonLogicOfTheTargeting() {
+        var seed: UInt64 = 0x5eed
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let shares = [0, 1, 500, 5000, 9999, 10_000]
+        let emails = ["a@corp.example", "b@other.example", ""]
+        var compared = 0
+        for _ in 0..<400 {
+            var flag = Flag(
+                key: ["checkout-v2", "k", "ünï"][next(3)], variants: ["on": true, "off": false, "x": "third"],
+                baseline: "off", canary: "on")
+            flag.canaryPercent = Percent(basisPoints: shares[next(shares.count)])
+            flag.killed = next(6) == 0
+            flag.disabled = next(10) == 0
+            flag.segments = ["internal": ["ends_with": [["var": "email"], "@corp.example"]]]
+            if next(2) == 0 { flag.canarySegments = ["internal"] }
+            if next(3) == 0 { flag.canarySegments.append("missing") }
+            for _ in 0..<next(3) {
+                let variant = ["on", "off", "x", "nope"][next(4)]
+                let rule: TargetingRule =
+                    next(2) == 0
+                    ? TargetingRule(when: .segment(["internal", "absent"][next(2)]), variant: variant)
+                    : TargetingRule(when: .logic(["in": [["var": "region"], ["eu", "us"]]]), variant: variant)
+                flag.rules.append(rule)
+            }
+            let compiled = CompiledFlag(flag)
+            for _ in 0..<25 {
+                let key: String? = [nil, "", "user-\(next(1000))", "üser-\(next(50))"][next(4)]
+                var attributes: [String: JSONValue] = ["email": .string(emails[next(3)])]
+                if next(2) == 0 { attributes["region"] = ["eu", "apac", 7][next(3)] }
+                let context = EvaluationContext(targetingKey: key, attributes: attributes)
+                for generation in [BucketingGeneration.concat, .cbor] {
+                    let fast = compiled.resolve(context, timestamp: 1_700_000_000, bucketing: generation)
+                    let general = compiled.resolveByLogic(context, timestamp: 1_700_000_000, bucketing: generation)
+                    #expect(fast == general, "\(flag) \(context) \(generation)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 20_000)
+    }
+
+    @Test func typedAccessorsGiveTheValueOrTheDefault() {
+        let on = Resolution(value: true, variant: "on", reason: .static)
+        #expect(on.bool(default: false) && on.string(default: "d") == "d" && on.int(default: 3) == 3)
+        let number = Resolution(value: 4, variant: "four", reason: .static)
+        #expect(number.int(default: 0) == 4 && number.double(default: 0) == 4 && !number.bool(default: false))
+        #expect(Resolution(value: 4.5, variant: "x", reason: .static).int(default: -1) == -1)
+        #expect(Resolution(value: "s", variant: "x", reason: .static).string(default: "") == "s")
+        #expect(Resolution.error(.flagNotFound, "no").bool(default: true))
+        #expect(Resolution(value: nil, variant: nil, reason: .disabled).double(default: 2.5) == 2.5)
     }
 }

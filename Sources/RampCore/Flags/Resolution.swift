@@ -76,20 +76,103 @@ public struct Resolution: Sendable, Equatable {
 }
 
 /// A flag ready to evaluate many times: its targeting compiled once.
+///
+/// The targeting ramp writes itself — each rule's condition in order, then the canary's reached segments, then the
+/// percentage split (`Flag.targeting`) — is compiled to typed branches: conditions evaluated one by one, the split
+/// hashed straight from the flag key and targeting key, variants and their values found at compile time. So the hot
+/// path builds no JSON and allocates nothing; it answers exactly what the general JsonLogic evaluation of
+/// `Flag.targeting` answers (tests compare the two).
 public struct CompiledFlag: Sendable {
     public let flag: Flag
     /// nil when the flag has no targeting; an error when its stored targeting cannot be compiled.
     private let targeting: Result<JsonLogic, JsonLogicError>?
+    /// The typed form of `targeting`, when every part of it compiled and names a variant of the flag.
+    private let branches: Branches?
+
+    /// A variant found at compile time: its name and value.
+    struct Variant: Sendable {
+        let name: String
+        let value: JSONValue
+    }
+
+    /// `Flag.targeting` as typed branches: the first condition that holds chooses its variant; else the split.
+    struct Branches: Sendable {
+        let conditions: [(logic: JsonLogic, variant: Variant)]
+        /// The canary's share of `Percent.scale` and both variants; nil at 0%.
+        let split: (canary: Variant, baseline: Variant, canaryWeight: Int)?
+    }
 
     public init(_ flag: Flag) {
         self.flag = flag
         targeting = flag.targeting.map { json in Result { () throws(JsonLogicError) in try JsonLogic(json) } }
+        branches = Self.branches(flag)
+    }
+
+    /// The typed branches of `flag.targeting`, or nil when any part does not compile (the general path then says
+    /// why) or names a variant the flag does not have.
+    private static func branches(_ flag: Flag) -> Branches? {
+        guard !flag.killed else { return nil }
+        func variant(_ name: String) -> Variant? { flag.variants[name].map { Variant(name: name, value: $0) } }
+        var conditions: [(logic: JsonLogic, variant: Variant)] = []
+        for rule in flag.rules {
+            guard let condition = rule.condition(in: flag.segments) else { continue }
+            guard let logic = try? JsonLogic(condition), let chosen = variant(rule.variant) else { return nil }
+            conditions.append((logic, chosen))
+        }
+        let reached = flag.canarySegments.compactMap { flag.segments[$0] }
+        if !reached.isEmpty {
+            guard let logic = try? JsonLogic(reached.count == 1 ? reached[0] : ["or": .array(reached)]),
+                let canary = variant(flag.canary)
+            else { return nil }
+            conditions.append((logic, canary))
+        }
+        guard flag.canaryPercent > .zero else { return Branches(conditions: conditions, split: nil) }
+        guard let canary = variant(flag.canary), let baseline = variant(flag.baseline) else { return nil }
+        return Branches(conditions: conditions, split: (canary, baseline, flag.canaryPercent.basisPoints))
     }
 
     /// The variant, value and reason for one caller, as a flagd provider of `bucketing`'s generation answers
     /// for the exported flag. `timestamp` (Unix seconds) is what `$flagd.timestamp` reads. A disabled flag
     /// answers reason DISABLED with no value and no variant, whatever type the caller expects.
     public func resolve(
+        _ context: EvaluationContext, timestamp: Int64, bucketing: BucketingGeneration = .concat
+    ) -> Resolution {
+        if flag.disabled { return Resolution(value: nil, variant: nil, reason: .disabled) }
+        if let branches { return resolve(branches, context, timestamp: timestamp, bucketing: bucketing) }
+        return resolveByLogic(context, timestamp: timestamp, bucketing: bucketing)
+    }
+
+    /// The typed path: conditions in order, then the split, as `Flag.targeting`'s `if` and `fractional` decide.
+    private func resolve(
+        _ branches: Branches, _ context: EvaluationContext, timestamp: Int64, bucketing: BucketingGeneration
+    ) -> Resolution {
+        if !branches.conditions.isEmpty {
+            let environment = TargetingEnvironment(
+                flagKey: flag.key, context: context, timestamp: timestamp, bucketing: bucketing)
+            for (logic, variant) in branches.conditions where logic.matches(environment) {
+                return Resolution(value: variant.value, variant: variant.name, reason: .targetingMatch)
+            }
+        }
+        guard let split = branches.split else {
+            // No split: with conditions, none held (JsonLogic's `if` gives null); without, no targeting at all.
+            let reason: Resolution.Reason = branches.conditions.isEmpty ? .static : .default
+            return Resolution(value: flag.variants[flag.baseline], variant: flag.baseline, reason: reason)
+                .orMissingVariant(flag)
+        }
+        // `fractional` without a bucketing value: nothing to hash without a targeting key (or with an empty one) —
+        // null, so the default variant.
+        guard let key = context.targetingKey, !key.isEmpty else {
+            return Resolution(value: split.baseline.value, variant: split.baseline.name, reason: .default)
+        }
+        let hash = Bucketing.hash(flagKey: flag.key, targetingKey: key, generation: bucketing)
+        let chosen =
+            Bucketing.bucket(hash: hash, totalWeight: Percent.scale) < split.canaryWeight
+            ? split.canary : split.baseline
+        return Resolution(value: chosen.value, variant: chosen.name, reason: .targetingMatch)
+    }
+
+    /// The general path: the stored targeting as JsonLogic (also what the typed path must agree with).
+    public func resolveByLogic(
         _ context: EvaluationContext, timestamp: Int64, bucketing: BucketingGeneration = .concat
     ) -> Resolution {
         if flag.disabled { return Resolution(value: nil, variant: nil, reason: .disabled) }
@@ -126,5 +209,33 @@ public struct CompiledFlag: Sendable {
             return .error(.general, "flag \"\(flag.key)\" has no variant \"\(chosen)\"")
         }
         return Resolution(value: value, variant: chosen, reason: reason)
+    }
+}
+
+extension Resolution {
+    /// This resolution, or the general path's error when its variant is not one of the flag's.
+    fileprivate func orMissingVariant(_ flag: Flag) -> Resolution {
+        guard value == nil, let variant else { return self }
+        return .error(.general, "flag \"\(flag.key)\" has no variant \"\(variant)\"")
+    }
+
+    /// The value when it is a boolean, else `fallback` (also for an error, a disabled flag, another type).
+    public func bool(default fallback: Bool) -> Bool {
+        if case .bool(let b)? = value { b } else { fallback }
+    }
+
+    /// The value when it is a string, else `fallback`.
+    public func string(default fallback: String) -> String {
+        if case .string(let s)? = value { s } else { fallback }
+    }
+
+    /// The value when it is a number that is exactly an `Int`, else `fallback`.
+    public func int(default fallback: Int) -> Int {
+        if case .number(let n)? = value, let exact = Int(exactly: n) { exact } else { fallback }
+    }
+
+    /// The value when it is a number, else `fallback`.
+    public func double(default fallback: Double) -> Double {
+        if case .number(let n)? = value { n } else { fallback }
     }
 }
