@@ -186,17 +186,15 @@ extension Ramp {
         var decided: [Decided] = []
         for (reads, item) in chunk {
             // Each gate's streak continues from the rollout's last observation, which holds the checks behind it.
-            let previous = try run { () throws(StoreError) in try store.observation(rollout: item.rollout.id) }
-            var last: [String: GateCheck] = [:]
-            for check in (previous?.evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:)) {
-                last[check.gate] = check
-            }
+            let previous = try run { () throws(StoreError) in try store.lastCheck(rollout: item.rollout.id) }
             var checks: [GateCheck] = []
             for gateReads in reads.gates {
                 let answers = Array(results[next..<(next + gateReads.jobs.count)])
                 next += gateReads.jobs.count
                 var check = judge(gateReads, answers, item)
-                if let before = last[check.gate], before.outcome == check.outcome { check.streak = before.streak + 1 }
+                if let before = previous?.streaks[check.gate], before.outcome == check.outcome {
+                    check.streak = before.count + 1
+                }
                 checks.append(check)
             }
             decided.append(
@@ -304,8 +302,8 @@ extension Ramp {
         var plan: Plan
         var checks: [GateCheck]
         var lastChecked: Instant?
-        /// The observation this tick read (its checks gave the streaks); still the latest if its time is.
-        var previous: Observation?
+        /// The latest observation when this tick read it (it gave the streaks); still the latest if its time is.
+        var previous: LastCheck?
         var decision: Decision
     }
 
@@ -344,35 +342,38 @@ extension Ramp {
     /// observation (with any alert it raises). Nothing is written when another tick moved or checked it first.
     private func commitInTransaction(_ item: Decided, now: Instant, actor: String) throws(StoreError) -> TickOutcome {
         let (rollout, plan, checks) = (item.rollout, item.plan, item.checks)
-        let checksJSON = JSONValue.array(checks.map(\.json))
-        let evidence = JSONValue.object(["checks": checksJSON])
-        var observation = Observation(checkedAt: now, reason: item.decision.reason, evidence: evidence)
+        // Each check is encoded once: for the observation's evidence and for its row in gate_checks.
+        let encoded = checks.map { (check: $0, json: $0.json.canonical) }
+        var streaks: [String: GateStreak] = [:]
+        for check in checks { streaks[check.gate] = GateStreak(outcome: check.outcome, count: check.streak) }
+        func observation(holdCause: String) -> ObservationRecord {
+            ObservationRecord(
+                checkedAt: now, reason: item.decision.reason,
+                evidence: ObservationRecord.evidence(checks: encoded.map(\.json), holdCause: holdCause),
+                holdCause: holdCause, streaks: streaks)
+        }
         let kind: TickOutcome.Kind
         switch item.decision {
         case .transition(let transition):
             // A step just entered bakes first: that hold is expected, not news for the cron log.
-            observation.evidence = [
-                "checks": checksJSON,
-                "hold_cause": .string(Self.holdCause(transition.after, checks: [], reason: "bake:")),
-            ]
             let entry = try apply(
-                transition, plan: plan, actor: actor, evidence: evidence, now: now, observation: observation,
-                checks: checks)
+                transition, plan: plan, actor: actor, evidence: ["checks": .array(checks.map(\.json))], now: now,
+                observation: observation(holdCause: Self.holdCause(transition.after, checks: [], reason: "bake:")),
+                checks: encoded)
             kind = entry.map { .transition($0) } ?? .lostRace
         case .hold(let reason):
             let cause = Self.holdCause(rollout, checks: checks, reason: reason)
-            observation.evidence = ["checks": checksJSON, "hold_cause": .string(cause)]
             // Another tick that checked this rollout since this one read it has newer news: this hold, and any
             // alert it would raise, are dropped (so an alert is raised once). Otherwise the observation this tick
             // read is still the latest.
-            let checkedAt = try store.observationTime(rollout: rollout.id)
-            guard try store.rolloutVersion(id: rollout.id) == rollout.version, checkedAt != now,
-                checkedAt == item.lastChecked, checkedAt == item.previous?.checkedAt
+            guard let current = try store.versionAndCheckTime(rollout: rollout.id),
+                current.version == rollout.version, current.checkedAt != now,
+                current.checkedAt == item.lastChecked, current.checkedAt == item.previous?.checkedAt
             else { return TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: .lostRace) }
             let previous = item.previous
             let (next, due) = Self.schedule(checkedAt: now, interval: plan.interval)
-            try store.recordObservation(rollout: rollout.id, observation, next: next, due: due)
-            try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, checks)
+            try store.recordObservation(rollout: rollout.id, observation(holdCause: cause), next: next, due: due)
+            try store.recordChecks(rollout: rollout.id, step: rollout.step, at: now, encoded)
             // Alerts commit with the check that raised them.
             let waitingSince =
                 rollout.state == .awaitingApproval ? try store.latestAuditTime(rollout: rollout.id) : nil
@@ -382,7 +383,7 @@ extension Ramp {
             {
                 try enqueue(alert, digest: rollout.planDigest)
             }
-            kind = .hold(reason, changed: previous?.evidence["hold_cause"]?.stringValue != cause)
+            kind = .hold(reason, changed: previous?.holdCause != cause)
         }
         return TickOutcome(flag: rollout.flag, rolloutID: rollout.id, kind: kind)
     }

@@ -107,8 +107,8 @@ public final class Ramp {
     /// Returns the entry, or nil when another writer moved the rollout first.
     func commit(
         _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
-        flagSwitch: (WritableKeyPath<Flag, Bool>, Bool)? = nil, observation: Observation? = nil,
-        checks: [GateCheck] = []
+        flagSwitch: (WritableKeyPath<Flag, Bool>, Bool)? = nil, observation: ObservationRecord? = nil,
+        checks: [(check: GateCheck, json: String)] = []
     ) throws(RampError) -> AuditEntry? {
         let entry = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> AuditEntry? in
@@ -124,18 +124,32 @@ public final class Ramp {
     /// `commit`'s writes, inside a transaction the caller holds (a tick batches many).
     func apply(
         _ transition: Transition, plan: Plan, actor: String, evidence: JSONValue, now: Instant,
-        flagSwitch: (WritableKeyPath<Flag, Bool>, Bool)? = nil, observation: Observation? = nil,
-        checks: [GateCheck] = []
+        flagSwitch: (WritableKeyPath<Flag, Bool>, Bool)? = nil, observation: ObservationRecord? = nil,
+        checks: [(check: GateCheck, json: String)] = []
     ) throws(StoreError) -> AuditEntry? {
-        guard try store.compareAndSet(transition.after, expectedVersion: transition.before.version, now: now),
-            var flag = try store.flag(transition.after.flag)
+        guard try store.compareAndSet(transition.after, expectedVersion: transition.before.version, now: now)
         else { return nil }
-        let served = flag.servedPercent
-        flag.canaryPercent = transition.toPercent
-        let segments = (before: flag.canarySegments, after: transition.after.segments(in: plan))
-        flag.canarySegments = segments.after
-        if let (key, value) = flagSwitch { flag[keyPath: key] = value }
-        try store.updateFlag(flag, now: now)
+        let (served, servedAfter): (Percent, Percent)
+        let segments: (before: [String], after: [String])
+        if let (key, value) = flagSwitch {
+            guard var flag = try store.flag(transition.after.flag) else { return nil }
+            served = flag.servedPercent
+            segments = (flag.canarySegments, transition.after.segments(in: plan))
+            flag.canaryPercent = transition.toPercent
+            flag.canarySegments = segments.after
+            flag[keyPath: key] = value
+            try store.updateFlag(flag, now: now)
+            servedAfter = flag.servedPercent
+        } else {
+            // Only the share moves: written without reading or rewriting the flag's variants and rules.
+            guard var share = try store.flagShare(transition.after.flag) else { return nil }
+            served = share.servedPercent
+            segments = (share.canarySegments, transition.after.segments(in: plan))
+            share.canaryPercent = transition.toPercent
+            share.canarySegments = segments.after
+            try store.setFlagShare(transition.after.flag, share, now: now)
+            servedAfter = share.servedPercent
+        }
         if let observation {
             let (next, due) = Self.schedule(checkedAt: observation.checkedAt, interval: plan.interval)
             try store.recordObservation(rollout: transition.after.id, observation, next: next, due: due)
@@ -146,7 +160,7 @@ public final class Ramp {
                 seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
                 event: transition.event.rawValue, fromState: transition.before.state.rawValue,
                 toState: transition.after.state.rawValue, fromPercent: served,
-                toPercent: flag.servedPercent, reason: transition.reason,
+                toPercent: servedAfter, reason: transition.reason,
                 evidence: Self.adding(
                     rollout: transition.after, to: Self.adding(segments: segments, to: evidence)),
                 planDigest: transition.after.planDigest))

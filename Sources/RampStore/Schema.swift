@@ -178,6 +178,13 @@ enum Schema {
         CREATE INDEX rollouts_due ON rollouts(due_at) WHERE state NOT IN ('completed', 'rolled_back');
         CREATE INDEX observations_by_time ON observations(checked_at);
         """,
+        // Version 10: beside each observation's evidence, what the next tick needs from it — the cause of a hold
+        // and each gate's streak — so a tick never parses the evidence. NULL in rows written before: read from
+        // the evidence then.
+        """
+        ALTER TABLE observations ADD COLUMN hold_cause TEXT;
+        ALTER TABLE observations ADD COLUMN streaks TEXT;
+        """,
     ]
 
     static var version: Int { migrations.count }

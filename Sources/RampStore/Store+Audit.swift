@@ -38,7 +38,11 @@ extension Store {
             }
             draft.at = newest
         }
-        let entry = draft.chained(after: try auditHead())
+        // The evidence is encoded once: hashed verbatim (the same bytes as its canonical form) and stored.
+        let evidence = draft.evidence.canonical
+        draft.storedEvidence = evidence
+        var entry = draft.chained(after: try auditHead())
+        entry.storedEvidence = nil
         try db.query(
             """
             INSERT INTO audit(seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason,
@@ -50,7 +54,7 @@ extension Store {
                 .text(entry.flag), .text(entry.event), .optional(entry.fromState), .optional(entry.toState),
                 .optional(entry.fromPercent.map { Int64($0.basisPoints) }),
                 .optional(entry.toPercent.map { Int64($0.basisPoints) }), .text(entry.reason),
-                .text(entry.evidence.canonical), .optional(entry.planDigest), .text(entry.prevHash), .text(entry.hash),
+                .text(evidence), .optional(entry.planDigest), .text(entry.prevHash), .text(entry.hash),
                 .optional(entry.osUser), .optional(entry.host),
             ])
         try db.query(

@@ -1,15 +1,17 @@
 public import RampCore
 
 extension Store {
-    /// Records the checks of one tick. Call inside `immediate` with the decision they led to.
-    public func recordChecks(rollout: Int64, step: Int, at: Instant, _ checks: [GateCheck]) throws(StoreError) {
-        for check in checks {
+    /// Records the checks of one tick, each with its canonical JSON (encoded once by the caller). Call inside
+    /// `immediate` with the decision they led to.
+    public func recordChecks(rollout: Int64, step: Int, at: Instant, _ checks: [(check: GateCheck, json: String)])
+        throws(StoreError)
+    {
+        for (check, json) in checks {
             try db.query(
                 "INSERT INTO gate_checks(rollout_id, step, checked_at, gate, outcome, detail) VALUES (?,?,?,?,?,?)",
                 [
                     .int(rollout), .int(Int64(step)), .int(at.seconds), .text(check.gate),
-                    .text(check.outcome.rawValue),
-                    .text(check.json.canonical),
+                    .text(check.outcome.rawValue), .text(json),
                 ])
         }
     }

@@ -64,4 +64,34 @@ extension Store {
                 .text(flag.key),
             ])
     }
+
+    /// The flag's share and switches, without reading its variants and rules.
+    public func flagShare(_ key: String) throws(StoreError) -> FlagShare? {
+        try db.rows(
+            "SELECT canary_bp, killed, disabled, canary_segments FROM flags WHERE key = ?", [.text(key)]
+        ) { row throws(StoreError) in
+            let text = row.text(3)
+            var segments: [String] = []
+            if text != "[]" {
+                guard case .array(let items)? = try? JSONParser.parse(text) else {
+                    throw .notAStore(path: path, message: "flag \(key) has unreadable canary segments")
+                }
+                segments = items.compactMap(\.stringValue)
+            }
+            return FlagShare(
+                canaryPercent: Percent(basisPoints: Int(row.int(0))), canarySegments: segments,
+                killed: row.int(1) != 0, disabled: row.int(2) != 0)
+        }.first
+    }
+
+    /// Writes the canary's share and reached segments (a transition's change to its flag), nothing else.
+    public func setFlagShare(_ key: String, _ share: FlagShare, now: Instant) throws(StoreError) {
+        try db.query(
+            "UPDATE flags SET canary_bp = ?, canary_segments = ?, updated_at = ? WHERE key = ?",
+            [
+                .int(Int64(share.canaryPercent.basisPoints)),
+                .text(JSONValue.array(share.canarySegments.map(JSONValue.string)).canonical), .int(now.seconds),
+                .text(key),
+            ])
+    }
 }

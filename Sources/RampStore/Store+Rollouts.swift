@@ -141,15 +141,15 @@ extension Store {
     }
 
     /// When the rollout was last checked (its observation's time), without reading the evidence.
-    public func observationTime(rollout: Int64) throws(StoreError) -> Instant? {
-        try db.rows("SELECT checked_at FROM observations WHERE rollout_id = ?", [.int(rollout)]) {
-            Instant(seconds: $0.int(0))
-        }.first
-    }
-
-    /// The rollout's version (its compare-and-set counter), or nil when there is no such rollout.
-    public func rolloutVersion(id: Int64) throws(StoreError) -> Int64? {
-        try db.rows("SELECT version FROM rollouts WHERE id = ?", [.int(id)]) { $0.int(0) }.first
+    /// The rollout's version (its compare-and-set counter) and the time of its latest observation, in one read:
+    /// what a hold checks before it writes. Nil when there is no such rollout.
+    public func versionAndCheckTime(rollout: Int64) throws(StoreError) -> (version: Int64, checkedAt: Instant?)? {
+        try db.rows(
+            """
+            SELECT r.version, o.checked_at FROM rollouts r LEFT JOIN observations o ON o.rollout_id = r.id
+            WHERE r.id = ?
+            """, [.int(rollout)]
+        ) { ($0.int(0), $0.isNull(1) ? nil : Instant(seconds: $0.int(1))) }.first
     }
 
     public func observation(rollout: Int64) throws(StoreError) -> Observation? {
@@ -160,9 +160,25 @@ extension Store {
         }.first
     }
 
-    /// Records a rollout's latest decision (a hold is an observation, not a transition), and when it is next due: `next` is when its interval has passed,
-    /// `due` the moment a tick takes it (`next` less the slack allowed for cron's jitter).
-    public func recordObservation(rollout: Int64, _ observation: Observation, next: Instant, due: Instant)
+    /// What a tick needs of the rollout's latest observation, without parsing its evidence (unless the row was
+    /// written before the streaks had their own column).
+    public func lastCheck(rollout: Int64) throws(StoreError) -> LastCheck? {
+        try db.rows(
+            "SELECT checked_at, hold_cause, streaks, evidence FROM observations WHERE rollout_id = ?", [.int(rollout)]
+        ) { row in
+            let checkedAt = Instant(seconds: row.int(0))
+            if !row.isNull(2), let streaks = GateStreak.decode(row.text(2)) {
+                return LastCheck(
+                    checkedAt: checkedAt, holdCause: row.isNull(1) ? nil : row.text(1), streaks: streaks)
+            }
+            return LastCheck(checkedAt: checkedAt, evidence: (try? JSONParser.parse(row.text(3))) ?? .null)
+        }.first
+    }
+
+    /// Records a rollout's latest decision (a hold is an observation, not a transition), and when it is next due:
+    /// `next` is when its interval has passed, `due` the moment a tick takes it (`next` less the slack allowed for
+    /// cron's jitter).
+    public func recordObservation(rollout: Int64, _ record: ObservationRecord, next: Instant, due: Instant)
         throws(StoreError)
     {
         try db.query(
@@ -170,13 +186,14 @@ extension Store {
             [.int(next.seconds), .int(due.seconds), .int(rollout)])
         try db.query(
             """
-            INSERT INTO observations(rollout_id, checked_at, reason, evidence) VALUES (?,?,?,?)
+            INSERT INTO observations(rollout_id, checked_at, reason, evidence, hold_cause, streaks)
+            VALUES (?,?,?,?,?,?)
             ON CONFLICT(rollout_id) DO UPDATE SET checked_at = excluded.checked_at, reason = excluded.reason,
-                evidence = excluded.evidence
+                evidence = excluded.evidence, hold_cause = excluded.hold_cause, streaks = excluded.streaks
             """,
             [
-                .int(rollout), .int(observation.checkedAt.seconds), .text(observation.reason),
-                .text(observation.evidence.canonical),
+                .int(rollout), .int(record.checkedAt.seconds), .text(record.reason), .text(record.evidence),
+                .text(record.holdCause), .text(GateStreak.encode(record.streaks)),
             ])
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RampCore
 import Testing
 
@@ -28,6 +29,30 @@ import Testing
             #"{"actor":"alice","at":"2026-01-01T00:00:00Z","event":"advance","evidence":{"checks":[{"bound":"≤ 0.01","gate":"errors","message":"0.002 ≤ 0.01","source":"m","value":0.002,"verdict":"pass"}]},"flag":"checkout-v2","from_bp":100,"from_state":"progressing","host":"build-7","os_user":"ramp","plan_digest":"abababababababababababababababababababababababababababababababab","reason":"bake 10m passed","rollout":3,"seq":7,"to_bp":500,"to_state":"progressing"}"#
         #expect(Self.entry.hashedBody == body)
         #expect(Self.entry.computeHash() == "e23c29e3ed12d99c595d56815c722dedea5060c1c63d1ee72b6a9c2a63c20330")
+    }
+
+    /// The body written straight from the typed fields is the canonical form of the body as a JSON value, whatever
+    /// is absent, escaped, negative, beyond 2^53, or read back from a store.
+    @Test func theDirectBodyIsTheCanonicalFormOfTheJSONBody() {
+        var bare = AuditEntry(
+            seq: 9_007_199_254_740_993, at: Instant(seconds: 0), actor: "é \"q\"\n\u{1}", rollout: nil, flag: "*",
+            event: "configure", fromState: nil, toState: nil, fromPercent: nil, toPercent: nil, reason: "",
+            evidence: ["to": -12, "z": [1.5, nil, true], "a\\": ["": "\t"]], planDigest: nil)
+        #expect(bare.hashedBodyBytes == bare.body.canonicalBytes)
+        bare.host = "h"
+        #expect(bare.hashedBodyBytes == bare.body.canonicalBytes)
+        bare.host = nil
+        bare.osUser = "u"
+        bare.rollout = -4
+        #expect(bare.hashedBodyBytes == bare.body.canonicalBytes)
+        #expect(Self.entry.hashedBodyBytes == Self.entry.body.canonicalBytes)
+        var stored = Self.entry
+        stored.storedAt = "2026-01-01T00:00:00.000Z"
+        stored.storedEvidence = #"{ "checks": [] }"#
+        #expect(
+            stored.hashedBody
+                == Self.entry.hashedBody.replacingOccurrences(of: "00:00:00Z", with: "00:00:00.000Z")
+                .replacingOccurrences(of: Self.entry.evidence.canonical, with: #"{ "checks": [] }"#))
     }
 
     /// Every field counts: changing any one changes the hash.

@@ -56,7 +56,7 @@ func makeStore() throws -> Store {
         let first = try Store(path: path, create: true)
         try first.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
         let before = try first.dump()
-        #expect(before.hasPrefix("user_version=9\n"))
+        #expect(before.hasPrefix("user_version=10\n"))
         let again = try Store(path: path, create: true)
         #expect(try again.dump() == before)
         #expect(try again.flag("f")?.variants == ["a": 1, "b": 2])
@@ -91,7 +91,7 @@ func makeStore() throws -> Store {
             _ = try Store(path: path, create: true)
             Issue.record("opened a newer store")
         } catch {
-            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (9)"))
+            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (10)"))
         }
     }
 
@@ -125,6 +125,57 @@ func makeStore() throws -> Store {
         stale.version = 2
         #expect(try !store.compareAndSet(stale, expectedVersion: 1, now: now))
         #expect(try store.rollout(id: id)?.state == .progressing)
+    }
+
+    /// The tick reads a hold's cause and each gate's streak from their own columns; a row written before they
+    /// existed (schema 9: both NULL) gives the same answer from its evidence.
+    @Test func theLastCheckReadsTheSameFromItsColumnsAndFromOlderEvidence() throws {
+        let store = try makeStore()
+        try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+        try store.insertPlan(
+            StoredPlan(digest: "d", flag: "f", file: "p.json", baseDir: "/", body: "{}", submittedAt: now))
+        let id = try store.insertRollout(Rollout(id: 0, flag: "f", planDigest: "d"), now: now)
+        var errors = GateCheck(gate: "errors", source: "s", value: 0.5, bound: "max 0.1", outcome: .fail, message: "m")
+        errors.streak = 3
+        let latency = GateCheck(gate: "lat\"ency", source: "s", value: nil, bound: "", outcome: .noData, message: "")
+        let checks = [errors, latency]
+        let evidence = ObservationRecord.evidence(checks: checks.map(\.json.canonical), holdCause: "progressing bake")
+        #expect(
+            evidence
+                == JSONValue.object(["checks": .array(checks.map(\.json)), "hold_cause": "progressing bake"]).canonical)
+        let streaks = [
+            "errors": GateStreak(outcome: .fail, count: 3), "lat\"ency": GateStreak(outcome: .noData, count: 1),
+        ]
+        try store.recordObservation(
+            rollout: id,
+            ObservationRecord(
+                checkedAt: now, reason: "hold", evidence: evidence, holdCause: "progressing bake", streaks: streaks),
+            next: now + TimeSpan(seconds: 60), due: now + TimeSpan(seconds: 54))
+        let expected = LastCheck(checkedAt: now, holdCause: "progressing bake", streaks: streaks)
+        #expect(try store.lastCheck(rollout: id) == expected)
+        #expect(try store.versionAndCheckTime(rollout: id)?.checkedAt == now)
+        try store.executeRaw("UPDATE observations SET hold_cause = NULL, streaks = NULL")
+        #expect(try store.lastCheck(rollout: id) == expected)
+        #expect(try store.lastCheck(rollout: id + 1) == nil)
+    }
+
+    /// A transition writes only the flag's share and segments; its variants and rules stay as they were.
+    @Test func aFlagShareIsWrittenWithoutTouchingTheRestOfTheFlag() throws {
+        let store = try makeStore()
+        var flag = Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b")
+        flag.segments = ["internal": ["in": [["var": "email"], "x"]]]
+        try store.insertFlag(flag, now: now)
+        var share = try #require(try store.flagShare("f"))
+        #expect(share == FlagShare(canaryPercent: .zero, canarySegments: [], killed: false, disabled: false))
+        share.canaryPercent = Percent(basisPoints: 500)
+        share.canarySegments = ["internal"]
+        try store.setFlagShare("f", share, now: now)
+        #expect(try store.flagShare("f") == share)
+        var expected = flag
+        expected.canaryPercent = Percent(basisPoints: 500)
+        expected.canarySegments = ["internal"]
+        #expect(try store.flag("f") == expected)
+        #expect(try store.flagShare("missing") == nil)
     }
 
     @Test func aFlagHasAtMostOneActiveRolloutEvenWithoutTheEngine() throws {

@@ -68,24 +68,69 @@ public struct AuditEntry: Sendable, Equatable {
     /// and evidence text verbatim (docs/audit.md).
     public var hashedBody: String { String(decoding: hashedBodyBytes, as: UTF8.self) }
 
-    /// `hashedBody`'s UTF-8 bytes, written straight to a buffer.
+    /// `hashedBody`'s UTF-8 bytes, written straight to a buffer from the typed fields (no JSON tree but the
+    /// evidence's, and not even that for an entry read from a store): the same bytes as `body.canonicalBytes`.
     public var hashedBodyBytes: [UInt8] {
-        guard storedAt != nil || storedEvidence != nil, case .object(let members) = body else {
-            return body.canonicalBytes
-        }
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (i, key) in JSONValue.sortedKeys(members).enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONValue.quote(key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            switch key {
-            case "at" where storedAt != nil: JSONValue.quote(storedAt!, into: &out)
-            case "evidence" where storedEvidence != nil: out += storedEvidence!.utf8
-            default: out += members[key]!.canonicalBytes
-            }
-        }
-        out.append(UInt8(ascii: "}"))
+        var out: [UInt8] = []
+        out.reserveCapacity(320 + (storedEvidence?.utf8.count ?? 512))
+        writeHashedBody(to: &out)
         return out
+    }
+
+    /// Writes the canonical body: keys in UTF-8 order (`actor`, `at`, `event`, `evidence`, `flag`, `from_bp`,
+    /// `from_state`, `host`, `os_user`, `plan_digest`, `reason`, `rollout`, `seq`, `to_bp`, `to_state`).
+    public func writeHashedBody(to out: inout [UInt8]) {
+        var first = true
+        func key(_ name: StaticString) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+        }
+        func string(_ text: String?) {
+            if let text { JSONValue.quote(text, into: &out) } else { out += "null".utf8 }
+        }
+        func integer(_ value: Int64?) {
+            guard let value else { return out += "null".utf8 }
+            JSONValue.writeInteger(value, into: &out)
+        }
+        key("actor")
+        string(actor)
+        key("at")
+        string(storedAt ?? at.description)
+        key("event")
+        string(event)
+        key("evidence")
+        if let storedEvidence { out += storedEvidence.utf8 } else { evidence.write(to: &out) }
+        key("flag")
+        string(flag)
+        key("from_bp")
+        integer(fromPercent.map { Int64($0.basisPoints) })
+        key("from_state")
+        string(fromState)
+        if let host {
+            key("host")
+            string(host)
+        }
+        if let osUser {
+            key("os_user")
+            string(osUser)
+        }
+        key("plan_digest")
+        string(planDigest)
+        key("reason")
+        string(reason)
+        key("rollout")
+        integer(rollout)
+        key("seq")
+        integer(seq)
+        key("to_bp")
+        integer(toPercent.map { Int64($0.basisPoints) })
+        key("to_state")
+        string(toState)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The JSON line `ramp audit log --json` prints: the body with readable percentages and both hashes.

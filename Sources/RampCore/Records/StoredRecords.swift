@@ -33,6 +33,112 @@ public struct Observation: Sendable {
     }
 }
 
+/// A rollout's latest decision as a tick writes it: the evidence already in canonical JSON, and beside it what
+/// the next tick needs — what a hold waits on and each gate's streak — so that it never parses the evidence.
+public struct ObservationRecord: Sendable {
+    public var checkedAt: Instant
+    public var reason: String
+    /// Canonical JSON: `{"checks":[…],"hold_cause":"…"}`.
+    public var evidence: String
+    public var holdCause: String
+    public var streaks: [String: GateStreak]
+
+    public init(checkedAt: Instant, reason: String, evidence: String, holdCause: String, streaks: [String: GateStreak])
+    {
+        self.checkedAt = checkedAt
+        self.reason = reason
+        self.evidence = evidence
+        self.holdCause = holdCause
+        self.streaks = streaks
+    }
+
+    /// The evidence's canonical JSON from checks already encoded: the same bytes as
+    /// `JSONValue.object(["checks": .array(checks), "hold_cause": .string(holdCause)]).canonical`.
+    public static func evidence(checks: [String], holdCause: String) -> String {
+        var out = Array(#"{"checks":["#.utf8)
+        for (i, check) in checks.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += check.utf8
+        }
+        out += #"],"hold_cause":"#.utf8
+        JSONValue.quote(holdCause, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// What a tick reads of a rollout's latest observation: when it was made, what a hold waited on, and each gate's
+/// outcome with how many checks in a row gave it.
+public struct LastCheck: Sendable, Equatable {
+    public var checkedAt: Instant
+    public var holdCause: String?
+    public var streaks: [String: GateStreak]
+
+    public init(checkedAt: Instant, holdCause: String?, streaks: [String: GateStreak]) {
+        self.checkedAt = checkedAt
+        self.holdCause = holdCause
+        self.streaks = streaks
+    }
+
+    /// From an observation's evidence (rows written before the streaks had their own column).
+    public init(checkedAt: Instant, evidence: JSONValue) {
+        var streaks: [String: GateStreak] = [:]
+        for check in (evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:)) {
+            streaks[check.gate] = GateStreak(outcome: check.outcome, count: check.streak)
+        }
+        self.init(checkedAt: checkedAt, holdCause: evidence["hold_cause"]?.stringValue, streaks: streaks)
+    }
+}
+
+/// One gate's outcome and how many checks in a row gave it.
+public struct GateStreak: Sendable, Equatable {
+    public var outcome: GateOutcome
+    public var count: Int
+
+    public init(outcome: GateOutcome, count: Int) {
+        self.outcome = outcome
+        self.count = count
+    }
+
+    /// The streaks as stored: canonical JSON, `{"gate":["fail",3]}`.
+    public static func encode(_ streaks: [String: GateStreak]) -> String {
+        JSONValue.object(streaks.mapValues { [.string($0.outcome.rawValue), .number(Double($0.count))] }).canonical
+    }
+
+    /// The stored streaks, or nil when the text is not what `encode` writes.
+    public static func decode(_ text: String) -> [String: GateStreak]? {
+        guard case .object(let members)? = try? JSONParser.parse(text) else { return nil }
+        var streaks: [String: GateStreak] = [:]
+        for (gate, value) in members {
+            guard case .array(let pair) = value, pair.count == 2, let word = pair[0].stringValue,
+                let outcome = GateOutcome(rawValue: word), let number = pair[1].numberValue,
+                let count = Int(exactly: number), count >= 1
+            else { return nil }
+            streaks[gate] = GateStreak(outcome: outcome, count: count)
+        }
+        return streaks
+    }
+}
+
+/// What a transition reads and writes of its flag: the canary's share and reached segments, and the switches that
+/// decide what is served. The rest of the flag (variants, rules, segments) stays as stored.
+public struct FlagShare: Sendable, Equatable {
+    public var canaryPercent: Percent
+    public var canarySegments: [String]
+    public var killed: Bool
+    public var disabled: Bool
+
+    public init(canaryPercent: Percent, canarySegments: [String], killed: Bool, disabled: Bool) {
+        self.canaryPercent = canaryPercent
+        self.canarySegments = canarySegments
+        self.killed = killed
+        self.disabled = disabled
+    }
+
+    /// What users are served: nothing while killed or disabled (`Flag.servedPercent`).
+    public var servedPercent: Percent { killed || disabled ? .zero : canaryPercent }
+}
+
 /// A stored gate check with when and at which step it was made.
 public struct StoredCheck: Sendable {
     public var checkedAt: Instant
