@@ -177,37 +177,56 @@ extension Ramp {
     }
 
     /// Polls a chunk's reads at once, gives each gate its own answers, decides each rollout, commits the chunk.
+    ///
+    /// Deciding is pure work (judging each gate, the state machine, encoding each check once), so a chunk's
+    /// rollouts are decided side by side; the store is read before and written after, on this thread.
     private func judgeAndCommit(
         _ chunk: [(reads: RolloutReads, item: DueItem)], concurrency: Int, now: Instant, actor: String
     ) throws(RampError) -> [TickOutcome] {
         let jobs = chunk.flatMap { $0.reads.gates.flatMap(\.jobs) }
         let results = Poller.poll(jobs, concurrency: concurrency)
-        var next = 0
-        var decided: [Decided] = []
-        for (reads, item) in chunk {
-            // Each gate's streak continues from the rollout's last observation, which holds the checks behind it.
-            let previous = try run { () throws(StoreError) in try store.lastCheck(rollout: item.rollout.id) }
-            var checks: [GateCheck] = []
-            for gateReads in reads.gates {
-                let answers = Array(results[next..<(next + gateReads.jobs.count)])
-                next += gateReads.jobs.count
-                var check = judge(gateReads, answers, item)
-                if let before = previous?.streaks[check.gate], before.outcome == check.outcome {
-                    check.streak = before.count + 1
-                }
-                checks.append(check)
-            }
-            decided.append(
-                Decided(
-                    rollout: item.rollout, plan: item.plan, checks: checks, lastChecked: item.lastChecked,
-                    previous: previous,
-                    decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now)))
+        // Each gate's streak continues from the rollout's last observation.
+        let previous = try run { () throws(StoreError) in
+            try chunk.map { (entry) throws(StoreError) in try store.lastCheck(rollout: entry.item.rollout.id) }
         }
+        var starts: [Int] = []
+        var next = 0
+        for (reads, _) in chunk {
+            starts.append(next)
+            next += reads.jobCount
+        }
+        let offsets = starts
+        let slots = Slots<Decided>(count: chunk.count)
+        DispatchQueue.concurrentPerform(iterations: chunk.count) { i in
+            slots[i] = Self.decide(chunk[i].reads, results[offsets[i]...], chunk[i].item, previous[i], now: now)
+        }
+        let decided = slots.values
         return try commit(decided, now: now, actor: actor)
     }
 
+    /// One rollout's decision from its gates' own answers (each gate takes as many as it has jobs, in order).
+    private static func decide(
+        _ reads: RolloutReads, _ answers: ArraySlice<Poller.Result>, _ item: DueItem, _ previous: LastCheck?,
+        now: Instant
+    ) -> Decided {
+        var next = answers.startIndex
+        var checks: [GateCheck] = []
+        for gateReads in reads.gates {
+            var check = judge(gateReads, Array(answers[next..<(next + gateReads.jobs.count)]), item)
+            next += gateReads.jobs.count
+            if let before = previous?.streaks[check.gate], before.outcome == check.outcome {
+                check.streak = before.count + 1
+            }
+            checks.append(check)
+        }
+        return Decided(
+            rollout: item.rollout, plan: item.plan, checks: checks,
+            encoded: checks.map { (check: $0, json: $0.json.canonical) }, lastChecked: item.lastChecked,
+            previous: previous, decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now))
+    }
+
     /// One gate's check from its own answers (in the order of its `jobs`).
-    private func judge(_ reads: GateReads, _ answers: [Poller.Result], _ item: DueItem) -> GateCheck {
+    private static func judge(_ reads: GateReads, _ answers: [Poller.Result], _ item: DueItem) -> GateCheck {
         let gate = reads.gate
         var check: GateCheck
         switch reads.kind {
@@ -215,8 +234,8 @@ extension Ramp {
             check = gate.judge(canary: canary, baseline: baseline, share: share(item.rollout, item.plan))
             check.query = gate.query
         case .statistical(let spec, let names):
-            let canary = Self.arm(spec, names, Array(answers.prefix(names.count)))
-            let baseline = Self.arm(spec, names, Array(answers.dropFirst(names.count)))
+            let canary = arm(spec, names, Array(answers.prefix(names.count)))
+            let baseline = arm(spec, names, Array(answers.dropFirst(names.count)))
             check = gate.judge(canary: canary.0, baseline: baseline.0, share: share(item.rollout, item.plan))
             check.seconds = max(canary.1, baseline.1)
         case .relative:
@@ -232,7 +251,7 @@ extension Ramp {
     }
 
     /// The canary's planned share of units now, for the sample ratio check.
-    private func share(_ rollout: Rollout, _ plan: Plan) -> Double { rollout.percent(in: plan).value / 100 }
+    private static func share(_ rollout: Rollout, _ plan: Plan) -> Double { rollout.percent(in: plan).value / 100 }
 
     /// One arm of a statistical gate from its polled inputs (in `names` order), and how long the slowest took.
     private static func arm(_ spec: StatisticalSpec, _ names: [String], _ results: [Poller.Result])
@@ -301,6 +320,8 @@ extension Ramp {
         var rollout: Rollout
         var plan: Plan
         var checks: [GateCheck]
+        /// Each check with its canonical JSON, encoded once: for the observation's evidence and gate_checks.
+        var encoded: [(check: GateCheck, json: String)]
         var lastChecked: Instant?
         /// The latest observation when this tick read it (it gave the streaks); still the latest if its time is.
         var previous: LastCheck?
@@ -342,8 +363,7 @@ extension Ramp {
     /// observation (with any alert it raises). Nothing is written when another tick moved or checked it first.
     private func commitInTransaction(_ item: Decided, now: Instant, actor: String) throws(StoreError) -> TickOutcome {
         let (rollout, plan, checks) = (item.rollout, item.plan, item.checks)
-        // Each check is encoded once: for the observation's evidence and for its row in gate_checks.
-        let encoded = checks.map { (check: $0, json: $0.json.canonical) }
+        let encoded = item.encoded
         var streaks: [String: GateStreak] = [:]
         for check in checks { streaks[check.gate] = GateStreak(outcome: check.outcome, count: check.streak) }
         func observation(holdCause: String) -> ObservationRecord {
@@ -431,4 +451,29 @@ extension Ramp {
         }
         return next
     }
+}
+
+/// Values written by index from several threads, each index by exactly one of them, so no slot is shared.
+final class Slots<Value>: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<Value?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    subscript(index: Int) -> Value? {
+        get { base[index] }
+        set { base[index] = newValue }
+    }
+
+    /// Every value written, in index order (read after the writers are done).
+    var values: [Value] { (0..<count).compactMap { base[$0] } }
 }

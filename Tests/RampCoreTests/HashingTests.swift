@@ -160,6 +160,23 @@ import Testing
         #expect(Murmur3.x86_32("flagkey-user-1") == 0x01DB_FEC0)
         #expect(Murmur3.x86_32("é") == Murmur3.x86_32([0xC3, 0xA9]))
     }
+
+    /// Two strings fed one after the other (whole words at a word boundary, bytes around it) hash as their bytes
+    /// fed one by one, at every split.
+    @Test func stringsInPiecesHashAsTheirBytes() {
+        let text = "checkout-v2user-4711-ü-0123456789"
+        let bytes = Array(text.utf8)
+        for split in 0...bytes.count {
+            var pieces = Murmur3.Hasher()
+            pieces.combine(String(decoding: bytes[..<split], as: UTF8.self))
+            pieces.combine(String(decoding: bytes[split...], as: UTF8.self))
+            var single = Murmur3.Hasher()
+            for byte in bytes { single.combine(byte: byte) }
+            if String(decoding: bytes[..<split], as: UTF8.self).utf8.count == split {
+                #expect(pieces.finalize() == single.finalize(), "split at \(split)")
+            }
+        }
+    }
 }
 
 /// The variant a flag serves to a targeting key.

@@ -82,7 +82,7 @@ public struct Resolution: Sendable, Equatable {
 /// hashed straight from the flag key and targeting key, variants and their values found at compile time. So the hot
 /// path builds no JSON and allocates nothing; it answers exactly what the general JsonLogic evaluation of
 /// `Flag.targeting` answers (tests compare the two).
-public struct CompiledFlag: Sendable {
+public final class CompiledFlag: Sendable {
     public let flag: Flag
     /// nil when the flag has no targeting; an error when its stored targeting cannot be compiled.
     private let targeting: Result<JsonLogic, JsonLogicError>?
@@ -96,10 +96,22 @@ public struct CompiledFlag: Sendable {
     }
 
     /// `Flag.targeting` as typed branches: the first condition that holds chooses its variant; else the split.
-    struct Branches: Sendable {
+    /// A class, so that an evaluation reads it in place instead of copying it.
+    final class Branches: Sendable {
         let conditions: [(logic: JsonLogic, variant: Variant)]
-        /// The canary's share of `Percent.scale` and both variants; nil at 0%.
-        let split: (canary: Variant, baseline: Variant, canaryWeight: Int)?
+        /// The split's variants and the canary's share of `Percent.scale`; no split at 0%.
+        let canary: Variant?
+        let baseline: Variant?
+        let canaryWeight: Int
+
+        init(
+            conditions: [(logic: JsonLogic, variant: Variant)], canary: Variant?, baseline: Variant?, canaryWeight: Int
+        ) {
+            self.conditions = conditions
+            self.canary = canary
+            self.baseline = baseline
+            self.canaryWeight = canaryWeight
+        }
     }
 
     public init(_ flag: Flag) {
@@ -126,9 +138,12 @@ public struct CompiledFlag: Sendable {
             else { return nil }
             conditions.append((logic, canary))
         }
-        guard flag.canaryPercent > .zero else { return Branches(conditions: conditions, split: nil) }
+        guard flag.canaryPercent > .zero else {
+            return Branches(conditions: conditions, canary: nil, baseline: nil, canaryWeight: 0)
+        }
         guard let canary = variant(flag.canary), let baseline = variant(flag.baseline) else { return nil }
-        return Branches(conditions: conditions, split: (canary, baseline, flag.canaryPercent.basisPoints))
+        return Branches(
+            conditions: conditions, canary: canary, baseline: baseline, canaryWeight: flag.canaryPercent.basisPoints)
     }
 
     /// The variant, value and reason for one caller, as a flagd provider of `bucketing`'s generation answers
@@ -153,7 +168,7 @@ public struct CompiledFlag: Sendable {
                 return Resolution(value: variant.value, variant: variant.name, reason: .targetingMatch)
             }
         }
-        guard let split = branches.split else {
+        guard let canary = branches.canary, let baseline = branches.baseline else {
             // No split: with conditions, none held (JsonLogic's `if` gives null); without, no targeting at all.
             let reason: Resolution.Reason = branches.conditions.isEmpty ? .static : .default
             return Resolution(value: flag.variants[flag.baseline], variant: flag.baseline, reason: reason)
@@ -162,12 +177,11 @@ public struct CompiledFlag: Sendable {
         // `fractional` without a bucketing value: nothing to hash without a targeting key (or with an empty one) —
         // null, so the default variant.
         guard let key = context.targetingKey, !key.isEmpty else {
-            return Resolution(value: split.baseline.value, variant: split.baseline.name, reason: .default)
+            return Resolution(value: baseline.value, variant: baseline.name, reason: .default)
         }
         let hash = Bucketing.hash(flagKey: flag.key, targetingKey: key, generation: bucketing)
         let chosen =
-            Bucketing.bucket(hash: hash, totalWeight: Percent.scale) < split.canaryWeight
-            ? split.canary : split.baseline
+            Bucketing.bucket(hash: hash, totalWeight: Percent.scale) < branches.canaryWeight ? canary : baseline
         return Resolution(value: chosen.value, variant: chosen.name, reason: .targetingMatch)
     }
 

@@ -381,13 +381,14 @@ func percent(_ x: Double) -> String {
 /// `4,100`.
 func count(_ x: Double) -> String {
     guard x.isFinite, abs(x) < 1e15 else { return JSONValue.format(x) }
-    let digits = String(Int(x.rounded()))
-    var out = ""
-    for (i, ch) in digits.reversed().enumerated() {
-        if i > 0, i % 3 == 0, ch != "-" { out.append(",") }
-        out.append(ch)
+    let value = Int(x.rounded())
+    let digits = Array(String(value.magnitude).utf8)
+    var out: [UInt8] = value < 0 ? [UInt8(ascii: "-")] : []
+    for (i, digit) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
+        out.append(digit)
     }
-    return String(out.reversed())
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Four significant digits, or scientific for very small values: `0.0312`, `2.1e-7`.

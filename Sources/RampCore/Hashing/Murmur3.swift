@@ -46,7 +46,30 @@ public enum Murmur3 {
         /// A string's UTF-8 bytes.
         public mutating func combine(_ text: String) {
             var text = text
-            text.withUTF8 { for byte in $0 { combine(byte: byte) } }
+            text.withUTF8 { combine(buffer: $0) }
+        }
+
+        /// Bytes from a buffer: whole 4-byte words at once while the hasher is at a word boundary.
+        public mutating func combine(buffer: UnsafeBufferPointer<UInt8>) {
+            var i = 0
+            let n = buffer.count
+            while shift != 0, i < n {
+                combine(byte: buffer[i])
+                i += 1
+            }
+            while i + 4 <= n {
+                let word =
+                    UInt32(buffer[i]) | UInt32(buffer[i + 1]) << 8 | UInt32(buffer[i + 2]) << 16
+                    | UInt32(buffer[i + 3]) << 24
+                h ^= (word &* Self.c1).rotatedLeft(15) &* Self.c2
+                h = h.rotatedLeft(13) &* 5 &+ 0xe654_6b64
+                count += 4
+                i += 4
+            }
+            while i < n {
+                combine(byte: buffer[i])
+                i += 1
+            }
         }
 
         public func finalize() -> UInt32 {
