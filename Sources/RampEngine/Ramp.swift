@@ -155,15 +155,20 @@ public final class Ramp {
             try store.recordObservation(rollout: transition.after.id, observation, next: next, due: due)
         }
         try store.recordChecks(rollout: transition.after.id, step: transition.before.step, at: now, checks)
-        return try store.appendAudit(
-            AuditEntry(
-                seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
-                event: transition.event.rawValue, fromState: transition.before.state.rawValue,
-                toState: transition.after.state.rawValue, fromPercent: served,
-                toPercent: servedAfter, reason: transition.reason,
-                evidence: Self.adding(
-                    rollout: transition.after, to: Self.adding(segments: segments, to: evidence)),
-                planDigest: transition.after.planDigest))
+        var draft = AuditEntry(
+            seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
+            event: transition.event.rawValue, fromState: transition.before.state.rawValue,
+            toState: transition.after.state.rawValue, fromPercent: served,
+            toPercent: servedAfter, reason: transition.reason,
+            evidence: Self.adding(rollout: transition.after, to: Self.adding(segments: segments, to: evidence)),
+            planDigest: transition.after.planDigest)
+        // The checks are encoded already (a tick encodes each once): the evidence's text is spliced from them.
+        if !checks.isEmpty, case .object(var members) = draft.evidence, members["checks"] != nil {
+            members["checks"] = nil
+            let encoded = "[" + checks.map(\.json).joined(separator: ",") + "]"
+            draft.storedEvidence = JSONValue.canonicalObject(members, encoded: ["checks": encoded])
+        }
+        return try store.appendAudit(draft)
     }
 }
 

@@ -18,7 +18,9 @@ extension Store {
         try db.rows("SELECT at FROM audit ORDER BY seq DESC LIMIT 1") { Instant(rfc3339: $0.text(0)) }.first ?? nil
     }
 
-    /// Appends an entry after the current head. Call inside `immediate` with the change it records.
+    /// Appends an entry after the current head. Call inside `immediate` with the change it records. A draft's
+    /// `storedEvidence`, when set, must be the canonical text of its `evidence` (a caller that has it encoded
+    /// already saves encoding it again).
     ///
     /// An entry dated before the newest one is refused (`earlierTimes == .refuse`: a time given by hand) or dated
     /// at the newest entry's time (`.clamp`: the system clock stepped back), so audit times never go backwards.
@@ -35,11 +37,13 @@ extension Store {
             if case .object(var members) = draft.evidence {
                 members["decided_at"] = .string(draft.at.description)
                 draft.evidence = .object(members)
+                draft.storedEvidence = nil
             }
             draft.at = newest
         }
-        // The evidence is encoded once: hashed verbatim (the same bytes as its canonical form) and stored.
-        let evidence = draft.evidence.canonical
+        // The evidence is encoded once (or was, by the caller: `storedEvidence` on a draft is its canonical
+        // text): hashed verbatim and stored.
+        let evidence = draft.storedEvidence ?? draft.evidence.canonical
         draft.storedEvidence = evidence
         var entry = draft.chained(after: try auditHead())
         entry.storedEvidence = nil

@@ -4,6 +4,7 @@
 //   swift run -c release ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S]
 //   swift run -c release ramp-bench record [--events N] [--ramp .build/release/ramp]
 //   swift run -c release ramp-bench tick [--rollouts 1000,3000,10000]
+//   swift run -c release ramp-bench verify [--entries 100000,1000000] --ramp .build/release/ramp
 //
 // `eval` measures FlagEvaluator (the in-process API) on (a) a plain 5% flag and (b) a flag with two JsonLogic
 // rules before the 5% split, on one thread, and the same two flags exported to a flagd file and evaluated by the
@@ -157,6 +158,7 @@ case "eval": runEval(Array(arguments.dropFirst()))
 case "simulate": runSimulate(Array(arguments.dropFirst()))
 case "record": runRecord(Array(arguments.dropFirst()))
 case "tick": runTick(Array(arguments.dropFirst()))
+case "verify": runVerify(Array(arguments.dropFirst()))
 default:
     print(
         """
@@ -164,6 +166,7 @@ default:
                ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S] [--alpha A]
                ramp-bench record [--events N] [--baseline-events N] [--ramp PATH]
                ramp-bench tick [--rollouts N[,N...]]
+               ramp-bench verify [--entries N[,N...]] --ramp PATH
         """)
     exit(arguments.isEmpty || arguments == ["--help"] ? 0 : 2)
 }

@@ -76,3 +76,19 @@ import Testing
         #expect(TimeSpan.zero.description == "0s")
     }
 }
+
+@Suite struct CanonicalSpliceTests {
+    /// An object with members already encoded gives the same bytes as the whole tree encoded.
+    @Test func anObjectWithEncodedMembersIsTheCanonicalFormOfTheWhole() {
+        let checks: JSONValue = [["gate": "e\"rr", "value": 0.5, "verdict": "pass"], ["gate": "ü", "value": nil]]
+        let rest: [String: JSONValue] = [
+            "rollout": ["state": "progressing", "step": 2], "segments": ["to": []], "a": 1,
+        ]
+        var whole = rest
+        whole["checks"] = checks
+        #expect(
+            JSONValue.canonicalObject(rest, encoded: ["checks": checks.canonical]) == JSONValue.object(whole).canonical)
+        #expect(JSONValue.canonicalObject([:], encoded: [:]) == "{}")
+        #expect(JSONValue.canonicalObject(["z": 1], encoded: ["y": "[]", "zz": "2"]) == #"{"y":[],"z":1,"zz":2}"#)
+    }
+}

@@ -72,7 +72,7 @@ public struct ServedState: Sendable {
                 else { throw problem("records a rollout that its plan cannot have: \(snapshot.canonical)") }
                 // Transitions only a tick makes are replayed through the state machine, always; so are a tick's
                 // pauses and rollbacks (an operator's carry the command).
-                let tickOnly: Set<String> = ["start", "advance", "complete", "await_approval"]
+                let tickOnly = Self.tickOnly
                 let command = entry.evidence["command"]
                 if tickOnly.contains(event), command != nil {
                     throw problem("\(event) is a tick's transition, but it records an operator's command")
@@ -138,6 +138,9 @@ public struct ServedState: Sendable {
 }
 
 extension ServedState {
+    /// The transitions only a tick makes.
+    static let tickOnly: Set<String> = ["start", "advance", "complete", "await_approval"]
+
     /// Re-runs the pure state machine on a tick's transition — the rollout before it, its plan, the checks it
     /// recorded, its time — and requires the same decision: the same event and the same rollout after it.
     static func replayDecision(
@@ -158,7 +161,11 @@ extension ServedState {
                 message: "does not follow from its evidence under its plan: replayed, the state machine holds "
                     + "(\(decision.reason)) where the entry says \(entry.event)")
         }
-        guard replayed.event.rawValue == entry.event, replayed.after.snapshot == after.snapshot else {
+        // The fields of the snapshot, compared as values (equal exactly when the recorded snapshots are).
+        let (a, b) = (replayed.after, after)
+        guard replayed.event.rawValue == entry.event, a.state == b.state, a.step == b.step,
+            a.stepEnteredAt == b.stepEnteredAt, a.pausedFrom == b.pausedFrom
+        else {
             throw Problem(
                 seq: entry.seq,
                 message: "does not follow from its evidence under its plan: replayed, the state machine says "

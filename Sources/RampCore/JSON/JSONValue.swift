@@ -88,6 +88,22 @@ extension JSONValue {
         }
     }
 
+    /// The canonical form of an object some of whose members are already encoded (`encoded`: key → canonical
+    /// text, used verbatim), the rest given as values: the bytes `canonical` gives for the whole object, without
+    /// encoding those members again.
+    public static func canonicalObject(_ members: [String: JSONValue], encoded: [String: String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        let keys = Set(members.keys).union(encoded.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (i, key) in keys.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            quote(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            if let text = encoded[key] { out += text.utf8 } else { members[key]?.write(to: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Object keys in the canonical order: by their UTF-8 bytes (code point order), the same in any language.
     static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
         members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
