@@ -142,7 +142,7 @@ extension Ramp {
                 return .success(
                     try store.appendAudit(
                         AuditEntry(
-                            seq: 0, at: now, actor: actor, rollout: nil, flag: name, event: event.rawValue,
+                            seq: 0, at: now, actor: actor, rollout: nil, flag: name, event: .known(event),
                             fromState: nil, toState: nil, fromPercent: before, toPercent: current.servedPercent,
                             reason: reason, evidence: ["command": .string(event.rawValue)], planDigest: nil)))
             }

@@ -179,7 +179,7 @@ extension Ramp {
                     try store.appendAudit(
                         AuditEntry(
                             seq: 0, at: now, actor: actor, rollout: nil, flag: "*",
-                            event: AuditEvent.configure.rawValue,
+                            event: .known(.configure),
                             fromState: nil, toState: nil, fromPercent: nil, toPercent: nil,
                             reason: "\(setting.rawValue) = \(value ?? "(unset)")",
                             evidence: .object(evidence), planDigest: nil)))

@@ -113,8 +113,8 @@ extension Ramp {
                 let id = try store.insertRollout(Rollout(id: 0, flag: plan.flag, planDigest: digest), now: now)
                 let entry = try store.appendAudit(
                     AuditEntry(
-                        seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: AuditEvent.submit.rawValue,
-                        fromState: nil, toState: RolloutState.pending.rawValue, fromPercent: before, toPercent: .zero,
+                        seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: .known(.submit),
+                        fromState: nil, toState: .known(.pending), fromPercent: before, toPercent: .zero,
                         reason: reason ?? "plan \(file) submitted",
                         evidence: [
                             "plan_file": .string(file), "created_flag": .bool(created),

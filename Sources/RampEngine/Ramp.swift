@@ -157,8 +157,8 @@ public final class Ramp {
         try store.recordChecks(rollout: transition.after.id, step: transition.before.step, at: now, checks)
         var draft = AuditEntry(
             seq: 0, at: now, actor: actor, rollout: transition.after.id, flag: transition.after.flag,
-            event: transition.event.rawValue, fromState: transition.before.state.rawValue,
-            toState: transition.after.state.rawValue, fromPercent: served,
+            event: .known(transition.event), fromState: .known(transition.before.state),
+            toState: .known(transition.after.state), fromPercent: served,
             toPercent: servedAfter, reason: transition.reason,
             evidence: Self.adding(rollout: transition.after, to: Self.adding(segments: segments, to: evidence)),
             planDigest: transition.after.planDigest)

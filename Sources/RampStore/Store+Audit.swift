@@ -55,7 +55,8 @@ extension Store {
             """,
             [
                 .int(entry.seq), .text(entry.at.description), .text(entry.actor), .optional(entry.rollout),
-                .text(entry.flag), .text(entry.event), .optional(entry.fromState), .optional(entry.toState),
+                .text(entry.flag), .text(entry.event.text), .optional(entry.fromState?.text),
+                .optional(entry.toState?.text),
                 .optional(entry.fromPercent.map { Int64($0.basisPoints) }),
                 .optional(entry.toPercent.map { Int64($0.basisPoints) }), .text(entry.reason),
                 .text(evidence), .optional(entry.planDigest), .text(entry.prevHash), .text(entry.hash),
@@ -93,8 +94,10 @@ extension Store {
             do { evidence = try JSONParser.parse(row.text(11)) } catch { evidence = .string(row.text(11)) }
             var entry = AuditEntry(
                 seq: row.int(0), at: Instant(rfc3339: row.text(1)) ?? Instant(seconds: 0), actor: row.text(2),
-                rollout: row.optionalInt(3), flag: row.text(4), event: row.text(5), fromState: row.optionalText(6),
-                toState: row.optionalText(7), fromPercent: row.optionalInt(8).map { Percent(basisPoints: Int($0)) },
+                rollout: row.optionalInt(3), flag: row.text(4), event: Recorded(text: row.text(5)),
+                fromState: row.optionalText(6).map(Recorded.init(text:)),
+                toState: row.optionalText(7).map(Recorded.init(text:)),
+                fromPercent: row.optionalInt(8).map { Percent(basisPoints: Int($0)) },
                 toPercent: row.optionalInt(9).map { Percent(basisPoints: Int($0)) }, reason: row.text(10),
                 evidence: evidence, planDigest: row.optionalText(12), prevHash: row.text(13), hash: row.text(14))
             entry.osUser = row.optionalText(15)

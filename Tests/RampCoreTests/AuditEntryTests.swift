@@ -55,6 +55,21 @@ import Testing
                 .replacingOccurrences(of: Self.entry.evidence.canonical, with: #"{ "checks": [] }"#))
     }
 
+    /// Events and states are typed when ramp knows the word and kept verbatim when it does not, so an entry from a
+    /// newer ramp (or an altered one) is still hashed over exactly what is stored.
+    @Test func eventsAndStatesAreTypedAndKeepUnknownWordsVerbatim() {
+        #expect(Recorded<AuditEvent>(text: "advance") == .known(.advance))
+        #expect(Recorded<RolloutState>(text: "rolled_back").value == .rolledBack)
+        let unknown = Recorded<AuditEvent>(text: "teleport")
+        #expect(unknown == .unknown("teleport") && unknown.value == nil && unknown.text == "teleport")
+        var entry = Self.entry
+        entry.event = unknown
+        entry.toState = Recorded(text: "Progressing")
+        #expect(entry.hashedBody.contains(#""event":"teleport""#))
+        #expect(entry.hashedBody.contains(#""to_state":"Progressing""#))
+        #expect(entry.toState?.value == nil)
+    }
+
     /// Every field counts: changing any one changes the hash.
     @Test(arguments: 0..<15)
     func everyFieldIsHashed(field: Int) {

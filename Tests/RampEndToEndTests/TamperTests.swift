@@ -211,7 +211,7 @@ import Testing
                                   evidence, plan_digest, prev_hash, hash, os_user, host)
                 VALUES (\(rewritten.seq), '\(rewritten.at)', \(quoted(rewritten.actor)),
                         \(rewritten.rollout.map(String.init) ?? "NULL"), '\(rewritten.flag)', '\(rewritten.event)',
-                        \(quoted(rewritten.fromState)), \(quoted(rewritten.toState)),
+                        \(quoted(rewritten.fromState?.text)), \(quoted(rewritten.toState?.text)),
                         \(rewritten.fromPercent.map { String($0.basisPoints) } ?? "NULL"),
                         \(rewritten.toPercent.map { String($0.basisPoints) } ?? "NULL"), \(quoted(rewritten.reason)),
                         \(quoted(rewritten.evidence.canonical)), \(quoted(rewritten.planDigest)),

@@ -6,9 +6,10 @@ public struct AuditEntry: Sendable, Equatable {
     public var actor: String
     public var rollout: Int64?
     public var flag: String
-    public var event: String
-    public var fromState: String?
-    public var toState: String?
+    /// What happened (`advance`, `kill`, …): typed when this ramp knows the word, kept verbatim when it does not.
+    public var event: Recorded<AuditEvent>
+    public var fromState: Recorded<RolloutState>?
+    public var toState: Recorded<RolloutState>?
     public var fromPercent: Percent?
     public var toPercent: Percent?
     public var reason: String
@@ -27,8 +28,9 @@ public struct AuditEntry: Sendable, Equatable {
     public var storedEvidence: String?
 
     public init(
-        seq: Int64, at: Instant, actor: String, rollout: Int64?, flag: String, event: String, fromState: String?,
-        toState: String?, fromPercent: Percent?, toPercent: Percent?, reason: String, evidence: JSONValue,
+        seq: Int64, at: Instant, actor: String, rollout: Int64?, flag: String, event: Recorded<AuditEvent>,
+        fromState: Recorded<RolloutState>?, toState: Recorded<RolloutState>?, fromPercent: Percent?,
+        toPercent: Percent?, reason: String, evidence: JSONValue,
         planDigest: String?, prevHash: String = "", hash: String = ""
     ) {
         self.seq = seq
@@ -55,8 +57,9 @@ public struct AuditEntry: Sendable, Equatable {
         func opt(_ p: Percent?) -> JSONValue { p.map { .number(Double($0.basisPoints)) } ?? .null }
         var members: [String: JSONValue] = [
             "seq": .number(Double(seq)), "at": .string(at.description), "actor": .string(actor),
-            "rollout": rollout.map { .number(Double($0)) } ?? .null, "flag": .string(flag), "event": .string(event),
-            "from_state": opt(fromState), "to_state": opt(toState), "from_bp": opt(fromPercent),
+            "rollout": rollout.map { .number(Double($0)) } ?? .null, "flag": .string(flag),
+            "event": .string(event.text),
+            "from_state": opt(fromState?.text), "to_state": opt(toState?.text), "from_bp": opt(fromPercent),
             "to_bp": opt(toPercent), "reason": .string(reason), "evidence": evidence, "plan_digest": opt(planDigest),
         ]
         if let osUser { members["os_user"] = .string(osUser) }
@@ -101,7 +104,7 @@ public struct AuditEntry: Sendable, Equatable {
         key("at")
         string(storedAt ?? at.description)
         key("event")
-        string(event)
+        string(event.text)
         key("evidence")
         if let storedEvidence { out += storedEvidence.utf8 } else { evidence.write(to: &out) }
         key("flag")
@@ -109,7 +112,7 @@ public struct AuditEntry: Sendable, Equatable {
         key("from_bp")
         integer(fromPercent.map { Int64($0.basisPoints) })
         key("from_state")
-        string(fromState)
+        string(fromState?.text)
         if let host {
             key("host")
             string(host)
@@ -129,7 +132,7 @@ public struct AuditEntry: Sendable, Equatable {
         key("to_bp")
         integer(toPercent.map { Int64($0.basisPoints) })
         key("to_state")
-        string(toState)
+        string(toState?.text)
         out.append(UInt8(ascii: "}"))
     }
 
@@ -228,4 +231,36 @@ public struct AuditChain: Sendable {
             throw Broken(seq: head.seq, message: "hash does not match the recorded head")
         }
     }
+}
+
+/// A word the audit log records as text — an event, a state: typed when this ramp knows it, kept byte for byte
+/// when it does not (an entry from a newer ramp, or an altered one), so its hash is still checked over exactly
+/// what is stored.
+public enum Recorded<Value: RawRepresentable & Sendable & Equatable>: Sendable, Equatable, Hashable,
+    ExpressibleByStringLiteral, CustomStringConvertible
+where Value.RawValue == String {
+    case known(Value)
+    case unknown(String)
+
+    public init(_ value: Value) { self = .known(value) }
+
+    /// The word as stored.
+    public init(text: String) { self = Value(rawValue: text).map(Recorded.known) ?? .unknown(text) }
+
+    public init(stringLiteral text: String) { self.init(text: text) }
+
+    /// The word as stored.
+    public var text: String {
+        switch self {
+        case .known(let value): value.rawValue
+        case .unknown(let text): text
+        }
+    }
+
+    /// The typed value, or nil when this ramp does not know the word.
+    public var value: Value? { if case .known(let value) = self { value } else { nil } }
+
+    public var description: String { text }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 }

@@ -28,13 +28,13 @@ public struct ServedState: Sendable {
     public mutating func apply(_ entry: AuditEntry, plan: (String) -> Plan?) throws(Problem) {
         func problem(_ message: String) -> Problem { Problem(seq: entry.seq, message: message) }
         if entry.flag == "*" {
-            guard entry.event == AuditEvent.configure.rawValue, let key = entry.evidence["setting"]?.stringValue
+            guard entry.event == .known(.configure), let key = entry.evidence["setting"]?.stringValue
             else { throw problem("a store-wide entry that is not a setting") }
             settings[key] = entry.evidence["to"]?.stringValue
             if let owner = entry.evidence["store"] { settings[key + ".store"] = owner.stringValue }
             return
         }
-        switch (entry.event, entry.rollout) {
+        switch (entry.event.text, entry.rollout) {
         case (AuditEvent.submit.rawValue, let id?):
             guard let digest = entry.planDigest, let plan = plan(digest) else {
                 throw problem(
@@ -91,7 +91,7 @@ public struct ServedState: Sendable {
             } else if snapshotted.contains(id), everSnapshotted.contains(id) {
                 throw problem("lacks the rollout record that every earlier entry of rollout #\(id) carries")
             } else {
-                guard let state = entry.toState.flatMap(RolloutState.init(rawValue:)) else {
+                guard let state = entry.toState?.value else {
                     throw problem("has no state to move rollout #\(id) to")
                 }
                 rollout.state = state
@@ -163,7 +163,7 @@ extension ServedState {
         }
         // The fields of the snapshot, compared as values (equal exactly when the recorded snapshots are).
         let (a, b) = (replayed.after, after)
-        guard replayed.event.rawValue == entry.event, a.state == b.state, a.step == b.step,
+        guard entry.event == .known(replayed.event), a.state == b.state, a.step == b.step,
             a.stepEnteredAt == b.stepEnteredAt, a.pausedFrom == b.pausedFrom
         else {
             throw Problem(

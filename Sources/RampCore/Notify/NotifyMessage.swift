@@ -40,10 +40,10 @@ public struct NotifyMessage: Sendable, Equatable {
 
     /// The notification of an audit entry, or nil for an event no target can hear.
     public init?(entry: AuditEntry) {
-        guard let event = NotifyEvent(rawValue: entry.event) else { return nil }
+        guard let event = NotifyEvent(rawValue: entry.event.text) else { return nil }
         self.init(
             key: String(entry.seq), event: event, flag: entry.flag, rollout: entry.rollout,
-            fromState: entry.fromState, toState: entry.toState, fromPercent: entry.fromPercent,
+            fromState: entry.fromState?.text, toState: entry.toState?.text, fromPercent: entry.fromPercent,
             toPercent: entry.toPercent, reason: entry.reason, checks: entry.evidence["checks"] ?? .array([]),
             actor: entry.actor, at: entry.at, auditSeq: entry.seq)
     }

@@ -164,7 +164,7 @@ public enum RolloutReport {
         var taken = markers.map { (x0: $0.x - 6, y0: $0.y - 6, x1: $0.x + 6, y1: $0.y + 6) }
         for (entry, share, cx, cy) in markers {
             guard let xs = num(cx), let ys = num(cy) else { continue }
-            let name = String(entry.event.prefix(24))
+            let name = String(entry.event.text.prefix(24))
             let width = Double(name.count) * 6.4 + 2
             let toLeft = cx + 8 + width > f.plotRight + 8
             let lx = toLeft ? cx - 8 : cx + 8
@@ -181,8 +181,8 @@ public enum RolloutReport {
             var tip = "\(entry.event) — \(entry.actor) — \(entry.reason) — \(entry.at.description)"
             if let from = entry.fromPercent, let to = entry.toPercent, from != to { tip += "\nshare \(from) → \(to)" }
             if let from = entry.fromState, let to = entry.toState, from != to { tip += "\nstate \(from) → \(to)" }
-            out += "<g class=\"transition kind-\(kind(entry.event))\" data-seq=\"\(entry.seq)\" "
-            out += "data-event=\"\(esc(entry.event))\" data-percent=\"\(JSONValue.format(share))\" "
+            out += "<g class=\"transition kind-\(kind(entry.event.text))\" data-seq=\"\(entry.seq)\" "
+            out += "data-event=\"\(esc(entry.event.text))\" data-percent=\"\(JSONValue.format(share))\" "
             out += "data-at=\"\(entry.at.description)\"><title>\(esc(tip))</title>"
             out += "<circle cx=\"\(xs)\" cy=\"\(ys)\" r=\"5\"/>"
             out += text(lx, ly, name, "event-label", anchor: toLeft ? "end" : "start") + "</g>\n"
@@ -338,12 +338,12 @@ public enum RolloutReport {
         for e in entries {
             let writer = [e.osUser, e.host].compactMap { $0 }.joined(separator: "@")
             let actorTitle = writer.isEmpty ? "" : " title=\"written by \(esc(writer))\""
-            out += "<tr data-seq=\"\(e.seq)\" data-event=\"\(esc(e.event))\"><td class=\"num\">\(e.seq)</td>"
+            out += "<tr data-seq=\"\(e.seq)\" data-event=\"\(esc(e.event.text))\"><td class=\"num\">\(e.seq)</td>"
             out += "<td class=\"nowrap\"><time datetime=\"\(e.at.description)\">"
             out += "\(minute(e.at, seconds: true))</time></td>"
             out += "<td class=\"actor\"\(actorTitle)>\(esc(e.actor))</td>"
-            out += "<td><span class=\"event kind-\(kind(e.event))\">"
-            out += "\(esc(e.event))</span></td><td>\(arrow(e.fromState, e.toState))</td>"
+            out += "<td><span class=\"event kind-\(kind(e.event.text))\">"
+            out += "\(esc(e.event.text))</span></td><td>\(arrow(e.fromState?.text, e.toState?.text))</td>"
             out += "<td class=\"nowrap\">\(arrow(e.fromPercent?.description, e.toPercent?.description))</td>"
             out += "<td class=\"reason\">\(esc(e.reason))</td><td><code class=\"hash\" title=\"\(esc(e.hash))\">"
             out += "\(esc(String(e.hash.prefix(12))))</code></td></tr>\n"
