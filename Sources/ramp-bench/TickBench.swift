@@ -4,11 +4,12 @@ import RampEngine
 
 /// `ramp-bench tick [--rollouts 1000,3000,10000]`: the cost of one tick as the number of active rollouts grows.
 ///
-/// For each N it builds a store through the library (N flags, each with a plan whose one gate reads ramp's own
-/// events), then times four ticks of the same `Ramp` (one process, as `ramp run` would be): every rollout starting
+/// For each N it builds a store through the library, in a child process (N flags, each with a plan whose one gate
+/// reads ramp's own events), then times four ticks of the same `Ramp` (one process, as `ramp run` would be): every rollout starting
 /// (N transitions), every rollout holding on its bake (N holds), nothing due (a tick ten seconds later), and
 /// `status` over every flag. The baseline, in the same run: a tick of an empty store, and the cost of one fsync
-/// in the same folder (every transaction pays at least one).
+/// in the same folder (every transaction pays at least one). Peak RSS is the ticking process's (the highest so
+/// far, so each row covers its N and the smaller ones before it).
 func runTick(_ arguments: [String]) {
     var sizes = [1000, 3000, 10_000]
     var i = 0
@@ -38,15 +39,9 @@ func runTick(_ arguments: [String]) {
         print("rollouts  setup      start (all)          hold (all)           nothing due   status     peak RSS")
         for n in sizes {
             let path = dir.appendingPathComponent("n\(n).db").path
-            let ramp = try Ramp(storePath: path, create: true)
-            try ramp.configure(.rehearsal, "on", actor: "bench", now: start)
-            let setup = try timed {
-                for k in 0..<n {
-                    _ = try ramp.submit(
-                        text: plan(flag: "flag-\(k)"), file: "bench.json", baseDir: dir.path, actor: "bench",
-                        reason: nil, now: start)
-                }
-            }
+            // The store is built by a child process, so that the peak memory below is the ticking process's own.
+            let setup = timed { buildInChild(n: n, path: path, dir: dir.path, start: start) }
+            let ramp = try Ramp(storePath: path, create: false)
             var outcomes: [TickOutcome] = []
             let starting = try timed { outcomes = try ramp.tick(now: start, actor: "bench") }
             let started = outcomes.filter { if case .transition = $0.kind { true } else { false } }.count
@@ -65,6 +60,39 @@ func runTick(_ arguments: [String]) {
                     "\(ms(starting)) (\(perRollout(starting, n)))", "\(ms(holding)) (\(perRollout(holding, n)))",
                     ms(idle), ms(status), "\(peakMiB()) MiB",
                 ].map { $0.padding(toLength: max(10, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " "))
+        }
+    } catch {
+        fail("\(error)")
+    }
+}
+
+/// Builds the store of `runTick` in a child process: `ramp-bench tick-build N PATH DIR SECONDS`.
+private func buildInChild(n: Int, path: String, dir: String, start: Instant) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    process.arguments = ["tick-build", String(n), path, dir, String(start.seconds)]
+    do {
+        try process.run()
+    } catch {
+        fail("cannot start \(CommandLine.arguments[0]) tick-build: \(error)")
+    }
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { fail("tick-build \(n) failed") }
+}
+
+/// `ramp-bench tick-build N PATH DIR SECONDS`: submits N rollouts of the tick benchmark's plan to a new store.
+func runTickBuild(_ arguments: [String]) {
+    guard arguments.count == 4, let n = Int(arguments[0]), n > 0, let seconds = Int64(arguments[3]) else {
+        fail("tick-build N PATH DIR SECONDS")
+    }
+    let start = Instant(seconds: seconds)
+    do {
+        let ramp = try Ramp(storePath: arguments[1], create: true)
+        try ramp.configure(.rehearsal, "on", actor: "bench", now: start)
+        for k in 0..<n {
+            _ = try ramp.submit(
+                text: plan(flag: "flag-\(k)"), file: "bench.json", baseDir: arguments[2], actor: "bench", reason: nil,
+                now: start)
         }
     } catch {
         fail("\(error)")

@@ -159,6 +159,7 @@ case "simulate": runSimulate(Array(arguments.dropFirst()))
 case "record": runRecord(Array(arguments.dropFirst()))
 case "tick": runTick(Array(arguments.dropFirst()))
 case "verify": runVerify(Array(arguments.dropFirst()))
+case "tick-build": runTickBuild(Array(arguments.dropFirst()))
 default:
     print(
         """

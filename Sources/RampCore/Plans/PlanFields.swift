@@ -3,7 +3,8 @@ struct Fields {
     let file: String
     let path: String
     let members: [String: JSONValue]
-    var used: Set<String> = []
+    /// The keys read so far (a plan object has a few dozen at most: a list is cheaper than hashing each).
+    var used: [String] = []
 
     init(file: String, path: String, value: JSONValue) throws(PlanError) {
         self.file = file
@@ -24,7 +25,7 @@ struct Fields {
     }
 
     mutating func value(_ key: String) -> JSONValue? {
-        used.insert(key)
+        if !used.contains(key) { used.append(key) }
         return members[key]
     }
 
