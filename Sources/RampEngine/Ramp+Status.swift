@@ -1,3 +1,4 @@
+import Dispatch
 public import RampCore
 import RampStore
 
@@ -99,9 +100,12 @@ extension Ramp {
         }
         // Many flags: every latest rollout and observation in one query each; one flag: just its own.
         let many = flags.count > 1
-        let (latest, observations) = try run { () throws(StoreError) in
-            many ? (try store.latestRollouts(), try store.observations()) : ([:], [:])
+        let (latest, rows) = try run { () throws(StoreError) in
+            many ? (try store.latestRollouts(), try store.observationRows()) : ([:], [])
         }
+        // Many evidences and plans to parse (a fresh process has parsed none): side by side.
+        let observations = Self.parseObservations(rows)
+        if many { try parsePlans(latest.values.map(\.planDigest)) }
         var out: [FlagStatus] = []
         for flag in flags {
             let rollout =
@@ -126,6 +130,21 @@ extension Ramp {
                 }
             }
             out.append(status)
+        }
+        return out
+    }
+
+    /// Observations from their stored rows, the evidence of each parsed side by side.
+    static func parseObservations(_ rows: [(rollout: Int64, checkedAt: Instant, reason: String, evidence: String)])
+        -> [Int64: Observation]
+    {
+        let parsed = Slots<JSONValue>(count: rows.count)
+        DispatchQueue.concurrentPerform(iterations: rows.count) { i in
+            parsed[i] = (try? JSONParser.parse(rows[i].evidence)) ?? .null
+        }
+        var out: [Int64: Observation] = [:]
+        for (i, row) in rows.enumerated() {
+            out[row.rollout] = Observation(checkedAt: row.checkedAt, reason: row.reason, evidence: parsed[i] ?? .null)
         }
         return out
     }

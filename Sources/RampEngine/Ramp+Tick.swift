@@ -55,6 +55,7 @@ extension Ramp {
                 outcomes.append(TickOutcome(flag: flag, rolloutID: id, kind: .notDue(next: next)))
             }
         }
+        try parsePlans(active.map(\.rollout.planDigest))
         var due: [DueItem] = []
         for (rollout, lastChecked) in active {
             let planPair: (Plan, StoredPlan)
@@ -107,12 +108,41 @@ extension Ramp {
         return outcomes.sorted { $0.flag < $1.flag }
     }
 
+    /// Parses side by side the plans among `digests` that this process has not parsed yet (a cron tick's fresh
+    /// process has parsed none). A plan that does not parse is left out: `plan(for:)` parses it again and says why.
+    func parsePlans(_ digests: [String]) throws(RampError) {
+        var missing: [StoredPlan] = []
+        var seen: Set<String> = []
+        for digest in digests where planCache[digest] == nil && seen.insert(digest).inserted {
+            if let stored = try run({ () throws(StoreError) in try store.plan(digest: digest) }) {
+                missing.append(stored)
+            }
+        }
+        guard missing.count > 1 else { return }
+        let plans = missing
+        let parsed = Slots<Plan>(count: plans.count)
+        DispatchQueue.concurrentPerform(iterations: plans.count) { i in
+            parsed[i] = try? PlanParser.parse(plans[i].body, file: plans[i].file)
+        }
+        for (i, stored) in plans.enumerated() {
+            if let plan = parsed[i] { planCache[stored.digest] = (plan, stored) }
+        }
+    }
+
     /// A rollout due at this tick, with its plan.
-    struct DueItem {
-        var rollout: Rollout
-        var plan: Plan
-        var stored: StoredPlan
-        var lastChecked: Instant?
+    /// A class: a plan is a large value, and the tick hands each item through several steps without copying it.
+    final class DueItem: Sendable {
+        let rollout: Rollout
+        let plan: Plan
+        let stored: StoredPlan
+        let lastChecked: Instant?
+
+        init(rollout: Rollout, plan: Plan, stored: StoredPlan, lastChecked: Instant?) {
+            self.rollout = rollout
+            self.plan = plan
+            self.stored = stored
+            self.lastChecked = lastChecked
+        }
     }
 
     /// What one gate reads at this tick, and how its answers come back to it: a threshold gate one reading, a
@@ -316,16 +346,30 @@ extension Ramp {
     public static let defaultCheckRetention = TimeSpan(seconds: 14 * 86_400)
 
     /// One rollout's decision, waiting to be committed with the others of its tick.
-    struct Decided {
-        var rollout: Rollout
-        var plan: Plan
-        var checks: [GateCheck]
+    /// A class, like `DueItem`, so that batching decisions moves references, not plans.
+    final class Decided: Sendable {
+        let rollout: Rollout
+        let plan: Plan
+        let checks: [GateCheck]
         /// Each check with its canonical JSON, encoded once: for the observation's evidence and gate_checks.
-        var encoded: [(check: GateCheck, json: String)]
-        var lastChecked: Instant?
+        let encoded: [(check: GateCheck, json: String)]
+        let lastChecked: Instant?
         /// The latest observation when this tick read it (it gave the streaks); still the latest if its time is.
-        var previous: LastCheck?
-        var decision: Decision
+        let previous: LastCheck?
+        let decision: Decision
+
+        init(
+            rollout: Rollout, plan: Plan, checks: [GateCheck], encoded: [(check: GateCheck, json: String)],
+            lastChecked: Instant?, previous: LastCheck?, decision: Decision
+        ) {
+            self.rollout = rollout
+            self.plan = plan
+            self.checks = checks
+            self.encoded = encoded
+            self.lastChecked = lastChecked
+            self.previous = previous
+            self.decision = decision
+        }
     }
 
     /// A tick writes its decisions in few transactions: at most this many decisions each, and each transaction

@@ -92,18 +92,25 @@ extension Store {
     /// The observations of the active rollouts, by rollout id, in one query.
     public func observations() throws(StoreError) -> [Int64: Observation] {
         var out: [Int64: Observation] = [:]
-        try db.query(
+        for row in try observationRows() {
+            out[row.rollout] = Observation(
+                checkedAt: row.checkedAt, reason: row.reason, evidence: (try? JSONParser.parse(row.evidence)) ?? .null)
+        }
+        return out
+    }
+
+    /// The latest observation of every active rollout with its evidence as stored (text), for a caller that
+    /// parses many of them side by side.
+    public func observationRows() throws(StoreError)
+        -> [(rollout: Int64, checkedAt: Instant, reason: String, evidence: String)]
+    {
+        try db.rows(
             """
             SELECT o.rollout_id, o.checked_at, o.reason, o.evidence FROM rollouts r
                 INDEXED BY rollouts_one_active_per_flag JOIN observations o ON o.rollout_id = r.id
             WHERE r.state NOT IN ('completed', 'rolled_back')
             """
-        ) { row in
-            out[row.int(0)] = Observation(
-                checkedAt: Instant(seconds: row.int(1)), reason: row.text(2),
-                evidence: (try? JSONParser.parse(row.text(3))) ?? .null)
-        }
-        return out
+        ) { row in (row.int(0), Instant(seconds: row.int(1)), row.text(2), row.text(3)) }
     }
 
     public func allRollouts() throws(StoreError) -> [Rollout] {

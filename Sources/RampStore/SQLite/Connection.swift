@@ -7,8 +7,16 @@ final class Connection {
     private let handle: OpaquePointer
     /// Prepared statements by their SQL, reused (a tick runs the same few statements thousands of times). One in
     /// use (a query inside another's row callback with the same SQL) is not shared: that one is prepared afresh.
-    private var statements: [String: OpaquePointer] = [:]
-    private var inUse: Set<String> = []
+    private var statements: [String: Cached] = [:]
+
+    /// A cached statement and whether a query is using it now. A class, so that returning it needs no second
+    /// lookup (hashing a statement's whole SQL text once per use is enough).
+    private final class Cached {
+        let statement: OpaquePointer
+        var inUse = false
+
+        init(_ statement: OpaquePointer) { self.statement = statement }
+    }
 
     init(path: String, create: Bool, readOnly: Bool = false) throws(StoreError) {
         self.path = path
@@ -28,30 +36,37 @@ final class Connection {
     }
 
     deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for cached in statements.values { sqlite3_finalize(cached.statement) }
         sqlite3_close_v2(handle)
     }
 
-    /// A prepared statement for `sql`: the cached one when free, else a new one (cached if none is).
-    private func prepare(_ sql: String) throws(StoreError) -> (statement: OpaquePointer, cached: Bool) {
-        if !inUse.contains(sql), let statement = statements[sql] { return (statement, true) }
+    /// A prepared statement for `sql`: the cached one when free (marked in use), else a new one (cached, and
+    /// marked, if none is; otherwise finalized by `release`).
+    private func prepare(_ sql: String) throws(StoreError) -> (statement: OpaquePointer, cached: Cached?) {
+        let existing = statements[sql]
+        if let existing, !existing.inUse {
+            existing.inUse = true
+            return (existing.statement, existing)
+        }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw failure()
         }
-        if statements[sql] == nil {
-            statements[sql] = statement
-            return (statement, true)
+        if existing == nil {
+            let cached = Cached(statement)
+            cached.inUse = true
+            statements[sql] = cached
+            return (statement, cached)
         }
-        return (statement, false)
+        return (statement, nil)
     }
 
     /// Returns a statement from `prepare`: a cached one is reset for its next use, another finalized.
-    private func release(_ sql: String, _ statement: OpaquePointer, cached: Bool) {
-        if cached {
+    private func release(_ statement: OpaquePointer, cached: Cached?) {
+        if let cached {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
-            inUse.remove(sql)
+            cached.inUse = false
         } else {
             sqlite3_finalize(statement)
         }
@@ -80,8 +95,7 @@ final class Connection {
         throws(StoreError)
     {
         let (statement, cached) = try prepare(sql)
-        if cached { inUse.insert(sql) }
-        defer { release(sql, statement, cached: cached) }
+        defer { release(statement, cached: cached) }
         try bind(values, to: statement)
         while true {
             switch sqlite3_step(statement) {
@@ -95,8 +109,7 @@ final class Connection {
     /// Runs one statement that returns no rows once per element of `rows`, prepared once (bulk inserts).
     func repeated(_ sql: String, _ rows: [[SQLValue]]) throws(StoreError) {
         let (statement, cached) = try prepare(sql)
-        if cached { inUse.insert(sql) }
-        defer { release(sql, statement, cached: cached) }
+        defer { release(statement, cached: cached) }
         for values in rows {
             sqlite3_reset(statement)
             try bind(values, to: statement)
