@@ -1,3 +1,4 @@
+import Dispatch
 public import RampCore
 import RampStore
 
@@ -75,6 +76,9 @@ extension Ramp {
         return try report.get()
     }
 
+    /// Entries checked side by side at a time by `audit verify` (memory stays at one batch, whatever the log).
+    static let verifyBatch = 2_048
+
     private func verifyAuditInSnapshot(checkpoints: [AuditCheckpoint]) throws(RampError) -> AuditReport {
         let integrity = try run { () throws(StoreError) in try store.integrityCheck() }
         if integrity != "ok" { return AuditReport(entries: 0, problem: "store integrity check failed: \(integrity)") }
@@ -83,30 +87,43 @@ extension Ramp {
         let wanted = Set(checkpoints.map(\.seq))
         var found: [Int64: AuditCheckpoint] = [:]
         // An edited plan is named as such before the replay, which would only find it missing.
-        for stored in try run({ () throws(StoreError) in try store.allPlans() })
-        where PlanParser.digest(stored.body) != stored.digest {
+        let storedPlans = try run { () throws(StoreError) in try store.allPlans() }
+        for stored in storedPlans where PlanParser.digest(stored.body) != stored.digest {
             return AuditReport(
                 entries: 0,
                 problem:
                     "plan \(stored.digest.prefix(12))… (\(stored.file)) was edited: its text no longer has that digest")
         }
+        // The replay needs every plan: parsed side by side up front.
+        let parsedPlans = Slots<Plan>(count: storedPlans.count)
+        DispatchQueue.concurrentPerform(iterations: storedPlans.count) { i in
+            parsedPlans[i] = try? PlanParser.parse(storedPlans[i].body, file: storedPlans[i].file)
+        }
+        var plans: [String: Plan] = [:]
+        for (i, stored) in storedPlans.enumerated() { plans[stored.digest] = parsedPlans[i] }
         var served = ServedState()
         var replayProblem: String?
-        var plans: [String: Plan] = [:]
-        func plan(_ digest: String) -> Plan? {
-            if let known = plans[digest] { return known }
-            guard let stored = try? store.plan(digest: digest), PlanParser.digest(stored.body) == digest,
-                let parsed = try? PlanParser.parse(stored.body, file: stored.file)
-            else { return nil }
-            plans[digest] = parsed
-            return parsed
-        }
-        try run { () throws(StoreError) in
-            try store.auditEntries { entry in
+        // Entries go in batches: each entry's hash and evidence side by side (pure work), then the chain's links
+        // and the replay in order.
+        var batch: [AuditEntry] = []
+        func check(_ entries: [AuditEntry]) {
+            guard broken == nil, !entries.isEmpty else { return }
+            let hashes = Slots<Bool>(count: entries.count)
+            let evidences = Slots<JSONValue>(count: entries.count)
+            DispatchQueue.concurrentPerform(iterations: entries.count) { i in
+                hashes[i] = entries[i].computeHash() == entries[i].hash
+                let text = entries[i].storedEvidence ?? ""
+                evidences[i] = (try? JSONParser.parse(text)) ?? .string(text)
+            }
+            for (i, stored) in entries.enumerated() {
                 guard broken == nil else { return }
-                do throws(AuditChain.Broken) { try chain.append(entry) } catch { broken = error }
+                var entry = stored
+                entry.evidence = evidences[i] ?? .null
+                do throws(AuditChain.Broken) { try chain.append(entry, hashMatches: hashes[i] == true) } catch {
+                    broken = error
+                }
                 if replayProblem == nil {
-                    do throws(ServedState.Problem) { try served.apply(entry, plan: plan) } catch {
+                    do throws(ServedState.Problem) { try served.apply(entry, plan: { plans[$0] }) } catch {
                         replayProblem = error.description
                     }
                 }
@@ -116,6 +133,17 @@ extension Ramp {
                 }
             }
         }
+        try run { () throws(StoreError) in
+            try store.auditEntries(parseEvidence: false) { entry in
+                guard broken == nil else { return }
+                batch.append(entry)
+                if batch.count == Self.verifyBatch {
+                    check(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        check(batch)
         if broken == nil {
             for checkpoint in checkpoints {
                 guard let entry = found[checkpoint.seq] else {
@@ -201,7 +229,8 @@ extension Ramp {
                 return "flag \(flag.key)'s \(name) is \(Escape.line(store)) \(suffix) \(Escape.line(log))"
             }
         }
-        for flag in served.flags.keys.sorted() where !flags.contains(where: { $0.key == flag }) {
+        let flagKeys = Set(flags.map(\.key))
+        for flag in served.flags.keys.sorted() where !flagKeys.contains(flag) {
             return "flag \(flag) is in the audit log but not in the store (deleted behind its back)"
         }
         for rollout in rollouts {
@@ -229,7 +258,8 @@ extension Ramp {
                 return "rollout #\(rollout.id) (\(rollout.flag))'s \(name) is \(store) \(suffix) \(log)"
             }
         }
-        for id in served.rollouts.keys.sorted() where !rollouts.contains(where: { $0.id == id }) {
+        let rolloutIDs = Set(rollouts.map(\.id))
+        for id in served.rollouts.keys.sorted() where !rolloutIDs.contains(id) {
             return "rollout #\(id) is in the audit log but not in the store (deleted behind its back)"
         }
         for key in Set(settings.keys).union(served.settings.keys).sorted() where settings[key] != served.settings[key] {

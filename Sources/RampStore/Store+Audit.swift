@@ -70,8 +70,12 @@ extension Store {
     }
 
     /// Audit entries in storage order (by rowid, so reordered rows show up as such), optionally filtered.
+    ///
+    /// With `parseEvidence` false the evidence is left `.null` (its stored text is in `storedEvidence`), for a
+    /// caller that parses many side by side.
     public func auditEntries(
-        flag: String? = nil, since: Instant? = nil, each: (AuditEntry) throws(StoreError) -> Void
+        flag: String? = nil, since: Instant? = nil, parseEvidence: Bool = true,
+        each: (AuditEntry) throws(StoreError) -> Void
     ) throws(StoreError) {
         var conditions: [String] = []
         var values: [SQLValue] = []
@@ -90,8 +94,10 @@ extension Store {
                    plan_digest, prev_hash, hash, os_user, host FROM audit \(filter) ORDER BY rowid
             """, values
         ) { (row) throws(StoreError) in
-            let evidence: JSONValue
-            do { evidence = try JSONParser.parse(row.text(11)) } catch { evidence = .string(row.text(11)) }
+            var evidence: JSONValue = .null
+            if parseEvidence {
+                do { evidence = try JSONParser.parse(row.text(11)) } catch { evidence = .string(row.text(11)) }
+            }
             var entry = AuditEntry(
                 seq: row.int(0), at: Instant(rfc3339: row.text(1)) ?? Instant(seconds: 0), actor: row.text(2),
                 rollout: row.optionalInt(3), flag: row.text(4), event: Recorded(text: row.text(5)),

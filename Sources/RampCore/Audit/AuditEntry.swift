@@ -199,6 +199,12 @@ public struct AuditChain: Sendable {
 
     /// Checks the next entry in storage order.
     public mutating func append(_ entry: AuditEntry) throws(Broken) {
+        try append(entry, hashMatches: entry.computeHash() == entry.hash)
+    }
+
+    /// Checks the next entry in storage order, its own hash already checked (`hashMatches`: by a caller that
+    /// hashes many entries side by side).
+    public mutating func append(_ entry: AuditEntry, hashMatches: Bool) throws(Broken) {
         if entry.seq > expectedSeq {
             throw Broken(
                 seq: expectedSeq, message: "is missing (the log jumps from #\(expectedSeq - 1) to #\(entry.seq))")
@@ -209,7 +215,7 @@ public struct AuditChain: Sendable {
         guard entry.prevHash == lastHash else {
             throw Broken(seq: entry.seq, message: "previous hash does not match entry #\(entry.seq - 1)'s hash")
         }
-        guard entry.computeHash() == entry.hash else {
+        guard hashMatches else {
             throw Broken(seq: entry.seq, message: "contents do not match its hash (altered)")
         }
         expectedSeq += 1
@@ -242,15 +248,17 @@ where Value.RawValue == String {
     case known(Value)
     case unknown(String)
 
-    public init(_ value: Value) { self = .known(value) }
+    @inlinable public init(_ value: Value) { self = .known(value) }
 
     /// The word as stored.
-    public init(text: String) { self = Value(rawValue: text).map(Recorded.known) ?? .unknown(text) }
+    @inlinable public init(text: String) {
+        if let value = Value(rawValue: text) { self = .known(value) } else { self = .unknown(text) }
+    }
 
-    public init(stringLiteral text: String) { self.init(text: text) }
+    @inlinable public init(stringLiteral text: String) { self.init(text: text) }
 
     /// The word as stored.
-    public var text: String {
+    @inlinable public var text: String {
         switch self {
         case .known(let value): value.rawValue
         case .unknown(let text): text
