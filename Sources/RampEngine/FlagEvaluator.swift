@@ -112,7 +112,8 @@ public final class FlagEvaluator: Sendable {
         case .system: now = Int64(time(nil))
         case .simulated(let start): now = start.seconds
         }
-        let result = compiled.resolve(context, timestamp: now, bucketing: current.bucketing).expecting(type)
+        var result = compiled.resolve(context, timestamp: now, bucketing: current.bucketing)
+        if type != nil { result = result.expecting(type) }
         if exposureSampling > 0, let variant = result.variant, let key = context.targetingKey, isSampled(key) {
             let exposure = Exposure(flag: flag, variant: variant, key: key, at: Instant(seconds: now))
             pending.withLock { buffer in

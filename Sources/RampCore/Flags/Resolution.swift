@@ -89,28 +89,28 @@ public final class CompiledFlag: Sendable {
     /// The typed form of `targeting`, when every part of it compiled and names a variant of the flag.
     private let branches: Branches?
 
-    /// A variant found at compile time: its name and value.
-    struct Variant: Sendable {
-        let name: String
-        let value: JSONValue
-    }
-
     /// `Flag.targeting` as typed branches: the first condition that holds chooses its variant; else the split.
-    /// A class, so that an evaluation reads it in place instead of copying it.
+    /// Every answer is built at compile time, so an evaluation only picks one. A class, so that an evaluation
+    /// reads it in place instead of copying it.
     final class Branches: Sendable {
-        let conditions: [(logic: JsonLogic, variant: Variant)]
-        /// The split's variants and the canary's share of `Percent.scale`; no split at 0%.
-        let canary: Variant?
-        let baseline: Variant?
+        /// Each rule's condition (then the reached segments') with the answer it gives.
+        let conditions: [(logic: JsonLogic, result: Resolution)]
+        /// The canary's share of `Percent.scale`; 0: no split.
         let canaryWeight: Int
+        let canaryMatch: Resolution
+        let baselineMatch: Resolution
+        /// The answer when nothing chooses: the baseline, by default (or statically, without any targeting).
+        let fallback: Resolution
 
         init(
-            conditions: [(logic: JsonLogic, variant: Variant)], canary: Variant?, baseline: Variant?, canaryWeight: Int
+            conditions: [(logic: JsonLogic, result: Resolution)], canaryWeight: Int, canaryMatch: Resolution,
+            baselineMatch: Resolution, fallback: Resolution
         ) {
             self.conditions = conditions
-            self.canary = canary
-            self.baseline = baseline
             self.canaryWeight = canaryWeight
+            self.canaryMatch = canaryMatch
+            self.baselineMatch = baselineMatch
+            self.fallback = fallback
         }
     }
 
@@ -124,26 +124,39 @@ public final class CompiledFlag: Sendable {
     /// why) or names a variant the flag does not have.
     private static func branches(_ flag: Flag) -> Branches? {
         guard !flag.killed else { return nil }
-        func variant(_ name: String) -> Variant? { flag.variants[name].map { Variant(name: name, value: $0) } }
-        var conditions: [(logic: JsonLogic, variant: Variant)] = []
+        func match(_ name: String) -> Resolution? {
+            flag.variants[name].map { Resolution(value: $0, variant: name, reason: .targetingMatch) }
+        }
+        var conditions: [(logic: JsonLogic, result: Resolution)] = []
         for rule in flag.rules {
             guard let condition = rule.condition(in: flag.segments) else { continue }
-            guard let logic = try? JsonLogic(condition), let chosen = variant(rule.variant) else { return nil }
-            conditions.append((logic, chosen))
+            guard let logic = try? JsonLogic(condition), let result = match(rule.variant) else { return nil }
+            conditions.append((logic, result))
         }
         let reached = flag.canarySegments.compactMap { flag.segments[$0] }
         if !reached.isEmpty {
             guard let logic = try? JsonLogic(reached.count == 1 ? reached[0] : ["or": .array(reached)]),
-                let canary = variant(flag.canary)
+                let result = match(flag.canary)
             else { return nil }
-            conditions.append((logic, canary))
+            conditions.append((logic, result))
         }
         guard flag.canaryPercent > .zero else {
-            return Branches(conditions: conditions, canary: nil, baseline: nil, canaryWeight: 0)
+            // No split: with conditions, none held (JsonLogic's `if` gives null); without, no targeting at all.
+            let fallback = Resolution(
+                value: flag.variants[flag.baseline], variant: flag.baseline,
+                reason: conditions.isEmpty ? .static : .default
+            ).orMissingVariant(flag)
+            return Branches(
+                conditions: conditions, canaryWeight: 0, canaryMatch: fallback, baselineMatch: fallback,
+                fallback: fallback)
         }
-        guard let canary = variant(flag.canary), let baseline = variant(flag.baseline) else { return nil }
+        guard let canary = match(flag.canary), let baseline = match(flag.baseline) else { return nil }
+        // `fractional` with nothing to hash gives null: the default variant.
+        var fallback = baseline
+        fallback.reason = .default
         return Branches(
-            conditions: conditions, canary: canary, baseline: baseline, canaryWeight: flag.canaryPercent.basisPoints)
+            conditions: conditions, canaryWeight: flag.canaryPercent.basisPoints, canaryMatch: canary,
+            baselineMatch: baseline, fallback: fallback)
     }
 
     /// The variant, value and reason for one caller, as a flagd provider of `bucketing`'s generation answers
@@ -164,25 +177,13 @@ public final class CompiledFlag: Sendable {
         if !branches.conditions.isEmpty {
             let environment = TargetingEnvironment(
                 flagKey: flag.key, context: context, timestamp: timestamp, bucketing: bucketing)
-            for (logic, variant) in branches.conditions where logic.matches(environment) {
-                return Resolution(value: variant.value, variant: variant.name, reason: .targetingMatch)
-            }
+            for (logic, result) in branches.conditions where logic.matches(environment) { return result }
         }
-        guard let canary = branches.canary, let baseline = branches.baseline else {
-            // No split: with conditions, none held (JsonLogic's `if` gives null); without, no targeting at all.
-            let reason: Resolution.Reason = branches.conditions.isEmpty ? .static : .default
-            return Resolution(value: flag.variants[flag.baseline], variant: flag.baseline, reason: reason)
-                .orMissingVariant(flag)
-        }
-        // `fractional` without a bucketing value: nothing to hash without a targeting key (or with an empty one) —
-        // null, so the default variant.
-        guard let key = context.targetingKey, !key.isEmpty else {
-            return Resolution(value: baseline.value, variant: baseline.name, reason: .default)
-        }
+        // `fractional` without a bucketing value: nothing to hash without a targeting key (or with an empty one).
+        guard branches.canaryWeight > 0, let key = context.targetingKey, !key.isEmpty else { return branches.fallback }
         let hash = Bucketing.hash(flagKey: flag.key, targetingKey: key, generation: bucketing)
-        let chosen =
-            Bucketing.bucket(hash: hash, totalWeight: Percent.scale) < branches.canaryWeight ? canary : baseline
-        return Resolution(value: chosen.value, variant: chosen.name, reason: .targetingMatch)
+        return Bucketing.bucket(hash: hash, totalWeight: Percent.scale) < branches.canaryWeight
+            ? branches.canaryMatch : branches.baselineMatch
     }
 
     /// The general path: the stored targeting as JsonLogic (also what the typed path must agree with).
