@@ -86,21 +86,32 @@ extension Ramp {
         var broken: AuditChain.Broken?
         let wanted = Set(checkpoints.map(\.seq))
         var found: [Int64: AuditCheckpoint] = [:]
-        // An edited plan is named as such before the replay, which would only find it missing.
-        let storedPlans = try run { () throws(StoreError) in try store.allPlans() }
-        for stored in storedPlans where PlanParser.digest(stored.body) != stored.digest {
+        // An edited plan is named as such before the replay, which would only find it missing. Read one at a
+        // time: none is kept.
+        var edited: StoredPlan?
+        try run { () throws(StoreError) in
+            try store.plans { stored in
+                if edited == nil, PlanParser.digest(stored.body) != stored.digest { edited = stored }
+            }
+        }
+        if let stored = edited {
             return AuditReport(
                 entries: 0,
                 problem:
                     "plan \(stored.digest.prefix(12))… (\(stored.file)) was edited: its text no longer has that digest")
         }
-        // The replay needs every plan: parsed side by side up front.
-        let parsedPlans = Slots<Plan>(count: storedPlans.count)
-        DispatchQueue.concurrentPerform(iterations: storedPlans.count) { i in
-            parsedPlans[i] = try? PlanParser.parse(storedPlans[i].body, file: storedPlans[i].file)
-        }
+        // Plans are parsed when a batch submits them (side by side with the hashing) and dropped when their
+        // rollout ends (one flag has one active rollout, and a plan names its flag): memory follows the rollouts
+        // in flight, not the length of the log.
         var plans: [String: Plan] = [:]
-        for (i, stored) in storedPlans.enumerated() { plans[stored.digest] = parsedPlans[i] }
+        func plan(_ digest: String) -> Plan? {
+            if let known = plans[digest] { return known }
+            guard let stored = try? store.plan(digest: digest), PlanParser.digest(stored.body) == digest,
+                let parsed = try? PlanParser.parse(stored.body, file: stored.file)
+            else { return nil }
+            plans[digest] = parsed
+            return parsed
+        }
         var served = ServedState()
         var replayProblem: String?
         // Entries go in batches: each entry's hash and evidence side by side (pure work), then the chain's links
@@ -108,13 +119,29 @@ extension Ramp {
         var batch: [AuditEntry] = []
         func check(_ entries: [AuditEntry]) {
             guard broken == nil, !entries.isEmpty else { return }
+            var submitted: [StoredPlan] = []
+            for entry in entries where entry.event == .known(.submit) {
+                if let digest = entry.planDigest, plans[digest] == nil, let stored = try? store.plan(digest: digest),
+                    PlanParser.digest(stored.body) == digest
+                {
+                    submitted.append(stored)
+                }
+            }
+            let toParse = submitted
             let hashes = Slots<Bool>(count: entries.count)
             let evidences = Slots<JSONValue>(count: entries.count)
-            DispatchQueue.concurrentPerform(iterations: entries.count) { i in
+            let parsed = Slots<Plan>(count: toParse.count)
+            DispatchQueue.concurrentPerform(iterations: entries.count + toParse.count) { i in
+                guard i < entries.count else {
+                    let stored = toParse[i - entries.count]
+                    parsed[i - entries.count] = try? PlanParser.parse(stored.body, file: stored.file)
+                    return
+                }
                 hashes[i] = entries[i].computeHash() == entries[i].hash
                 let text = entries[i].storedEvidence ?? ""
                 evidences[i] = (try? JSONParser.parse(text)) ?? .string(text)
             }
+            for (i, stored) in toParse.enumerated() { plans[stored.digest] = parsed[i] }
             for (i, stored) in entries.enumerated() {
                 guard broken == nil else { return }
                 var entry = stored
@@ -123,9 +150,14 @@ extension Ramp {
                     broken = error
                 }
                 if replayProblem == nil {
-                    do throws(ServedState.Problem) { try served.apply(entry, plan: { plans[$0] }) } catch {
+                    do throws(ServedState.Problem) { try served.apply(entry, plan: plan) } catch {
                         replayProblem = error.description
                     }
+                }
+                if let state = entry.toState?.value, state == .completed || state == .rolledBack,
+                    let digest = entry.planDigest
+                {
+                    plans[digest] = nil
                 }
                 if wanted.contains(entry.seq) {
                     found[entry.seq] = AuditCheckpoint(

@@ -13,10 +13,19 @@ extension Store {
 
     /// Every stored plan.
     public func allPlans() throws(StoreError) -> [StoredPlan] {
-        try db.rows("SELECT digest, flag, file, base_dir, body, submitted_at FROM plans ORDER BY digest") { row in
-            StoredPlan(
-                digest: row.text(0), flag: row.text(1), file: row.text(2), baseDir: row.text(3), body: row.text(4),
-                submittedAt: Instant(seconds: row.int(5)))
+        var out: [StoredPlan] = []
+        try plans { out.append($0) }
+        return out
+    }
+
+    /// Every stored plan, one at a time (none kept).
+    public func plans(each: (StoredPlan) throws(StoreError) -> Void) throws(StoreError) {
+        try db.query("SELECT digest, flag, file, base_dir, body, submitted_at FROM plans ORDER BY digest") {
+            (row) throws(StoreError) in
+            try each(
+                StoredPlan(
+                    digest: row.text(0), flag: row.text(1), file: row.text(2), baseDir: row.text(3),
+                    body: row.text(4), submittedAt: Instant(seconds: row.int(5))))
         }
     }
 

@@ -6,8 +6,8 @@ import RampEngine
 /// checks a log, and whether its memory stays flat as the log grows.
 ///
 /// For each size it builds a store through the library: rollouts of a plan with 50 steps (1% … 49%, then 100%)
-/// and a one-minute bake, ticked a minute apart until the log holds the entries asked for — so every entry is a
-/// real transition with its evidence, replayed by verify under its plan. Then it runs `ramp audit verify` (the
+/// and a one-minute bake, 1,000 in flight at a time, ticked a minute apart until the log holds the entries asked
+/// for — so every entry is a real transition with its evidence, replayed by verify under its plan. Then it runs `ramp audit verify` (the
 /// CLI, a process of its own: integrity check, hash chain, replay of every transition) and reports entries per
 /// second and the process's peak memory. The baseline in the same run: reading the store's file and hashing
 /// every byte of it with SHA-256 — what checking the whole file at disk speed (from the page cache) costs.
@@ -64,7 +64,8 @@ func runVerify(_ arguments: [String]) {
     }
 }
 
-/// Submits rollouts of a 50-step plan and ticks them a minute apart until the log holds `entries` entries.
+/// Submits rollouts of a 50-step plan and ticks them a minute apart until the log holds `entries` entries: in waves
+/// of 1,000 rollouts in flight at once (a central ramp's log is a long history of rollouts, not all at once).
 private func buildLog(path: String, entries: Int, dir: URL) throws {
     let ramp = try Ramp(storePath: path, create: true)
     let start = Clock.wallNow()
@@ -72,21 +73,23 @@ private func buildLog(path: String, entries: Int, dir: URL) throws {
     let perRollout = 51  // the submit and 50 transitions
     let rollouts = max(1, (entries - 1) / perRollout)
     let steps = (1...49).map { #"{"percent": \#($0), "bake": "1m"}"# } + [#"{"percent": 100}"#]
-    for k in 0..<rollouts {
-        let plan = """
-            {"flag": "flag-\(k)", "variants": {"on": true, "off": false}, "canary": "on", "baseline": "off",
-             "interval": "1m", "steps": [\(steps.joined(separator: ", "))]}
-            """
-        _ = try ramp.submit(text: plan, file: "bench.json", baseDir: dir.path, actor: "bench", reason: nil, now: start)
-    }
     var now = start
-    var written = 1 + rollouts
-    while written < entries {
-        let outcomes = try ramp.tick(now: now, actor: "bench", reportNotDue: false)
-        let moved = outcomes.filter { if case .transition = $0.kind { true } else { false } }.count
-        if moved == 0 { break }
-        written += moved
-        now = now + TimeSpan(seconds: 60)
+    var submitted = 0
+    while submitted < rollouts {
+        for _ in 0..<min(1000, rollouts - submitted) {
+            let plan = """
+                {"flag": "flag-\(submitted)", "variants": {"on": true, "off": false}, "canary": "on",
+                 "baseline": "off", "interval": "1m", "steps": [\(steps.joined(separator: ", "))]}
+                """
+            _ = try ramp.submit(
+                text: plan, file: "bench.json", baseDir: dir.path, actor: "bench", reason: nil, now: now)
+            submitted += 1
+        }
+        while true {
+            let outcomes = try ramp.tick(now: now, actor: "bench", reportNotDue: false)
+            now = now + TimeSpan(seconds: 60)
+            if !outcomes.contains(where: { if case .transition = $0.kind { true } else { false } }) { break }
+        }
     }
 }
 

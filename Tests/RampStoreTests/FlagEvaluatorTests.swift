@@ -42,6 +42,27 @@ import Testing
         }
     }
 
+    /// The evaluator's clock is what `$flagd.timestamp` reads: a fixed one answers as of its time. The typed
+    /// accessors give the value, or the caller's default when there is none of that type.
+    @Test func aFixedClockDecidesTimedRulesAndTypedAccessorsFallBack() throws {
+        let path = temporaryDirectory().appendingPathComponent("ramp.db").path
+        let ramp = try Ramp(storePath: path, create: true)
+        let plan = """
+            {"flag": "launch", "variants": {"on": "new", "off": "old"}, "canary": "on", "baseline": "off",
+             "rules": [{"when": {">=": [{"var": "$flagd.timestamp"}, 1900000000]}, "variant": "on"}],
+             "steps": [{"percent": 100}]}
+            """
+        _ = try ramp.submit(text: plan, file: "p.json", baseDir: "/", actor: "t", reason: nil, now: now)
+        let before = try FlagEvaluator(storePath: path, clock: .simulated(start: Instant(seconds: 1_899_999_999)))
+        let after = try FlagEvaluator(storePath: path, clock: .simulated(start: Instant(seconds: 1_900_000_000)))
+        #expect(before.evaluate("launch", targetingKey: "u").variant == "off")
+        #expect(after.evaluate("launch", targetingKey: "u").variant == "on")
+        #expect(after.string("launch", default: "fallback", targetingKey: "u") == "new")
+        #expect(after.bool("launch", default: true, targetingKey: "u"))
+        #expect(after.int("missing", default: 7, targetingKey: "u") == 7)
+        #expect(after.double("launch", default: 0.5, targetingKey: "u") == 0.5)
+    }
+
     @Test func sampledExposuresAreBufferedAndWrittenOnFlushForTheSameKeysEveryTime() throws {
         let (_, path) = try makeRamp()
         let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600), exposureSampling: 0.1)
