@@ -24,15 +24,48 @@ public final class FlagEvaluator: Sendable {
     /// One consistent view of the store: every flag compiled, and the bucketing generation.
     final class Snapshot: Sendable {
         let flags: [String: CompiledFlag]
+        /// The same flags by their `KeyIndex` number, for `Handle`s.
+        let byIndex: [CompiledFlag?]
         let bucketing: BucketingGeneration
         let dataVersion: Int64
 
-        init(flags: [String: CompiledFlag], bucketing: BucketingGeneration, dataVersion: Int64) {
+        init(flags: [String: CompiledFlag], keys: KeyIndex, bucketing: BucketingGeneration, dataVersion: Int64) {
             self.flags = flags
+            let numbers = keys.numbers(for: flags.keys)
+            var byIndex = [CompiledFlag?](repeating: nil, count: numbers.count)
+            for (key, compiled) in flags {
+                if let number = numbers[key] { byIndex[number] = compiled }
+            }
+            self.byIndex = byIndex
             self.bucketing = bucketing
             self.dataVersion = dataVersion
         }
     }
+
+    /// Every flag key this evaluator has seen, numbered once for good (flags are never deleted), so that a
+    /// `Handle` finds its flag in any later snapshot by number, without hashing the key.
+    final class KeyIndex: Sendable {
+        private let numbers = Mutex<[String: Int]>([:])
+
+        /// The numbers of every key seen so far, `keys` included (numbered now when new).
+        func numbers(for keys: some Sequence<String>) -> [String: Int] {
+            numbers.withLock { numbers in
+                for key in keys where numbers[key] == nil { numbers[key] = numbers.count }
+                return numbers
+            }
+        }
+    }
+
+    /// A flag looked up once, for evaluations that skip hashing its key (`evaluate(_:context:type:)` with a
+    /// handle). A handle works only with the evaluator that made it; a flag that does not exist yet answers
+    /// `FLAG_NOT_FOUND` until a refresh brings it.
+    public struct Handle: Sendable {
+        public let key: String
+        let number: Int
+        let owner: ObjectIdentifier
+    }
+
+    private let keys: KeyIndex
 
     private let snapshot: Mutex<Snapshot>
     private let reader: Mutex<Store>
@@ -74,7 +107,9 @@ public final class FlagEvaluator: Sendable {
         } catch {
             throw .store(error)
         }
-        let first = try Self.load(store)
+        let keys = KeyIndex()
+        self.keys = keys
+        let first = try Self.load(store, keys: keys)
         snapshot = Mutex(first)
         reader = Mutex(store)
         self.refreshInterval = refreshInterval
@@ -107,6 +142,30 @@ public final class FlagEvaluator: Sendable {
         guard let compiled = current.flags[flag] else {
             return .error(.flagNotFound, "unknown flag \"\(flag)\"")
         }
+        return evaluate(compiled, in: current, key: flag, context: context, type: type)
+    }
+
+    /// A handle on `flag`, for evaluations that skip looking its key up.
+    public func handle(_ flag: String) -> Handle {
+        Handle(key: flag, number: keys.numbers(for: [flag])[flag] ?? -1, owner: ObjectIdentifier(keys))
+    }
+
+    /// What the handle's flag serves to this caller, as `evaluate(_:context:type:)` answers for its key.
+    public func evaluate(_ handle: Handle, context: EvaluationContext, type: Resolution.ValueType? = nil)
+        -> Resolution
+    {
+        guard handle.owner == ObjectIdentifier(keys) else { return evaluate(handle.key, context: context, type: type) }
+        let current = snapshot.withLock { $0 }
+        guard current.byIndex.indices.contains(handle.number), let compiled = current.byIndex[handle.number] else {
+            return .error(.flagNotFound, "unknown flag \"\(handle.key)\"")
+        }
+        return evaluate(compiled, in: current, key: handle.key, context: context, type: type)
+    }
+
+    private func evaluate(
+        _ compiled: CompiledFlag, in current: Snapshot, key flag: String, context: EvaluationContext,
+        type: Resolution.ValueType?
+    ) -> Resolution {
         let now: Int64
         switch clock {
         case .system: now = Int64(time(nil))
@@ -214,7 +273,7 @@ public final class FlagEvaluator: Sendable {
         let result: Result<Snapshot?, RampError> = reader.withLock { store in
             do {
                 guard try store.dataVersion() != current.dataVersion else { return .success(nil) }
-                return .success(try Self.load(store))
+                return .success(try Self.load(store, keys: keys))
             } catch let error as StoreError {
                 return .failure(.store(error))
             } catch let error as RampError {
@@ -244,7 +303,7 @@ public final class FlagEvaluator: Sendable {
     public var flagKeys: [String] { snapshot.withLock { $0 }.flags.keys.sorted() }
 
     /// Reads every flag and the bucketing generation in one read transaction, so the snapshot is consistent.
-    private static func load(_ store: Store) throws(RampError) -> Snapshot {
+    private static func load(_ store: Store, keys: KeyIndex) throws(RampError) -> Snapshot {
         do {
             let (version, flags, bucketing) = try store.reading { () throws(StoreError) in
                 (
@@ -253,7 +312,7 @@ public final class FlagEvaluator: Sendable {
                 )
             }
             return Snapshot(
-                flags: Dictionary(uniqueKeysWithValues: flags.map { ($0.key, CompiledFlag($0)) }),
+                flags: Dictionary(uniqueKeysWithValues: flags.map { ($0.key, CompiledFlag($0)) }), keys: keys,
                 bucketing: bucketing, dataVersion: version)
         } catch {
             throw .store(error)

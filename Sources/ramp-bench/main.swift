@@ -46,13 +46,20 @@ func contexts(_ count: Int) -> [EvaluationContext] {
     }
 }
 
-/// Best of `rounds` timed passes over the contexts, in nanoseconds per evaluation.
-func measure(_ flag: String, _ evaluator: FlagEvaluator, _ inputs: [EvaluationContext], rounds: Int = 5) -> Double {
+/// Best of `rounds` timed passes over the contexts, in nanoseconds per evaluation; by key, or through a handle.
+func measure(
+    _ flag: String, _ evaluator: FlagEvaluator, _ inputs: [EvaluationContext], rounds: Int = 5, handle: Bool = false
+) -> Double {
     var best = Double.infinity
     var sink = 0
+    let flagHandle = evaluator.handle(flag)
     for _ in 0..<rounds {
         let start = DispatchTime.now().uptimeNanoseconds
-        for context in inputs where evaluator.evaluate(flag, context: context).variant == "on" { sink += 1 }
+        if handle {
+            for context in inputs where evaluator.evaluate(flagHandle, context: context).variant == "on" { sink += 1 }
+        } else {
+            for context in inputs where evaluator.evaluate(flag, context: context).variant == "on" { sink += 1 }
+        }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
         best = min(best, elapsed / Double(inputs.count))
     }
@@ -121,7 +128,11 @@ func runEval(_ arguments: [String]) {
         let evaluator = try FlagEvaluator(storePath: store, refreshInterval: .seconds(3600))
         let inputs = contexts(count)
         _ = measure("rules", evaluator, Array(inputs.prefix(10_000)), rounds: 1)  // warm up
-        let swift = ["plain": measure("plain", evaluator, inputs), "rules": measure("rules", evaluator, inputs)]
+        let swift = [
+            "plain": measure("plain", evaluator, inputs), "rules": measure("rules", evaluator, inputs),
+            "plain-handle": measure("plain", evaluator, inputs, handle: true),
+            "rules-handle": measure("rules", evaluator, inputs, handle: true),
+        ]
         var pythonNanoseconds: [String: Double]?
         if let python, FileManager.default.isExecutableFile(atPath: python) {
             let process = Process()
@@ -144,6 +155,11 @@ func runEval(_ arguments: [String]) {
                 line +=
                     "   Python flagd provider \(String(format: "%8.0f", p)) ns/eval   ratio \(String(format: "%.0f", p / swift[flag]!))×"
             }
+            print(line)
+        }
+        for (flag, label) in [("plain-handle", "(a) through a handle"), ("rules-handle", "(b) through a handle")] {
+            let line =
+                "\(label.padding(toLength: 26, withPad: " ", startingAt: 0))  ramp \(String(format: "%7.0f", swift[flag] ?? .nan)) ns/eval"
             print(line)
         }
         if pythonNanoseconds == nil { print("(no Python provider: pass --python PATH or set RAMP_FLAGD_PYTHON)") }

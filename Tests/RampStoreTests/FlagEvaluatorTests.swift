@@ -63,6 +63,33 @@ import Testing
         #expect(after.double("launch", default: 0.5, targetingKey: "u") == 0.5)
     }
 
+    /// A handle answers exactly as the key does, before and after the snapshot changes, and for a flag that
+    /// appears only later; a handle from another evaluator still answers for its key.
+    @Test func aHandleAnswersAsItsKeyAcrossSnapshots() throws {
+        let (ramp, path) = try makeRamp()
+        let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600))
+        let other = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600))
+        let checkout = flags.handle("checkout")
+        let later = flags.handle("later")
+        let foreign = other.handle("checkout")
+        func same() {
+            for i in 0..<100 {
+                let context = EvaluationContext(targetingKey: "k\(i)", attributes: ["email": .string("k\(i)@x.org")])
+                #expect(flags.evaluate(checkout, context: context) == flags.evaluate("checkout", context: context))
+                #expect(flags.evaluate(foreign, context: context) == flags.evaluate("checkout", context: context))
+                #expect(flags.evaluate(later, context: context) == flags.evaluate("later", context: context))
+            }
+        }
+        same()
+        #expect(flags.evaluate(later, context: EvaluationContext(targetingKey: "k")).errorCode == .flagNotFound)
+        let plan = Self.plan.replacingOccurrences(of: #""flag": "checkout""#, with: #""flag": "later""#)
+        _ = try ramp.submit(text: plan, file: "p.json", baseDir: "/", actor: "t", reason: nil, now: now)
+        _ = try ramp.tick(now: now + TimeSpan(seconds: 3600), actor: "t")
+        #expect(try flags.refresh())
+        #expect(flags.evaluate(later, context: EvaluationContext(targetingKey: "k")).errorCode == nil)
+        same()
+    }
+
     @Test func sampledExposuresAreBufferedAndWrittenOnFlushForTheSameKeysEveryTime() throws {
         let (_, path) = try makeRamp()
         let flags = try FlagEvaluator(storePath: path, refreshInterval: .seconds(3600), exposureSampling: 0.1)
