@@ -25,7 +25,9 @@ let package = Package(
         // SHA-256 with the CPU's SHA extensions when present, and a portable fallback: our own small C target.
         .target(name: "CSHA256"),
         .target(name: "RampCore", dependencies: ["CSHA256"], swiftSettings: strict),
-        .target(name: "RampStore", dependencies: ["CSQLite", "RampCore"], swiftSettings: strict),
+        // libpq, loaded at run time behind our own small C boundary: building ramp needs no PostgreSQL files.
+        .target(name: "CLibPQ", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "RampStore", dependencies: ["CSQLite", "CLibPQ", "RampCore"], swiftSettings: strict),
         .target(name: "RampMetrics", dependencies: ["RampCore"], swiftSettings: strict),
         .target(
             name: "RampEngine",

@@ -23,6 +23,9 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # A real browser renders `ramp report`'s HTML (headless; Tests/Support/chromium_check.py drives it).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+# A real PostgreSQL (each test starts a private server on 127.0.0.1) and libpq, which ramp loads at run time.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5' || missing+=(libpq5)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing test dependencies: ${missing[*]}"
     sudo=""
@@ -31,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
         $(printf '%s\n' "${missing[@]}" | sort -u)
     # Debian's package may start a service where an init system runs; the tests start their own.
-    for service in prometheus prometheus-node-exporter; do
+    for service in prometheus prometheus-node-exporter postgresql; do
         if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
             $sudo systemctl stop "$service" || true
         fi

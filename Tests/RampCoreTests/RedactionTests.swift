@@ -24,3 +24,22 @@ import Testing
         #expect(Redaction.apply("abc is short", secrets: ["abc"]) == "abc is short", "too short to redact safely")
     }
 }
+
+/// PostgreSQL connection strings lose their password, in every form libpq reads.
+@Suite struct ConnectionStringTests {
+    @Test(arguments: [
+        ("postgres://ramp:s3cret@db:5432/ramp", "postgres://ramp:***@db:5432/ramp"),
+        ("postgresql://ramp:p%40ss@db/ramp?sslmode=require", "postgresql://ramp:***@db/ramp?sslmode=require"),
+        (
+            "postgres://ramp@db/ramp?sslmode=require&password=s3cret",
+            "postgres://ramp@db/ramp?sslmode=require&password=***"
+        ),
+        ("postgres://db/ramp", "postgres://db/ramp"),
+        ("host=db password=s3cret user=ramp", "host=db password=*** user=ramp"),
+        ("host=db password = 'a b\\' c' dbname=x", "host=db password=*** dbname=x"),
+        ("host=db oldpassword=x", "host=db oldpassword=x"),
+    ])
+    func redactsThePassword(input: String, expected: String) {
+        #expect(ConnectionString.redacted(input) == expected)
+    }
+}
