@@ -1,4 +1,3 @@
-import Dispatch
 public import RampCore
 import RampStore
 
@@ -100,13 +99,13 @@ extension Ramp {
                 problem:
                     "plan \(stored.digest.prefix(12))… (\(stored.file)) was edited: its text no longer has that digest")
         }
-        // Plans are parsed when a batch submits them (side by side with the hashing) and dropped when their
-        // rollout ends (one flag has one active rollout, and a plan names its flag): memory follows the rollouts
-        // in flight, not the length of the log.
+        // Plans are parsed when a batch submits them (side by side) and dropped when their rollout ends (one flag
+        // has one active rollout, and a plan names its flag): memory follows the rollouts in flight, not the length
+        // of the log. Every stored plan matched its digest above, in this same read transaction.
         var plans: [String: Plan] = [:]
         func plan(_ digest: String) -> Plan? {
             if let known = plans[digest] { return known }
-            guard let stored = try? store.plan(digest: digest), PlanParser.digest(stored.body) == digest,
+            guard let stored = try? store.plan(digest: digest),
                 let parsed = try? PlanParser.parse(stored.body, file: stored.file)
             else { return nil }
             plans[digest] = parsed
@@ -121,32 +120,24 @@ extension Ramp {
             guard broken == nil, !entries.isEmpty else { return }
             var submitted: [StoredPlan] = []
             for entry in entries where entry.event == .known(.submit) {
-                if let digest = entry.planDigest, plans[digest] == nil, let stored = try? store.plan(digest: digest),
-                    PlanParser.digest(stored.body) == digest
-                {
+                if let digest = entry.planDigest, plans[digest] == nil, let stored = try? store.plan(digest: digest) {
                     submitted.append(stored)
                 }
             }
-            let toParse = submitted
-            let hashes = Slots<Bool>(count: entries.count)
-            let evidences = Slots<JSONValue>(count: entries.count)
-            let parsed = Slots<Plan>(count: toParse.count)
-            DispatchQueue.concurrentPerform(iterations: entries.count + toParse.count) { i in
-                guard i < entries.count else {
-                    let stored = toParse[i - entries.count]
-                    parsed[i - entries.count] = try? PlanParser.parse(stored.body, file: stored.file)
-                    return
-                }
-                hashes[i] = entries[i].computeHash() == entries[i].hash
-                let text = entries[i].storedEvidence ?? ""
-                evidences[i] = (try? JSONParser.parse(text)) ?? .string(text)
+            let parsed = concurrentMap(submitted) { try? PlanParser.parse($0.body, file: $0.file) }
+            for (stored, plan) in zip(submitted, parsed) { plans[stored.digest] = plan }
+            let checked = concurrentMap(entries) { entry in
+                let text = entry.storedEvidence ?? ""
+                return (
+                    hashMatches: entry.computeHash() == entry.hash,
+                    evidence: (try? JSONParser.parse(text)) ?? JSONValue.string(text)
+                )
             }
-            for (i, stored) in toParse.enumerated() { plans[stored.digest] = parsed[i] }
-            for (i, stored) in entries.enumerated() {
+            for (stored, (hashMatches, evidence)) in zip(entries, checked) {
                 guard broken == nil else { return }
                 var entry = stored
-                entry.evidence = evidences[i] ?? .null
-                do throws(AuditChain.Broken) { try chain.append(entry, hashMatches: hashes[i] == true) } catch {
+                entry.evidence = evidence
+                do throws(AuditChain.Broken) { try chain.append(entry, hashMatches: hashMatches) } catch {
                     broken = error
                 }
                 if replayProblem == nil {

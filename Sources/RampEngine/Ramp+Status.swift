@@ -1,4 +1,3 @@
-import Dispatch
 public import RampCore
 import RampStore
 
@@ -138,13 +137,10 @@ extension Ramp {
     static func parseObservations(_ rows: [(rollout: Int64, checkedAt: Instant, reason: String, evidence: String)])
         -> [Int64: Observation]
     {
-        let parsed = Slots<JSONValue>(count: rows.count)
-        DispatchQueue.concurrentPerform(iterations: rows.count) { i in
-            parsed[i] = (try? JSONParser.parse(rows[i].evidence)) ?? .null
-        }
+        let parsed = concurrentMap(rows.map(\.evidence)) { (try? JSONParser.parse($0)) ?? .null }
         var out: [Int64: Observation] = [:]
-        for (i, row) in rows.enumerated() {
-            out[row.rollout] = Observation(checkedAt: row.checkedAt, reason: row.reason, evidence: parsed[i] ?? .null)
+        for (row, evidence) in zip(rows, parsed) {
+            out[row.rollout] = Observation(checkedAt: row.checkedAt, reason: row.reason, evidence: evidence)
         }
         return out
     }

@@ -118,14 +118,9 @@ extension Ramp {
                 missing.append(stored)
             }
         }
-        guard missing.count > 1 else { return }
-        let plans = missing
-        let parsed = Slots<Plan>(count: plans.count)
-        DispatchQueue.concurrentPerform(iterations: plans.count) { i in
-            parsed[i] = try? PlanParser.parse(plans[i].body, file: plans[i].file)
-        }
-        for (i, stored) in plans.enumerated() {
-            if let plan = parsed[i] { planCache[stored.digest] = (plan, stored) }
+        let parsed = concurrentMap(missing) { try? PlanParser.parse($0.body, file: $0.file) }
+        for (stored, plan) in zip(missing, parsed) {
+            if let plan { planCache[stored.digest] = (plan, stored) }
         }
     }
 
@@ -219,18 +214,14 @@ extension Ramp {
         let previous = try run { () throws(StoreError) in
             try chunk.map { (entry) throws(StoreError) in try store.lastCheck(rollout: entry.item.rollout.id) }
         }
-        var starts: [Int] = []
+        var inputs: [(reads: RolloutReads, answers: ArraySlice<Poller.Result>, item: DueItem, previous: LastCheck?)] =
+            []
         var next = 0
-        for (reads, _) in chunk {
-            starts.append(next)
+        for (i, (reads, item)) in chunk.enumerated() {
+            inputs.append((reads, results[next..<(next + reads.jobCount)], item, previous[i]))
             next += reads.jobCount
         }
-        let offsets = starts
-        let slots = Slots<Decided>(count: chunk.count)
-        DispatchQueue.concurrentPerform(iterations: chunk.count) { i in
-            slots[i] = Self.decide(chunk[i].reads, results[offsets[i]...], chunk[i].item, previous[i], now: now)
-        }
-        let decided = slots.values
+        let decided = concurrentMap(inputs) { Self.decide($0.reads, $0.answers, $0.item, $0.previous, now: now) }
         return try commit(decided, now: now, actor: actor)
     }
 
@@ -250,9 +241,9 @@ extension Ramp {
             checks.append(check)
         }
         return Decided(
-            rollout: item.rollout, plan: item.plan, checks: checks,
-            encoded: checks.map { (check: $0, json: $0.json.canonical) }, lastChecked: item.lastChecked,
-            previous: previous, decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now))
+            rollout: item.rollout, plan: item.plan, checks: checks, checksJSON: checks.map(\.json.canonical),
+            lastChecked: item.lastChecked, previous: previous,
+            decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now))
     }
 
     /// One gate's check from its own answers (in the order of its `jobs`).
@@ -351,21 +342,22 @@ extension Ramp {
         let rollout: Rollout
         let plan: Plan
         let checks: [GateCheck]
-        /// Each check with its canonical JSON, encoded once: for the observation's evidence and gate_checks.
-        let encoded: [(check: GateCheck, json: String)]
+        /// Each check's canonical JSON, encoded once: for the observation's evidence, gate_checks and the audit
+        /// entry.
+        let checksJSON: [String]
         let lastChecked: Instant?
         /// The latest observation when this tick read it (it gave the streaks); still the latest if its time is.
         let previous: LastCheck?
         let decision: Decision
 
         init(
-            rollout: Rollout, plan: Plan, checks: [GateCheck], encoded: [(check: GateCheck, json: String)],
-            lastChecked: Instant?, previous: LastCheck?, decision: Decision
+            rollout: Rollout, plan: Plan, checks: [GateCheck], checksJSON: [String], lastChecked: Instant?,
+            previous: LastCheck?, decision: Decision
         ) {
             self.rollout = rollout
             self.plan = plan
             self.checks = checks
-            self.encoded = encoded
+            self.checksJSON = checksJSON
             self.lastChecked = lastChecked
             self.previous = previous
             self.decision = decision
@@ -407,13 +399,12 @@ extension Ramp {
     /// observation (with any alert it raises). Nothing is written when another tick moved or checked it first.
     private func commitInTransaction(_ item: Decided, now: Instant, actor: String) throws(StoreError) -> TickOutcome {
         let (rollout, plan, checks) = (item.rollout, item.plan, item.checks)
-        let encoded = item.encoded
-        var streaks: [String: GateStreak] = [:]
-        for check in checks { streaks[check.gate] = GateStreak(outcome: check.outcome, count: check.streak) }
+        let encoded = Array(zip(checks, item.checksJSON))
+        let streaks = GateStreak.of(checks)
         func observation(holdCause: String) -> ObservationRecord {
             ObservationRecord(
                 checkedAt: now, reason: item.decision.reason,
-                evidence: ObservationRecord.evidence(checks: encoded.map(\.json), holdCause: holdCause),
+                evidence: ObservationRecord.evidence(checks: item.checksJSON, holdCause: holdCause),
                 holdCause: holdCause, streaks: streaks)
         }
         let kind: TickOutcome.Kind
@@ -495,29 +486,4 @@ extension Ramp {
         }
         return next
     }
-}
-
-/// Values written by index from several threads, each index by exactly one of them, so no slot is shared.
-final class Slots<Value>: @unchecked Sendable {
-    private let base: UnsafeMutablePointer<Value?>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        base = .allocate(capacity: max(count, 1))
-        base.initialize(repeating: nil, count: count)
-    }
-
-    deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
-    }
-
-    subscript(index: Int) -> Value? {
-        get { base[index] }
-        set { base[index] = newValue }
-    }
-
-    /// Every value written, in index order (read after the writers are done).
-    var values: [Value] { (0..<count).compactMap { base[$0] } }
 }

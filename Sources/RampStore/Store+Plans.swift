@@ -11,13 +11,6 @@ extension Store {
         }.first
     }
 
-    /// Every stored plan.
-    public func allPlans() throws(StoreError) -> [StoredPlan] {
-        var out: [StoredPlan] = []
-        try plans { out.append($0) }
-        return out
-    }
-
     /// Every stored plan, one at a time (none kept).
     public func plans(each: (StoredPlan) throws(StoreError) -> Void) throws(StoreError) {
         try db.query("SELECT digest, flag, file, base_dir, body, submitted_at FROM plans ORDER BY digest") {

@@ -89,18 +89,8 @@ extension Store {
         return out
     }
 
-    /// The observations of the active rollouts, by rollout id, in one query.
-    public func observations() throws(StoreError) -> [Int64: Observation] {
-        var out: [Int64: Observation] = [:]
-        for row in try observationRows() {
-            out[row.rollout] = Observation(
-                checkedAt: row.checkedAt, reason: row.reason, evidence: (try? JSONParser.parse(row.evidence)) ?? .null)
-        }
-        return out
-    }
-
-    /// The latest observation of every active rollout with its evidence as stored (text), for a caller that
-    /// parses many of them side by side.
+    /// The latest observation of every active rollout, in one query, with its evidence as stored (text), for a
+    /// caller that parses many of them side by side.
     public func observationRows() throws(StoreError)
         -> [(rollout: Int64, checkedAt: Instant, reason: String, evidence: String)]
     {

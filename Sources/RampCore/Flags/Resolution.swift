@@ -80,7 +80,7 @@ public struct Resolution: Sendable, Equatable {
 /// The targeting ramp writes itself — each rule's condition in order, then the canary's reached segments, then the
 /// percentage split (`Flag.targeting`) — is compiled to typed branches: conditions evaluated one by one, the split
 /// hashed straight from the flag key and targeting key, variants and their values found at compile time. So the hot
-/// path builds no JSON and allocates nothing; it answers exactly what the general JsonLogic evaluation of
+/// path builds no JSON; it answers exactly what the general JsonLogic evaluation of
 /// `Flag.targeting` answers (tests compare the two).
 public final class CompiledFlag: Sendable {
     public let flag: Flag

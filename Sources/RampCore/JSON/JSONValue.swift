@@ -77,7 +77,7 @@ extension JSONValue {
         case .object(let members):
             out.append(UInt8(ascii: "{"))
             // Sorted as pairs: no second lookup (and hash) per key.
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            let sorted = members.sorted { Self.precedes($0.key, $1.key) }
             for (i, member) in sorted.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 Self.quote(member.key, into: &out)
@@ -93,7 +93,7 @@ extension JSONValue {
     /// encoding those members again.
     public static func canonicalObject(_ members: [String: JSONValue], encoded: [String: String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]
-        let keys = Set(members.keys).union(encoded.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let keys = Set(members.keys).union(encoded.keys).sorted(by: precedes)
         for (i, key) in keys.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             quote(key, into: &out)
@@ -104,32 +104,14 @@ extension JSONValue {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Object keys in the canonical order: by their UTF-8 bytes (code point order), the same in any language.
-    static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
+    /// The canonical order of object keys: by their UTF-8 bytes (code point order), the same in any language.
+    static func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
     /// An integer's decimal digits, as `format` prints it when it is below 2^53 in magnitude (larger ones go
     /// through `format(Double(value))`, as every number of the canonical form does).
     static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
         guard value.magnitude < 9_007_199_254_740_992 else { return out += format(Double(value)).utf8 }
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8
-            ) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[15 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            out.append(contentsOf: buffer[(16 - count)...])
-        }
+        out += String(value).utf8
     }
 
     /// Integers print without a fraction; other finite numbers in Swift's shortest round-trip form.

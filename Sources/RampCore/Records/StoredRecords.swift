@@ -82,11 +82,9 @@ public struct LastCheck: Sendable, Equatable {
 
     /// From an observation's evidence (rows written before the streaks had their own column).
     public init(checkedAt: Instant, evidence: JSONValue) {
-        var streaks: [String: GateStreak] = [:]
-        for check in (evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:)) {
-            streaks[check.gate] = GateStreak(outcome: check.outcome, count: check.streak)
-        }
-        self.init(checkedAt: checkedAt, holdCause: evidence["hold_cause"]?.stringValue, streaks: streaks)
+        self.init(
+            checkedAt: checkedAt, holdCause: evidence["hold_cause"]?.stringValue,
+            streaks: GateStreak.of((evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:))))
     }
 }
 
@@ -98,6 +96,13 @@ public struct GateStreak: Sendable, Equatable {
     public init(outcome: GateOutcome, count: Int) {
         self.outcome = outcome
         self.count = count
+    }
+
+    /// Each checked gate's outcome and streak.
+    public static func of(_ checks: [GateCheck]) -> [String: GateStreak] {
+        var streaks: [String: GateStreak] = [:]
+        for check in checks { streaks[check.gate] = GateStreak(outcome: check.outcome, count: check.streak) }
+        return streaks
     }
 
     /// The streaks as stored: canonical JSON, `{"gate":["fail",3]}`.
