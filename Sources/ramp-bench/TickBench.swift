@@ -111,7 +111,8 @@ private func plan(flag: String) -> String {
     """
 }
 
-private func timed(_ body: () throws -> Void) rethrows -> Double {
+/// How long `body` takes, in milliseconds.
+func timed(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

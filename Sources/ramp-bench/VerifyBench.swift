@@ -41,15 +41,16 @@ func runVerify(_ arguments: [String]) {
     for n in sizes {
         let path = dir.appendingPathComponent("verify-\(n).db").path
         do {
-            let built = try timedSeconds { try buildLog(path: path, entries: n, dir: dir) }
+            let built = try timed { try buildLog(path: path, entries: n, dir: dir) } / 1000
             let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             let (seconds, peak, output) = runChild(rampBinary, ["audit", "verify", "--store", path])
             guard output.hasPrefix("audit log ok") else { fail("ramp audit verify did not say ok: \(output)") }
             let entries = Int(output.split(separator: " ").dropFirst(3).first ?? "") ?? n
-            let baseline = try timedSeconds {
-                let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                _ = SHA256.hash(data)
-            }
+            let baseline =
+                try timed {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                    _ = SHA256.hash(data)
+                } / 1000
             print(
                 [
                     String(entries), String(format: "%.0f MB", Double(bytes) / 1e6), String(format: "%.1f s", built),
@@ -108,10 +109,4 @@ private func runChild(_ binary: String, _ arguments: [String]) -> (Double, Int, 
     var usage = rusage()
     getrusage(RUSAGE_CHILDREN.rawValue, &usage)
     return (seconds, usage.ru_maxrss / 1024, String(decoding: data, as: UTF8.self))
-}
-
-private func timedSeconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
