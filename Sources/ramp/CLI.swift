@@ -35,7 +35,7 @@ enum CLI {
             return words.isEmpty ? ExitCode.usage : ExitCode.ok
         }
         if words == ["help", "--man"] {
-            Output.print(Completions.manPage, newline: false)
+            Output.raw(Completions.manPage, newline: false)
             return ExitCode.ok
         }
         if words == ["--version"] || words == ["version"] {

@@ -33,13 +33,16 @@ public enum Spelling {
 /// Untrusted text made safe for one line of output: control characters (a newline in a gate name, an escape
 /// sequence in a server's error) are shown as `\n`, `\u{1b}`, never acted on.
 public enum Escape {
-    public static func line(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+    public static func line(_ text: String, keepingTabs: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && !(keepingTabs && $0 == "\t") }) else {
+            return text
+        }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
+            case "\t" where keepingTabs: out.unicodeScalars.append(scalar)
             case "\t": out += "\\t"
             case _ where isControl(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: out.unicodeScalars.append(scalar)

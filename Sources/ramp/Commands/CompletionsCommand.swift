@@ -16,9 +16,9 @@ enum CompletionsCommand {
     ) { context in
         try context.args.expect(["shell"])
         switch context.args.positionals[0] {
-        case "bash": Output.print(Completions.bash, newline: false)
-        case "zsh": Output.print(Completions.zsh, newline: false)
-        case "fish": Output.print(Completions.fish, newline: false)
+        case "bash": Output.raw(Completions.bash, newline: false)
+        case "zsh": Output.raw(Completions.zsh, newline: false)
+        case "fish": Output.raw(Completions.fish, newline: false)
         case "flags":
             guard let ramp = try? context.open() else { return ExitCode.ok }
             for status in (try? ramp.status(flag: nil, now: Clock.wallNow())) ?? [] { Output.print(status.flag.key) }

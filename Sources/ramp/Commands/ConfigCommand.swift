@@ -37,7 +37,7 @@ enum ConfigCommand {
                     ).canonical)
             } else {
                 for setting in Setting.allCases {
-                    Output.print("\(setting.rawValue) = \(value(of: setting, values).stringValue ?? "(unset)")")
+                    Output.lines(["\(setting.rawValue) = \(value(of: setting, values).stringValue ?? "(unset)")"])
                 }
             }
             return ExitCode.ok
@@ -50,7 +50,7 @@ enum ConfigCommand {
         let unset = context.args.flag("unset")
         if words.count == 1 && !unset {
             let shown = value(of: setting, try ramp.settings())
-            Output.print(context.json ? shown.canonical : shown.stringValue ?? "(unset)")
+            Output.lines([context.json ? shown.canonical : shown.stringValue ?? "(unset)"])
             return ExitCode.ok
         }
         if words.count == 2 && unset { throw Arguments.UsageError(description: "give a VALUE or --unset, not both") }
@@ -59,8 +59,9 @@ enum ConfigCommand {
         if context.json {
             Output.print((entry?.json ?? .null).canonical)
         } else {
-            Output.print(
-                entry.map { "\(setting.rawValue) = \($0.evidence["to"]?.stringValue ?? "(unset)")" } ?? "unchanged")
+            Output.lines([
+                entry.map { "\(setting.rawValue) = \($0.evidence["to"]?.stringValue ?? "(unset)")" } ?? "unchanged"
+            ])
         }
         return ExitCode.ok
     }

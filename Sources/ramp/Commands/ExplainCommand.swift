@@ -46,7 +46,7 @@ enum ExplainCommand {
         if explanation.checks.isEmpty, status.plan?.gates.isEmpty == false {
             lines.append("no gate has been checked yet")
         }
-        Output.print(lines.joined(separator: "\n"))
+        Output.lines(lines)
         return ExitCode.ok
     }
 }

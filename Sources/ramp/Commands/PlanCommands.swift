@@ -114,11 +114,12 @@ extension PlanCommands {
                 ]).canonical)
             return ExitCode.ok
         }
-        Output.print(
+        Output.lines([
             "\(file): \(JSONValue.format(traffic))/s, baseline rate \(JSONValue.format(baseline * 100))%, "
                 + "MDE +\(JSONValue.format(effect * 100))% (→ \(JSONValue.format((baseline * (1 + effect) * 1e6).rounded() / 1e4))%), "
                 + "alpha \(JSONValue.format(test.alpha)), power \(JSONValue.format(power * 100))%, \(testName)"
-                + (test.gate.map { " (gate \($0))" } ?? ""))
+                + (test.gate.map { " (gate \($0))" } ?? "")
+        ])
         for s in steps {
             let head = "  step \(s.step)  \(JSONValue.format(s.share * 100))%"
             if let seconds = s.seconds, let c = s.canarySamples, let b = s.baselineSamples {

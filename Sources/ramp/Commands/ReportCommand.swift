@@ -30,7 +30,7 @@ enum ReportCommand {
         if let out = context.args["out"] {
             try Ramp.writeAtomically(html, to: out)
         } else {
-            Output.print(html, newline: false)
+            Output.raw(html, newline: false)
         }
         return ExitCode.ok
     }

@@ -62,13 +62,14 @@ enum StatusCommand {
                 if recent.count > 5 { recent.removeFirst() }
             }
             var lines = [
-                "ramp status --watch\(flag.map { " " + $0 }.map(Escape.line) ?? "") — \(now) (Ctrl-C to stop)", "",
+                "ramp status --watch\(flag.map { " " + $0 }.map { Escape.line($0) } ?? "") — \(now) (Ctrl-C to stop)",
+                "",
             ]
             lines += statuses.map(render)
             lines += ["", "last transitions:"] + recent.map { "  " + Output.transition($0) }
             let view = lines.joined(separator: "\n")
             if terminal {
-                Output.print("\u{1b}[H\u{1b}[2J" + view)
+                Output.raw("\u{1b}[H\u{1b}[2J" + view)
             } else if version != lastVersion {
                 Output.print(view + "\n")
             }
@@ -106,6 +107,7 @@ enum StatusCommand {
             lines.append(
                 "  max_hold: \(hold.then.rawValue) at \(at) if this step is still held (\(PlanFile.maxHold(plan)))")
         }
-        return lines.joined(separator: "\n")
+        // Each line whole: a source's message or a gate's text from outside cannot break one into two.
+        return lines.map { Escape.line($0) }.joined(separator: "\n")
     }
 }

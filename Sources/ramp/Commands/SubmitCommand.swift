@@ -37,11 +37,12 @@ enum SubmitCommand {
         if context.json {
             Output.print(submission.entry.json.canonical)
         } else {
-            Output.print(
+            Output.lines([
                 "submitted \(file): rollout #\(submission.rolloutID) of \(submission.plan.flag) is pending"
                     + (submission.createdFlag ? " (new flag)" : "")
-                    + "; the next tick starts it unless a gate fails or cannot be read")
-            Output.print("  \(PlanFile.summary(submission.plan))")
+                    + "; the next tick starts it unless a gate fails or cannot be read",
+                "  \(PlanFile.summary(submission.plan))",
+            ])
         }
         return ExitCode.ok
     }

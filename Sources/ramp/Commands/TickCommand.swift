@@ -111,7 +111,7 @@ enum TickCommand {
             switch outcome.kind {
             case .transition(let entry): Output.print(Output.transition(entry))
             case .hold(let reason, let changed) where verbose || changed:
-                Output.print("\(now)  \(outcome.flag)  holding: \(reason)")
+                Output.lines(["\(now)  \(outcome.flag)  holding: \(reason)"])
             case .notDue(let next) where verbose: Output.print("\(outcome.flag): next check at \(next)")
             case .lostRace where verbose: Output.print("\(outcome.flag): another tick moved it first; nothing written")
             case .failed(let why): Output.error("\(outcome.flag): \(why)")

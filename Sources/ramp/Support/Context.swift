@@ -71,7 +71,25 @@ struct Context {
 
 /// Output helpers shared by the commands.
 enum Output {
+    /// Prints the command's own lines. A control character inside a line (from text that came from outside: a
+    /// source's message, an actor, a path) is escaped, so no output hides a terminal code; text that may hold a
+    /// line break goes through `lines`, which escapes each line whole, so no line can be forged.
     static func print(_ text: String, newline: Bool = true) {
+        let escaped =
+            text.unicodeScalars.contains { $0 != "\n" && $0 != "\t" && Escape.isControl($0) }
+            ? text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { Escape.line(String($0), keepingTabs: true) }.joined(separator: "\n")
+            : text
+        raw(escaped, newline: newline)
+    }
+
+    /// Prints each element as exactly one line, whatever it holds.
+    static func lines(_ lines: [String]) {
+        raw(lines.map { Escape.line($0) }.joined(separator: "\n"))
+    }
+
+    /// Prints text as it is: generated documents (completions, the man page, a report) and terminal codes of our own.
+    static func raw(_ text: String, newline: Bool = true) {
         FileHandle.standardOutput.write(Data((newline ? text + "\n" : text).utf8))
     }
 
