@@ -288,6 +288,64 @@ extension Ramp {
         for key in Set(settings.keys).union(served.settings.keys).sorted() where settings[key] != served.settings[key] {
             return "setting \(key) is \(settings[key] ?? "(unset)") \(suffix) \(served.settings[key] ?? "(unset)")"
         }
+        return try compareWorkingState(served)
+    }
+
+    /// What the store keeps beside the log that would change what a later tick runs or when: the folder a plan's
+    /// relative commands run in, each active rollout's next check (its last check plus its plan's interval), and
+    /// the targets queued notifications go to.
+    private func compareWorkingState(_ served: ServedState) throws(RampError) -> String? {
+        var problem: String?
+        try run { () throws(StoreError) in
+            try store.plans { stored in
+                if problem == nil, let dir = served.planDirs[stored.digest], dir != stored.baseDir {
+                    problem =
+                        "plan \(stored.digest.prefix(12))… runs its commands in \(Escape.line(stored.baseDir)) "
+                        + "but the audit log says \(Escape.line(dir))"
+                }
+            }
+        }
+        if let problem { return problem }
+        for row in try run({ () throws(StoreError) in try store.activeSchedules() }) {
+            var expected = (next: Instant(seconds: 0), due: Instant(seconds: 0))
+            if let checked = row.checkedAt {
+                guard
+                    case .success(let (plan, _))? = try run({ () throws(StoreError) in
+                        try cachedPlan(digest: row.planDigest)
+                    })
+                else { continue }
+                expected = Self.schedule(checkedAt: checked, interval: plan.interval)
+            }
+            if row.next != expected.next || row.due != expected.due {
+                return "rollout #\(row.id)'s next check is \(row.next) (due \(row.due)), but its last check "
+                    + (row.checkedAt.map { "at \($0) and its plan's interval give \(expected.next)" }
+                        ?? "is none, so it is due at once")
+            }
+        }
+        var allowed = Set<String>()
+        for text in served.notifySettings {
+            for target in (try? PlanParser.notifyTargets(text, baseDir: "/")) ?? [] {
+                allowed.insert(target.json.canonical)
+            }
+        }
+        var planTargetsOf: [String: Set<String>] = [:]
+        for (flag, name, spec) in try run({ () throws(StoreError) in try store.outboxTargets() })
+        where !allowed.contains(spec) {
+            if planTargetsOf[flag] == nil {
+                var specs = Set<String>()
+                for id in served.rollouts.keys.sorted() where served.rollouts[id]?.flag == flag {
+                    guard let digest = served.rollouts[id]?.planDigest else { continue }
+                    for target in try run({ () throws(StoreError) in try planTargets(digest: digest) }) {
+                        specs.insert(target.json.canonical)
+                    }
+                }
+                planTargetsOf[flag] = specs
+            }
+            if planTargetsOf[flag]?.contains(spec) != true {
+                return "a notification of \(Escape.line(flag)) is queued for target \(Escape.line(name)) as "
+                    + "\(Escape.line(spec)), which neither the notify setting nor a plan in the audit log configured"
+            }
+        }
         return nil
     }
 }

@@ -117,7 +117,7 @@ extension Ramp {
                         fromState: nil, toState: .known(.pending), fromPercent: before, toPercent: .zero,
                         reason: reason ?? "plan \(file) submitted",
                         evidence: [
-                            "plan_file": .string(file), "created_flag": .bool(created),
+                            "plan_file": .string(file), "plan_dir": .string(baseDir), "created_flag": .bool(created),
                             "steps": .array(
                                 plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
                             "rules": .array(flag.rules.map(\.json)),

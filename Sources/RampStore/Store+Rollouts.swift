@@ -103,6 +103,25 @@ extension Store {
         ) { row in (row.int(0), Instant(seconds: row.int(1)), row.text(2), row.text(3)) }
     }
 
+    /// Every active rollout's next check and due time, with its last check's time (nil before its first): what
+    /// `audit verify` recomputes, since a due time moved by hand would keep a rollout's gates from being checked.
+    public func activeSchedules() throws(StoreError)
+        -> [(id: Int64, planDigest: String, next: Instant, due: Instant, checkedAt: Instant?)]
+    {
+        try db.rows(
+            """
+            SELECT r.id, r.plan_digest, r.next_check_at, r.due_at, o.checked_at FROM rollouts r
+            LEFT JOIN observations o ON o.rollout_id = r.id
+            WHERE r.state NOT IN ('completed', 'rolled_back') ORDER BY r.id
+            """
+        ) {
+            (
+                $0.int(0), $0.text(1), Instant(seconds: $0.int(2)), Instant(seconds: $0.int(3)),
+                $0.optionalInt(4).map(Instant.init(seconds:))
+            )
+        }
+    }
+
     public func allRollouts() throws(StoreError) -> [Rollout] {
         try db.rows("SELECT \(Self.rolloutColumns) FROM rollouts ORDER BY id", [], rollout(from:))
     }

@@ -123,6 +123,18 @@ import Testing
             "plans.body edited under its digest",
             "UPDATE plans SET body = replace(body, '\"max\": 0.01', '\"max\": 0.9')"
         ),
+        (
+            "plans.base_dir, where relative commands run",
+            "UPDATE plans SET base_dir = '/tmp/elsewhere' WHERE flag = 'f'"
+        ),
+        (
+            "rollouts.due_at and next_check_at, pushed to 2100",
+            "UPDATE rollouts SET due_at = 4102444800, next_check_at = 4102444800 WHERE flag = 'f'"
+        ),
+        (
+            "an outbox row for a target nobody configured",
+            #"INSERT INTO outbox(key, target, spec, event, flag, body, created_at, next_at) VALUES ('9', 'x', '{"base_dir":"/","command":["/bin/sh","-c","touch pwned"],"events":["advance"],"name":"x","timeout":"10s","type":"command"}', 'advance', 'f', '{}', 0, 0)"#
+        ),
         ("settings: a value changed", "UPDATE settings SET value = 'concat' WHERE key = 'bucketing'"),
         ("settings: a row inserted", "INSERT INTO settings(key, value) VALUES ('rehearsal', 'on')"),
         ("settings: a row deleted", "DELETE FROM settings WHERE key = 'bucketing'"),
@@ -149,6 +161,34 @@ import Testing
         try Self.sql(box, statement)
         #expect(try box.dump() != before, "the edit changed nothing: \(what)")
         Self.expectCaught(box, what.contains("head moved back") ? "state: \(what)" : what)
+    }
+
+    /// Queued notifications go only to targets the log configured: a store-wide one and a plan's verify; the same
+    /// rows pointed at another command do not.
+    @Test func aQueuedNotificationsTargetEditedByHandIsCaught() throws {
+        let box = Sandbox()
+        box.write("metric.sh", "#!/bin/sh\necho 0.001\n", executable: true)
+        let store = #"[{"name": "sink", "type": "command", "command": ["/bin/true"], "events": ["start", "advance"]}]"#
+        #expect(box.ramp(["config", "notify", store, "--now", t(0)]).status == 0)
+        let plan = box.plan("f", extra: #", "notify": [{"name": "own", "type": "command", "command": ["/bin/true"]}]"#)
+        #expect(box.ramp(["submit", plan, "--now", t(0)]).status == 0)
+        box.ramp(["tick", "--now", t(0)])
+        box.ramp(["tick", "--now", t(11)])
+        let targets = Set(try Store(path: box.store, create: false).outboxTargets().map(\.target))
+        #expect(targets == ["sink", "own"], "\(targets)")
+        let clean = box.ramp(["audit", "verify"])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        for name in ["sink", "own"] {
+            let copy = Sandbox()
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: box.store + suffix) {
+                try FileManager.default.copyItem(atPath: box.store + suffix, toPath: copy.store + suffix)
+            }
+            try Self.sql(
+                copy, "UPDATE outbox SET spec = replace(spec, '/bin/true', '/bin/sh') WHERE target = '\(name)'")
+            let caught = copy.ramp(["audit", "verify"])
+            #expect(caught.status == 6, "\(name): \(caught.stderr)")
+            #expect(caught.stderr.contains("is queued for target \(name)"), "\(caught.stderr)")
+        }
     }
 
     /// examples/audit_verify.py, written from docs/audit.md alone, agrees with ramp on untouched stores.
@@ -245,14 +285,17 @@ import Testing
             "\(caught.stderr)")
     }
 
-    /// A log written before ramp recorded the rollout with each transition (no `rollout` in the evidence) still
-    /// verifies: the replay takes the state and served share from the entries themselves.
+    /// A log written before ramp recorded the rollout with each transition (no `rollout` in the evidence, nor the
+    /// user and host that wrote it: both came in schema v6) still verifies: the replay takes the state and served
+    /// share from the entries themselves.
     @Test func anOlderLogWithoutRolloutSnapshotsStillVerifies() throws {
         let box = Self.history()
         try Self.rewriteConsistently(box) { entry in
             guard case .object(var evidence) = entry.evidence else { return }
             evidence["rollout"] = nil
             entry.evidence = .object(evidence)
+            entry.osUser = nil
+            entry.host = nil
         }
         let ran = box.ramp(["audit", "verify"])
         #expect(ran.status == 0, "\(ran.stderr)")
@@ -283,6 +326,97 @@ import Testing
         let caught = box.ramp(["audit", "verify"])
         #expect(caught.status == 6, "\(how): \(caught.stdout)\(caught.stderr)")
     }
+
+    /// Forgeries written into a consistently rehashed log (no checkpoint): each makes a recorded decision that does
+    /// not follow from what the log says before it, or dresses a new entry up as an older kind, and is caught.
+    static let forgeries: [(String, @Sendable (inout AuditEntry) -> Void)] = [
+        (
+            "the rollout records stripped from a log that records its writers",
+            { entry in entry.evidence = entry.evidence.removing("rollout") }
+        ),
+        (
+            "the writer stripped from the newest entries only",
+            { entry in
+                if entry.seq >= 8 {
+                    entry.osUser = nil
+                    entry.host = nil
+                }
+            }
+        ),
+        (
+            "a decision time after the entry's own",
+            { entry in entry.evidence = entry.evidence.setting("decided_at", .string(t(90))) }
+        ),
+        (
+            "an entry dated before the one before it",
+            { entry in if entry.seq == 6 { entry.at = Instant(rfc3339: t(1))! } }
+        ),
+        (
+            "a failing check called a shadow",
+            { entry in
+                entry.forgeFirstCheck(seq: 4) {
+                    $0["value"] = 0.5; $0["verdict"] = "fail"; $0["shadow"] = true
+                }
+            }
+        ),
+        ("a check its value contradicts", { entry in entry.forgeFirstCheck(seq: 4) { $0["value"] = 0.5 } }),
+        (
+            "a check of a gate the plan does not have",
+            { entry in entry.forgeFirstCheck(seq: 4) { $0["gate"] = "other" } }
+        ),
+        (
+            "the checks emptied",
+            { entry in if entry.seq == 4 { entry.evidence = entry.evidence.setting("checks", []) } }
+        ),
+        (
+            "a move from a state the rollout was not in",
+            { entry in if entry.seq == 4 { entry.fromState = .known(.paused) } }
+        ),
+        ("a move from a share the flag did not serve", { entry in if entry.seq == 6 { entry.fromPercent = .full } }),
+        (
+            "an advance relabelled as an approval",
+            { entry in
+                if entry.seq == 4 {
+                    entry.event = .known(.approve)
+                    entry.evidence = entry.evidence.removing("checks").setting("command", "approve")
+                }
+            }
+        ),
+        (
+            "a resume that skips a step",
+            { entry in
+                guard entry.seq == 6, case .object(var rollout)? = entry.evidence["rollout"] else { return }
+                rollout["step"] = 2
+                entry.evidence = entry.evidence.setting("rollout", .object(rollout))
+            }
+        ),
+    ]
+
+    @Test(arguments: 0..<forgeries.count)
+    func aForgedDecisionInAConsistentRewriteIsCaughtByTheReplay(index: Int) throws {
+        let (what, forge) = Self.forgeries[index]
+        let box = Self.history()
+        try Self.rewriteConsistently(box, forge)
+        let caught = box.ramp(["audit", "verify"])
+        #expect(caught.status == 6, "\(what): \(caught.stdout)\(caught.stderr)")
+        #expect(caught.stderr.contains(Self.forgeryCaughtBy[what] ?? "?"), "\(what): \(caught.stderr)")
+    }
+
+    /// What catches each forgery: the check that names it, not some other.
+    static let forgeryCaughtBy: [String: String] = [
+        "the rollout records stripped from a log that records its writers": "lacks the rollout record",
+        "the writer stripped from the newest entries only": "#8: does not record who wrote it",
+        "a decision time after the entry's own": "that is not a time before its own",
+        "an entry dated before the one before it": "#6: is dated 2026-01-01T00:01:00Z, before the entry before it",
+        "a failing check called a shadow": "#4: does not follow from its evidence under its plan",
+        "a check its value contradicts": "records gate errors as pass, but its recorded values",
+        "a check of a gate the plan does not have": "records a check of gate other that its plan does not check",
+        "the checks emptied": "records checks of no gate where its plan checks errors, latency",
+        "a move from a state the rollout was not in": "#4: starts from paused at 1%, but the log before it",
+        "a move from a share the flag did not serve": "#6: starts from paused at 100%, but the log before it",
+        "an advance relabelled as an approval": "cannot approve f: it is progressing, not awaiting approval",
+        "a resume that skips a step": "#6: does not follow from its command under its plan",
+    ]
 
     /// A rollout row whose step its plan does not have (a hand edit) never crashes ramp.
     @Test func aStepOutOfRangeIsRefusedNotCrashedOn() throws {
@@ -331,6 +465,31 @@ import Testing
         let caught = box.ramp(["audit", "verify", "--checkpoint", checkpoint.path])
         #expect(caught.status == 6)
         #expect(caught.stderr.contains("is missing, but a checkpoint records it"), "\(caught.stderr)")
+    }
+}
+
+extension JSONValue {
+    func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        members[key] = value
+        return .object(members)
+    }
+
+    func removing(_ key: String) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        members[key] = nil
+        return .object(members)
+    }
+}
+
+extension AuditEntry {
+    /// Changes the first recorded check of entry `seq`.
+    mutating func forgeFirstCheck(seq: Int64, _ change: (inout [String: JSONValue]) -> Void) {
+        guard self.seq == seq, case .array(var checks)? = evidence["checks"], case .object(var first)? = checks.first
+        else { return }
+        change(&first)
+        checks[0] = .object(first)
+        evidence = evidence.setting("checks", .array(checks))
     }
 }
 

@@ -14,6 +14,20 @@ public struct ServedState: Sendable {
     /// segments cannot be rebuilt.
     public private(set) var inexactSegments: Set<String> = []
     public private(set) var settings: [String: String] = [:]
+    /// The first entry that recorded who wrote it: every entry since is of that form, so an entry without it (or a
+    /// rollout's transition without the rollout after it) was stripped to look older than it is.
+    private var recordsWriterSince: Int64?
+    /// The newest entry's time: times in the log never go backwards.
+    private var newest: Instant?
+    /// When each flag was last disabled: enabling moves the step's bake clock forward by the time since.
+    private var disabledAt: [String: Instant] = [:]
+    /// The folder each plan was first submitted from (relative commands run there), as its submit entry recorded
+    /// it; entries written before ramp recorded it give none.
+    public private(set) var planDirs: [String: String] = [:]
+    private var submittedDigests: Set<String> = []
+    /// Every value the `notify` setting has had: notifications may only ever be queued for these targets (or a
+    /// plan's).
+    public private(set) var notifySettings: Set<String> = []
 
     public init() {}
 
@@ -27,10 +41,12 @@ public struct ServedState: Sendable {
     /// Applies one entry. `plan` gives the plan a digest names (checked against its digest by the caller).
     public mutating func apply(_ entry: AuditEntry, plan: (String) -> Plan?) throws(Problem) {
         func problem(_ message: String) -> Problem { Problem(seq: entry.seq, message: message) }
+        try checkForm(entry)
         if entry.flag == "*" {
             guard entry.event == .known(.configure), let key = entry.evidence["setting"]?.stringValue
             else { throw problem("a store-wide entry that is not a setting") }
             settings[key] = entry.evidence["to"]?.stringValue
+            if key == "notify", let value = settings[key] { notifySettings.insert(value) }
             if let owner = entry.evidence["store"] { settings[key + ".store"] = owner.stringValue }
             return
         }
@@ -56,6 +72,10 @@ public struct ServedState: Sendable {
             flags[entry.flag] = flag
             rollouts[id] = Rollout(id: id, flag: entry.flag, planDigest: digest)
             snapshotted.insert(id)
+            // The store keeps the folder of a plan's first submit (a later submit of the same text adds no row).
+            if submittedDigests.insert(digest).inserted, let dir = entry.evidence["plan_dir"]?.stringValue {
+                planDirs[digest] = dir
+            }
         case (let event, let id?):
             guard var flag = flags[entry.flag], var rollout = rollouts[id], rollout.flag == entry.flag else {
                 throw problem("moves rollout #\(id) of \(entry.flag), which the log never submitted")
@@ -70,26 +90,41 @@ public struct ServedState: Sendable {
                     after.state == .pending
                         ? after.step == -1 : after.step >= 0 || after.state == .paused || after.state == .rolledBack
                 else { throw problem("records a rollout that its plan cannot have: \(snapshot.canonical)") }
-                // Transitions only a tick makes are replayed through the state machine, always; so are a tick's
-                // pauses and rollbacks (an operator's carry the command).
-                let tickOnly = Self.tickOnly
+                guard entry.toState?.value == after.state else {
+                    throw problem(
+                        "moves to \(entry.toState?.text ?? "no state") but records the rollout \(after.state)")
+                }
+                if snapshotted.contains(id) {
+                    guard entry.fromState?.value == rollout.state, entry.fromPercent == flag.servedPercent else {
+                        throw problem(
+                            "starts from \(entry.fromState?.text ?? "no state") at \(entry.fromPercent?.description ?? "–"), "
+                                + "but the log before it leaves rollout #\(id) \(rollout.state) at \(flag.servedPercent)"
+                        )
+                    }
+                }
+                // Every transition is replayed: a tick's through the state machine on the checks it recorded, an
+                // operator's through the command it records.
                 let command = entry.evidence["command"]
-                if tickOnly.contains(event), command != nil {
+                if Self.tickOnly.contains(event), command != nil {
                     throw problem("\(event) is a tick's transition, but it records an operator's command")
                 }
-                if tickOnly.contains(event) || (command == nil && (event == "pause" || event == "rollback")) {
+                if Self.tickOnly.contains(event) || (command == nil && (event == "pause" || event == "rollback")) {
                     guard case .array(let recorded)? = entry.evidence["checks"] else {
                         throw problem("a tick's \(event) without the checks behind it")
                     }
                     if snapshotted.contains(id) {
                         try Self.replayDecision(entry, before: rollout, after: after, plan: plan, checks: recorded)
                     }
+                } else if snapshotted.contains(id) {
+                    try replayCommand(entry, before: rollout, after: after, plan: plan)
                 }
                 rollout = after
                 snapshotted.insert(id)
                 everSnapshotted.insert(id)
             } else if snapshotted.contains(id), everSnapshotted.contains(id) {
                 throw problem("lacks the rollout record that every earlier entry of rollout #\(id) carries")
+            } else if let since = recordsWriterSince {
+                throw problem("lacks the rollout record that every transition records since entry #\(since)")
             } else {
                 guard let state = entry.toState?.value else {
                     throw problem("has no state to move rollout #\(id) to")
@@ -113,17 +148,27 @@ public struct ServedState: Sendable {
                 inexactSegments.insert(entry.flag)
             }
             if event == AuditEvent.kill.rawValue { flag.killed = true }
-            if event == AuditEvent.disable.rawValue { flag.disabled = true }
+            if event == AuditEvent.disable.rawValue {
+                flag.disabled = true
+                disabledAt[entry.flag] = entry.at
+            }
             if event == AuditEvent.enable.rawValue { flag.disabled = false }
             flags[entry.flag] = flag
         case (let event, nil):
             guard var flag = flags[entry.flag] else {
                 throw problem("names flag \(entry.flag), which the log never made")
             }
+            guard entry.fromPercent == nil || entry.fromPercent == flag.servedPercent else {
+                throw problem(
+                    "starts from \(entry.fromPercent!) but the log before it has \(entry.flag) serving \(flag.servedPercent)"
+                )
+            }
             switch AuditEvent(rawValue: event) {
             case .kill?: flag.killed = true
             case .unkill?: flag.killed = false
-            case .disable?: flag.disabled = true
+            case .disable?:
+                flag.disabled = true
+                disabledAt[entry.flag] = entry.at
             case .enable?: flag.disabled = false
             default: throw problem("event \(event) without a rollout")
             }
@@ -141,17 +186,109 @@ extension ServedState {
     /// The transitions only a tick makes.
     static let tickOnly: Set<String> = ["start", "advance", "complete", "await_approval"]
 
+    /// What every entry must be, whatever it records: its time written canonically and never before the entry
+    /// before it, and, once the log records who wrote its entries, who wrote it.
+    private mutating func checkForm(_ entry: AuditEntry) throws(Problem) {
+        func problem(_ message: String) -> Problem { Problem(seq: entry.seq, message: message) }
+        if let stored = entry.storedAt, stored != entry.at.description || Instant(rfc3339: stored) == nil {
+            throw problem(
+                "its time \(Escape.line(stored)) is not a time written as ramp writes it (2026-01-01T00:00:00Z)")
+        }
+        if let newest, entry.at < newest {
+            throw problem(
+                "is dated \(entry.at), before the entry before it (\(newest)): times in the log never go back")
+        }
+        newest = entry.at
+        if entry.osUser != nil || entry.host != nil {
+            guard entry.osUser != nil, entry.host != nil else {
+                throw problem("records a user without a host, or a host without a user")
+            }
+            recordsWriterSince = recordsWriterSince ?? entry.seq
+        } else if let since = recordsWriterSince {
+            throw problem("does not record who wrote it, as every entry since #\(since) does")
+        }
+        if let decided = entry.evidence["decided_at"] {
+            guard let text = decided.stringValue, let at = Instant(rfc3339: text), at <= entry.at else {
+                throw problem(
+                    "records a decision time \(Escape.line(decided.canonical)) that is not a time before its own")
+            }
+        }
+    }
+
+    /// Re-runs an operator's command (the one its evidence records) on the rollout before it, and requires the same
+    /// rollout after it: a move no command could have made — an approval of a rollout that was not awaiting one, a
+    /// resume that skips a step — fails.
+    private func replayCommand(_ entry: AuditEntry, before: Rollout, after: Rollout, plan: Plan) throws(Problem) {
+        func problem(_ message: String) -> Problem { Problem(seq: entry.seq, message: message) }
+        let event = entry.event.text
+        guard let verb = entry.evidence["command"]?.stringValue else {
+            throw problem("\(event) is an operator's transition, but it records no command")
+        }
+        let now = entry.evidence["decided_at"]?.stringValue.flatMap(Instant.init(rfc3339:)) ?? entry.at
+        var expected: Rollout
+        if verb == AuditEvent.enable.rawValue, event == verb {
+            // Time spent disabled is not bake time: the step's clock moves forward by it.
+            expected = before
+            if let entered = before.stepEnteredAt, let disabled = disabledAt[entry.flag], now > disabled {
+                expected.stepEnteredAt = entered + (now - max(disabled, entered))
+            }
+        } else {
+            let commands: [String: (OperatorCommand, AuditEvent)] = [
+                "pause": (.pause, .pause), "resume": (.resume, .resume), "approve": (.approve, .approve),
+                "promote": (.promote(full: false), .promote), "promote --full": (.promote(full: true), .promote),
+                "abort": (.abort, .abort), "kill": (.kill, .kill), "disable": (.pause, .disable),
+            ]
+            guard let (command, recorded) = commands[verb], event == recorded.rawValue else {
+                throw problem("\(event) records the command \(Escape.line(verb)), which does not make it")
+            }
+            do throws(CommandRefused) {
+                expected = try RolloutMachine.command(command, before, plan: plan, now: now, reason: nil).after
+            } catch {
+                throw problem("could not have happened: \(error.message)")
+            }
+        }
+        guard expected.state == after.state, expected.step == after.step,
+            expected.stepEnteredAt == after.stepEnteredAt, expected.pausedFrom == after.pausedFrom
+        else {
+            throw problem(
+                "does not follow from its command under its plan: replayed, \(verb) gives "
+                    + "\(expected.snapshot.canonical) where the entry says \(after.snapshot.canonical)")
+        }
+    }
+
     /// Re-runs the pure state machine on a tick's transition — the rollout before it, its plan, the checks it
     /// recorded, its time — and requires the same decision: the same event and the same rollout after it.
     static func replayDecision(
         _ entry: AuditEntry, before: Rollout, after: Rollout, plan: Plan, checks recorded: [JSONValue]
     ) throws(Problem) {
+        func problem(_ message: String) -> Problem { Problem(seq: entry.seq, message: message) }
+        // One check per gate the plan checks at the rollout's share, each judged again from the values it recorded
+        // under the plan's own bounds; whether a gate is a shadow is the plan's to say.
+        let gates = plan.gates(at: before.percent(in: plan))
         var checks: [GateCheck] = []
         for json in recorded {
-            guard let check = GateCheck(json: json) else {
-                throw Problem(seq: entry.seq, message: "a recorded check cannot be read: \(json.canonical)")
+            guard var check = GateCheck(json: json) else {
+                throw problem("a recorded check cannot be read: \(json.canonical)")
+            }
+            guard let gate = gates.first(where: { $0.name == check.gate }), gate.source == check.source else {
+                throw problem("records a check of gate \(Escape.line(check.gate)) that its plan does not check here")
+            }
+            check.shadow = gate.shadow
+            if let judged = Self.rejudge(check, gate) {
+                guard judged == check.outcome else {
+                    throw problem(
+                        "records gate \(gate.name) as \(check.outcome.rawValue), but its recorded values under its "
+                            + "plan's bound are \(judged.rawValue)")
+                }
             }
             checks.append(check)
+        }
+        let names = checks.map(\.gate)
+        guard names.count == Set(names).count, Set(names) == Set(gates.map(\.name)) else {
+            throw problem(
+                "records checks of \(names.isEmpty ? "no gate" : names.map { Escape.line($0) }.joined(separator: ", ")) "
+                    + "where its plan checks "
+                    + (gates.isEmpty ? "no gate" : gates.map(\.name).joined(separator: ", ")))
         }
         let now = entry.evidence["decided_at"]?.stringValue.flatMap(Instant.init(rfc3339:)) ?? entry.at
         let decision = RolloutMachine.tick(before, plan: plan, checks: checks, now: now)
@@ -171,6 +308,27 @@ extension ServedState {
                 message: "does not follow from its evidence under its plan: replayed, the state machine says "
                     + "\(replayed.event.rawValue) to \(replayed.after.snapshot.canonical) where the entry says "
                     + "\(entry.event) to \(after.snapshot.canonical)")
+        }
+    }
+}
+
+extension ServedState {
+    /// A threshold or relative check's outcome judged again from the values it recorded; nil where the values do
+    /// not decide it (a statistical test's verdict, a source that could not be read).
+    static func rejudge(_ check: GateCheck, _ gate: Gate) -> GateOutcome? {
+        switch gate.rule {
+        case .threshold:
+            guard let value = check.value else {
+                return check.outcome == .pass || check.outcome == .fail ? .noData : nil
+            }
+            return gate.judge(.value(value)).outcome
+        case .relative:
+            guard let value = check.value, let baseline = check.baseline else {
+                return check.outcome == .pass || check.outcome == .fail ? .noData : nil
+            }
+            return gate.judge(canary: .value(value), baseline: .value(baseline)).outcome
+        case .statistical:
+            return nil
         }
     }
 }
