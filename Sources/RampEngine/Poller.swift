@@ -31,7 +31,8 @@ enum Poller {
                 while let i = next.take(below: jobs.count) {
                     let job = jobs[i]
                     let start = DispatchTime.now().uptimeNanoseconds
-                    let reading = Self.safe(job.source.read(query: job.query, context: job.context))
+                    let reading = Self.safe(
+                        job.source.read(query: job.query, context: job.context), secrets: job.context.secrets)
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     results.set(i, Result(reading: reading, query: job.query, seconds: seconds))
                 }
@@ -47,11 +48,11 @@ enum Poller {
 extension Poller {
     /// What any source returned, made safe to judge and to store: values that are not finite numbers taken out,
     /// and anything that looks like a credential taken out of the message (a command's stderr, a server's echo).
-    static func safe(_ reading: Reading) -> Reading {
+    static func safe(_ reading: Reading, secrets: [String] = []) -> Reading {
         switch reading.finite {
         case .value(let v): .value(v)
-        case .noData(let why): .noData(Redaction.apply(why))
-        case .error(let why): .error(Redaction.apply(why))
+        case .noData(let why): .noData(Redaction.apply(why, secrets: secrets))
+        case .error(let why): .error(Redaction.apply(why, secrets: secrets))
         }
     }
 }

@@ -164,6 +164,8 @@ extension Ramp {
     /// The reads of every gate checked at the rollout's current share (`Plan.gates(at:)`).
     private func reads(for item: DueItem, now: Instant) throws(RampError) -> RolloutReads {
         var gates: [GateReads] = []
+        // Read once per rollout: every source's credentials, for every source to keep out of what it stores.
+        var secrets: [String]?
         for gate in item.plan.gates(at: item.rollout.percent(in: item.plan)) {
             if let spec = gate.statistical, item.plan.sources[gate.source] == .events {
                 let (canary, baseline) = try eventReadings(
@@ -175,12 +177,14 @@ extension Ramp {
                 throw .store(.notAStore(path: store.path, message: "gate \(gate.name) names a missing source"))
             }
             let source = MetricSources.make(spec)
+            if secrets == nil { secrets = MetricSources.secrets(of: item.plan.sources.values) }
             func job(_ variant: String, _ query: String?) -> Poller.Job {
-                let context = MetricContext(
+                var context = MetricContext(
                     flag: item.rollout.flag, gate: gate.name, variant: variant, canary: item.plan.canary,
                     baseline: item.plan.baseline, percent: item.rollout.percent(in: item.plan),
                     step: item.rollout.step + 1, state: item.rollout.state.rawValue, now: now,
                     baseDir: item.stored.baseDir)
+                context.secrets = secrets ?? []
                 return Poller.Job(source: source, query: query.map(context.render), context: context)
             }
             if let statistical = gate.statistical {
@@ -287,6 +291,11 @@ extension Ramp {
             case .error(let why): return (.unusable(.error, "\(name): \(why)"), seconds)
             }
         }
+        // Inputs that no real arm can have (a negative count, more successes than trials, a negative variance)
+        // are an error, never a verdict.
+        if let impossible = Self.impossibleInputs(values, metric: spec.metric) {
+            return (.unusable(.error, "impossible inputs: \(impossible)"), seconds)
+        }
         let summary: ArmSummary
         switch spec.metric {
         case .proportion:
@@ -304,6 +313,18 @@ extension Ramp {
             summary = ArmSummary(count: values["total"] ?? 0, mean: 0, variance: 0)
         }
         return (.summary(summary), seconds)
+    }
+
+    /// What makes a statistical gate's polled inputs impossible, in words; nil when they are possible.
+    static func impossibleInputs(_ values: [String: Double], metric: StatisticalSpec.Metric) -> String? {
+        let f = JSONValue.format
+        for name in ["count", "total", "sum_squares", "variance"] {
+            if let v = values[name], v < 0 { return "\(name) \(f(v)) is negative" }
+        }
+        if metric == .proportion, let count = values["count"], let total = values["total"], count > total {
+            return "count \(f(count)) is more than total \(f(total))"
+        }
+        return nil
     }
 
     /// Both arms of a statistical gate over ramp's own events, since the rollout entered its current step.

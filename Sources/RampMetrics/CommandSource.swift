@@ -30,10 +30,10 @@ public struct CommandSource: MetricSource {
         let errorText = String(decoding: result.stderr, as: UTF8.self)
         if result.timedOut { return .error("command \(argv[0]): killed after its \(timeout) timeout") }
         if let signal = result.signal {
-            return .error("command \(argv[0]): killed by signal \(signal)" + Self.tail(errorText))
+            return .error("command \(argv[0]): killed by signal \(signal)" + Self.tail(errorText, context.secrets))
         }
         if let status = result.exitStatus, status != 0 {
-            return .error("command \(argv[0]): exit status \(status)" + Self.tail(errorText))
+            return .error("command \(argv[0]): exit status \(status)" + Self.tail(errorText, context.secrets))
         }
         return Self.parse(String(decoding: result.stdout, as: UTF8.self), command: argv[0])
     }
@@ -45,34 +45,42 @@ public struct CommandSource: MetricSource {
         if ["nan", "-nan", "+nan"].contains(trimmed.lowercased()) {
             return .noData("command \(command) printed NaN")
         }
-        guard let value = Double(trimmed), value.isFinite else {
+        guard let value = DecimalText.parse(trimmed), value.isFinite else {
             let shown = trimmed.count > 60 ? String(trimmed.prefix(60)) + "…" : trimmed
             return .error("command \(command) printed \"\(shown)\", not a number")
         }
         return .value(value)
     }
 
-    /// stderr kept as evidence, truncated.
-    private static func tail(_ text: String) -> String {
+    /// stderr kept as evidence: its last three lines, with the plan's secrets and anything like a credential
+    /// taken out before they are shortened to 200 characters (a cut inside a credential would hide it from the
+    /// patterns that find it).
+    static func tail(_ text: String, _ secrets: [String]) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return "" }
-        let line = trimmed.split(separator: "\n").suffix(3).joined(separator: " | ")
+        let line = Redaction.apply(trimmed.split(separator: "\n").suffix(3).joined(separator: " | "), secrets: secrets)
         return ": " + (line.count > 200 ? String(line.suffix(200)) : line)
     }
 
     /// An absolute path for the executable: as given, relative to the plan's folder, or found on PATH.
     static func resolve(_ name: String, baseDir: String) -> String? {
-        let files = FileManager.default
-        if name.hasPrefix("/") { return files.isExecutableFile(atPath: name) ? name : nil }
+        if name.hasPrefix("/") { return isExecutable(name) ? name : nil }
         if name.contains("/") {
             let path = URL(fileURLWithPath: baseDir).appendingPathComponent(name).standardized.path
-            return files.isExecutableFile(atPath: path) ? path : nil
+            return isExecutable(path) ? path : nil
         }
         let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in searchPath.split(separator: ":") {
             let path = "\(dir)/\(name)"
-            if files.isExecutableFile(atPath: path) { return path }
+            if isExecutable(path) { return path }
         }
         return nil
+    }
+
+    /// An executable file (a directory has the same permission bits but cannot be run).
+    static func isExecutable(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            && FileManager.default.isExecutableFile(atPath: path)
     }
 }

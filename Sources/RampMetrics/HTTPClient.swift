@@ -109,11 +109,11 @@ enum HTTPClient {
     }
 
     /// A reading with the endpoint's secrets and anything like a credential taken out of its message.
-    static func redacted(_ reading: Reading, _ endpoint: HTTPEndpoint) -> Reading {
+    static func redacted(_ reading: Reading, _ endpoint: HTTPEndpoint, also: [String] = []) -> Reading {
         switch reading {
         case .value: reading
-        case .noData(let why): .noData(Redaction.apply(why, secrets: secrets(endpoint)))
-        case .error(let why): .error(Redaction.apply(why, secrets: secrets(endpoint)))
+        case .noData(let why): .noData(Redaction.apply(why, secrets: secrets(endpoint) + also))
+        case .error(let why): .error(Redaction.apply(why, secrets: secrets(endpoint) + also))
         }
     }
 
@@ -174,8 +174,12 @@ enum HTTPClient {
     }
 
     /// The first bytes of a body, for error messages.
-    static func excerpt(_ body: Data) -> String {
-        let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The start of a body, as evidence: secrets are taken out of it before it is shortened, so a secret the cut
+    /// would fall inside never survives in part.
+    static func excerpt(_ body: Data, secrets: [String]) -> String {
+        let whole = String(decoding: body.prefix(65_536), as: UTF8.self)
+        let text = String(Redaction.apply(whole, secrets: secrets).prefix(200))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "" : ": " + text.replacingOccurrences(of: "\n", with: " ")
     }
 }

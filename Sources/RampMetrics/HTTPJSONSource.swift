@@ -11,7 +11,7 @@ public struct HTTPJSONSource: MetricSource {
     public init(endpoint: HTTPEndpoint) { self.endpoint = endpoint }
 
     public func read(query pointer: String?, context: MetricContext) -> Reading {
-        HTTPClient.redacted(readUnredacted(pointer, context), endpoint)
+        HTTPClient.redacted(readUnredacted(pointer, context), endpoint, also: context.secrets)
     }
 
     private func readUnredacted(_ pointer: String?, _ context: MetricContext) -> Reading {
@@ -21,7 +21,9 @@ public struct HTTPJSONSource: MetricSource {
             return .error("http \(url): \(failure.message)")
         case .success(let response):
             guard (200..<300).contains(response.status) else {
-                return .error("http \(url): HTTP \(response.status)\(HTTPClient.excerpt(response.body))")
+                let secrets = HTTPClient.secrets(endpoint) + context.secrets
+                return .error(
+                    "http \(url): HTTP \(response.status)\(HTTPClient.excerpt(response.body, secrets: secrets))")
             }
             let document: JSONValue
             do {

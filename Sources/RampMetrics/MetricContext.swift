@@ -18,6 +18,9 @@ public struct MetricContext: Sendable {
     public var now: Instant
     /// The directory of the plan file: relative command paths resolve against it.
     public var baseDir: String
+    /// The credential values of every source of the plan: a source takes them out of any text it keeps (a
+    /// server's body, a command's stderr) before it shortens it, so no part of one survives.
+    public var secrets: [String] = []
 
     public init(
         flag: String, gate: String, variant: String, canary: String, baseline: String, percent: Percent, step: Int,
@@ -63,6 +66,16 @@ public protocol MetricSource: Sendable {
 
 /// Builds the source a plan's spec describes.
 public enum MetricSources {
+    /// The credential values the sources are configured to read (from the environment or a file), now.
+    public static func secrets(of specs: some Sequence<SourceSpec>) -> [String] {
+        specs.flatMap { spec -> [String] in
+            switch spec {
+            case .prometheus(let endpoint), .http(let endpoint): HTTPClient.secrets(endpoint)
+            case .command, .events: []
+            }
+        }
+    }
+
     public static func make(_ spec: SourceSpec) -> any MetricSource {
         switch spec {
         case .command(let argv, let timeout): CommandSource(argv: argv, timeout: timeout)

@@ -44,7 +44,8 @@ public enum Notifier {
             case .success(let response) where (200..<300).contains(response.status):
                 return nil
             case .success(let response):
-                return Redaction.apply("HTTP \(response.status)" + HTTPClient.excerpt(response.body), secrets: secrets)
+                return Redaction.apply(
+                    "HTTP \(response.status)" + HTTPClient.excerpt(response.body, secrets: secrets), secrets: secrets)
             }
         }
     }

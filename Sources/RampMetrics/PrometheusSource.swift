@@ -20,22 +20,25 @@ public struct PrometheusSource: MetricSource {
         case .failure(let failure):
             reading = .error("prometheus \(base): \(failure.message)")
         case .success(let response):
-            reading = Self.interpret(response.status, response.body)
+            reading = Self.interpret(
+                response.status, response.body, secrets: HTTPClient.secrets(endpoint) + context.secrets)
         }
-        return HTTPClient.redacted(reading, endpoint)
+        return HTTPClient.redacted(reading, endpoint, also: context.secrets)
     }
 
     /// Turns an API response into a reading.
-    static func interpret(_ status: Int, _ body: Data) -> Reading {
+    static func interpret(_ status: Int, _ body: Data, secrets: [String] = []) -> Reading {
         let document = try? JSONParser.parse(String(decoding: body, as: UTF8.self))
         if let document, document["status"]?.stringValue == "error" {
             let kind = document["errorType"]?.stringValue ?? "error"
             return .error("prometheus: \(kind): \(document["error"]?.stringValue ?? "unknown error")")
         }
-        guard status == 200 else { return .error("prometheus: HTTP \(status)\(HTTPClient.excerpt(body))") }
+        guard status == 200 else {
+            return .error("prometheus: HTTP \(status)\(HTTPClient.excerpt(body, secrets: secrets))")
+        }
         guard let document, document["status"]?.stringValue == "success", let data = document["data"],
             let type = data["resultType"]?.stringValue
-        else { return .error("prometheus: not an API response\(HTTPClient.excerpt(body))") }
+        else { return .error("prometheus: not an API response\(HTTPClient.excerpt(body, secrets: secrets))") }
         switch (type, data["result"]) {
         case ("scalar", .array(let pair)?):
             return sample(pair)
@@ -61,7 +64,7 @@ public struct PrometheusSource: MetricSource {
         case "NaN": return .noData("prometheus: value is NaN (no traffic?)")
         case "+Inf", "-Inf": return .error("prometheus: value is \(text), not a finite number")
         default:
-            guard let value = parseDecimal(text) else {
+            guard let value = DecimalText.parse(text) else {
                 return .error(
                     "prometheus: value \(JSONValue.string(String(text.prefix(40))).canonical) is not a number")
             }
@@ -70,33 +73,5 @@ public struct PrometheusSource: MetricSource {
             }
             return .value(value)
         }
-    }
-
-    /// A decimal float as the exposition format writes one (`-1.5`, `2e-3`, `.5`), and nothing else: no `inf`,
-    /// `Infinity`, hexadecimal, underscores or spaces, which `Double(_:)` or Go's ParseFloat would also take.
-    /// An overflowing literal (`1e400`) gives ±infinity, which the caller refuses.
-    static func parseDecimal(_ text: String) -> Double? {
-        var bytes = text.utf8[...]
-        func digits() -> Int {
-            let count = bytes.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }).count
-            bytes = bytes.dropFirst(count)
-            return count
-        }
-        if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-        var mantissa = digits()
-        if bytes.first == UInt8(ascii: ".") {
-            bytes = bytes.dropFirst()
-            mantissa += digits()
-        }
-        guard mantissa > 0 else { return nil }
-        if let e = bytes.first, e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
-            bytes = bytes.dropFirst()
-            if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-                bytes = bytes.dropFirst()
-            }
-            guard digits() > 0 else { return nil }
-        }
-        guard bytes.isEmpty else { return nil }
-        return Double(text)
     }
 }

@@ -17,8 +17,10 @@ public enum SourceCheck {
             let path =
                 executable.hasPrefix("/")
                 ? executable : URL(fileURLWithPath: baseDir).appendingPathComponent(executable).standardized.path
-            let exists = FileManager.default.fileExists(atPath: path)
-            return ["source \(name): command \(path) " + (exists ? "is not executable" : "does not exist")]
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let problem = !exists ? "does not exist" : isDirectory.boolValue ? "is a directory" : "is not executable"
+            return ["source \(name): command \(path) \(problem)"]
         case .prometheus(let endpoint), .http(let endpoint):
             var out: [String] = []
             let environment = ProcessInfo.processInfo.environment

@@ -168,7 +168,10 @@ extension TargetingRule {
             throw JsonLogicError(path: "", message: "a rule is an object, not \(json.typeName)")
         }
         if let unknown = members.keys.sorted().first(where: { !["when", "segment", "variant"].contains($0) }) {
-            throw JsonLogicError(path: unknown, message: "is not a rule field (when, segment, variant)")
+            throw JsonLogicError(
+                path: unknown,
+                message: "is not a rule field (when, segment, variant)"
+                    + Spelling.hint(for: unknown, among: ["when", "segment", "variant"]))
         }
         guard case .string(let variant)? = members["variant"] else {
             throw JsonLogicError(path: "variant", message: "is required: the variant the rule serves")

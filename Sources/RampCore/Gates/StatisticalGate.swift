@@ -29,6 +29,11 @@ extension Gate {
                 check.message = "\(who): an input is not a finite number"
                 return check
             }
+            if case .summary(let s) = reading, s.count < 0 || s.variance < 0 {
+                check.outcome = .error
+                check.message = "\(who): impossible inputs (a negative count or variance)"
+                return check
+            }
         }
         let judgement: StatisticalJudgement
         switch (canary, baseline) {

@@ -15,8 +15,17 @@ struct Fields {
         self.members = members
     }
 
+    /// A field that is required but missing is more likely misspelt: an unknown field one typo away from it is
+    /// named instead, with the hint.
     func fail(_ key: String?, _ message: String) -> PlanError {
-        PlanError(file: file, path: join(key), message: message)
+        if let key, message.hasPrefix("is required"), members[key] == nil,
+            let typo = members.keys.sorted().first(where: {
+                !used.contains($0) && Spelling.suggestion(for: $0, among: [key]) != nil
+            })
+        {
+            return PlanError(file: file, path: join(typo), message: "unknown field (did you mean \"\(key)\"?)")
+        }
+        return PlanError(file: file, path: join(key), message: message)
     }
 
     func join(_ key: String?) -> String {

@@ -79,7 +79,21 @@ extension Fields {
         if let maxHold, let longest = steps.map(\.bake).max(), maxHold.after <= longest {
             throw fail("max_hold.after", "\(maxHold.after) is not longer than the longest bake (\(longest))")
         }
+        // A gate that compares with the baseline is not checked at 100% (Plan.gates(at:)): with no step before it, it
+        // would never be checked at all.
+        if let first = steps.first, first.segment == nil, first.percent == .full,
+            let i = gates.firstIndex(where: \.comparesWithBaseline)
+        {
+            throw fail(
+                "gates[\(i)]",
+                "a \(gates[i].kind) gate would never be checked: the first step is 100%, where no unit gets the "
+                    + "baseline to compare with (add a step below 100%)")
+        }
         let interval = try span("interval", minimum: TimeSpan(seconds: 1)) ?? TimeSpan(seconds: 60)
+        if interval > TimeSpan(seconds: 86_400) {
+            throw fail(
+                "interval", "\(interval) is longer than the maximum 1d (gates unchecked for longer protect nothing)")
+        }
         let notify = try self.notify()
         let alerts = try self.alerts()
         try rejectUnknown()
@@ -249,8 +263,15 @@ extension Fields {
     mutating func endpoint() throws(PlanError) -> HTTPEndpoint {
         let url = try requiredString("url")
         let rest = url.hasPrefix("http://") ? url.dropFirst(7) : url.hasPrefix("https://") ? url.dropFirst(8) : nil
-        guard let rest, let host = rest.split(separator: "/").first, !host.isEmpty else {
+        guard let rest, let host = rest.split(separator: "/", omittingEmptySubsequences: false).first, !host.isEmpty
+        else {
             throw fail("url", "\"\(url)\" is not an http:// or https:// URL")
+        }
+        if host.contains("@") {
+            throw fail(
+                "url",
+                "a user or password in the URL would be written into the plan: use basic_auth with password_env, "
+                    + "or bearer_token_env")
         }
         try checkTemplates(url, "url")
         var endpoint = HTTPEndpoint(url: url)

@@ -24,11 +24,18 @@ public struct ArmSummary: Sendable, Equatable {
     }
 
     /// From the count, the sum and the sum of squares of the values.
+    ///
+    /// Rounding can leave a tiny negative variance for values that are all equal, which counts as 0. A result that
+    /// overflowed (a sum of squares past 1e308) is infinite, and one below what the sum allows (fewer squares than
+    /// any real values have) stays negative: a gate judges neither, it refuses them as an error.
     public static func moments(count: Double, sum: Double, sumOfSquares: Double) -> ArmSummary {
-        guard count > 0 else { return ArmSummary(count: 0, mean: 0, variance: 0) }
+        guard count > 0 else { return ArmSummary(count: count == 0 ? 0 : count, mean: 0, variance: 0) }
         let mean = sum / count
-        let variance = count > 1 ? max(0, (sumOfSquares - count * mean * mean) / (count - 1)) : 0
-        return ArmSummary(count: count, mean: mean, variance: variance)
+        guard count > 1 else { return ArmSummary(count: count, mean: mean, variance: 0) }
+        let variance = (sumOfSquares - count * mean * mean) / (count - 1)
+        guard variance.isFinite else { return ArmSummary(count: count, mean: mean, variance: .infinity) }
+        let rounding = 1e-9 * abs(sumOfSquares) / (count - 1)
+        return ArmSummary(count: count, mean: mean, variance: variance < 0 && -variance <= rounding ? 0 : variance)
     }
 
     /// From a list of values.

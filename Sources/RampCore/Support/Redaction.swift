@@ -5,12 +5,28 @@ public enum Redaction {
 
     /// `text` with every occurrence of each secret (of at least 4 characters) replaced, and with the value of
     /// anything that looks like an `Authorization` header or a `Bearer`/`Basic` credential replaced too.
+    /// A secret is also found as a JSON string writes it (`/` as `\/`, a quote or backslash escaped), since a
+    /// server that echoes it in a JSON error body may escape it.
     public static func apply(_ text: String, secrets: [String] = []) -> String {
         var out = text
-        for secret in secrets.filter({ $0.count >= 4 }).sorted(by: { $0.count > $1.count }) {
+        let spellings = Set(secrets.filter { $0.count >= 4 }.flatMap { [$0, jsonEscaped($0)] })
+        for secret in spellings.sorted(by: { $0.count > $1.count }) {
             out = out.replacing(secret, with: mark)
         }
         return credentialPatterns(out)
+    }
+
+    private static func jsonEscaped(_ secret: String) -> String {
+        var out = ""
+        for c in secret {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "/": out += "\\/"
+            default: out.append(c)
+            }
+        }
+        return out
     }
 
     /// `Authorization: x`, `authorization=x`, `"Authorization":"x"`, `Bearer x`, `Basic x`: the value goes.

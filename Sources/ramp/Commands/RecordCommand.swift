@@ -44,8 +44,8 @@ enum RecordCommand {
             guard args.count == 4 else { throw Arguments.UsageError(description: "record exposure FLAG VARIANT KEY") }
             events = [.exposure(Exposure(flag: args[1], variant: args[2], key: args[3], at: at))]
         case "outcome"?:
-            guard args.count == 3, let value = Double(args[2]), value.isFinite else {
-                throw Arguments.UsageError(description: "record outcome METRIC VALUE (VALUE a finite number)")
+            guard args.count == 3, let value = DecimalText.parse(args[2]), value.isFinite else {
+                throw Arguments.UsageError(description: "record outcome METRIC VALUE (VALUE a finite decimal number)")
             }
             let key = context.args["key"]
             let variant = context.args["variant"]
