@@ -329,7 +329,7 @@ extension Ramp {
             }
         }
         var planTargetsOf: [String: Set<String>] = [:]
-        for (flag, name, spec) in try run({ () throws(StoreError) in try store.outboxTargets() })
+        for (flag, name, spec) in try run({ () throws(StoreError) in try store.queuedTargets() })
         where !allowed.contains(spec) {
             if planTargetsOf[flag] == nil {
                 var specs = Set<String>()

@@ -184,6 +184,13 @@ extension Ramp {
 
     /// Puts failed notifications back in the queue (all, or one target's) and delivers what is due.
     public func retryNotifications(target: String?, now: Instant) throws(RampError) -> (Int, [Delivery]) {
+        // Retry times are the command's: one before the newest audit entry (a mistaken --now) would date them in
+        // the past of what the log already says happened.
+        if !clampsEarlierTimes, let newest = try run({ () throws(StoreError) in try store.newestAuditTime() }),
+            now < newest
+        {
+            throw .store(.timeBeforeLog(path: store.path, at: now, newest: newest))
+        }
         if let target {
             let known = Set(try notifyTargets().map(\.target.name))
                 .union(try run { () throws(StoreError) in try store.outboxTargets() })

@@ -81,8 +81,16 @@ extension Ramp {
         }
         var exposures: [Exposure] = []
         var outcomes: [Outcome] = []
+        // An event dated in the future would be counted by a later step's window: a live store takes none.
+        let latest = try isRehearsal() ? nil : Instant(seconds: Clock.wallNow().seconds + Self.futureAllowance.seconds)
         for (i, event) in events.enumerated() {
             do throws(RampError) {
+                let at: Instant =
+                    switch event {
+                    case .exposure(let e): e.at
+                    case .outcome(let o): o.at
+                    }
+                if let latest, at > latest { throw Self.aheadOfClock(at, Clock.wallNow()) }
                 switch event {
                 case .exposure(let e):
                     guard try known(e.flag).variants[e.variant] != nil else {

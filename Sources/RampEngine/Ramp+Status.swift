@@ -119,7 +119,8 @@ extension Ramp {
                         many
                         ? observations[rollout.id]
                         : try run { () throws(StoreError) in try store.observation(rollout: rollout.id) }
-                    status.nextCheck = status.lastCheck.map { $0.checkedAt + plan.interval }
+                    // A last check ahead of the clock (it stepped back) makes the rollout due at once, as the tick does.
+                    status.nextCheck = status.lastCheck.map { $0.checkedAt > now ? now : $0.checkedAt + plan.interval }
                     if rollout.state == .progressing, let entered = rollout.stepEnteredAt,
                         plan.steps.indices.contains(rollout.step)
                     {

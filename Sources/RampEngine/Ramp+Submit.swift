@@ -58,11 +58,23 @@ extension Ramp {
                                     message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
                                         + "(it has \(existing.variants.keys.sorted().joined(separator: ", ")))")))
                     }
-                    for (off, verb) in [(existing.killed, "killed"), (existing.disabled, "disabled")] where off {
+                    // Releasing the switch by hand would serve the stored share again first; --restart starts the
+                    // flag over with the switch released and no one on the canary.
+                    for (off, verb) in [(existing.killed, "killed"), (existing.disabled, "disabled")]
+                    where off && !restart {
                         let undo = verb == "killed" ? "unkill" : "enable"
+                        let stored =
+                            existing.canaryPercent > .zero || !existing.canarySegments.isEmpty
+                            ? "; `ramp \(undo) \(plan.flag)` would serve its canary to "
+                                + (existing.canaryPercent > .zero
+                                    ? "\(existing.canaryPercent) of users"
+                                    : "segments \(existing.canarySegments.joined(separator: ", "))")
+                                + " again"
+                            : ""
                         return .failure(
                             .conflict(
-                                "flag \"\(plan.flag)\" is \(verb); run `ramp \(undo) \(plan.flag)` before submitting a plan"
+                                "flag \"\(plan.flag)\" is \(verb)\(stored): pass --restart to start it over from 0% "
+                                    + "(releasing the switch with no one on the canary), or run `ramp \(undo) \(plan.flag)` first"
                             ))
                     }
                     if let problem = Self.checkTargeting(plan, file: file, flag: existing) {
@@ -99,6 +111,9 @@ extension Ramp {
                     created = true
                 }
                 let before = created ? Percent.zero : flag.servedPercent
+                let released = [(flag.killed, "kill switch"), (flag.disabled, "disabled")].filter(\.0).map(\.1)
+                flag.killed = false
+                flag.disabled = false
                 flag.baseline = plan.baseline
                 flag.canary = plan.canary
                 flag.canaryPercent = .zero
@@ -111,20 +126,20 @@ extension Ramp {
                     StoredPlan(
                         digest: digest, flag: plan.flag, file: file, baseDir: baseDir, body: text, submittedAt: now))
                 let id = try store.insertRollout(Rollout(id: 0, flag: plan.flag, planDigest: digest), now: now)
+                var evidence: [String: JSONValue] = [
+                    "plan_file": .string(file), "plan_dir": .string(baseDir), "created_flag": .bool(created),
+                    "steps": .array(plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
+                    "rules": .array(flag.rules.map(\.json)),
+                    "segment_conditions": .object(flag.segments),
+                    "segments_reset": .array(reached.map(JSONValue.string)),
+                    "restart": .bool(restart && before > .zero),
+                ]
+                if !released.isEmpty { evidence["released"] = .array(released.map(JSONValue.string)) }
                 let entry = try store.appendAudit(
                     AuditEntry(
                         seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: .known(.submit),
                         fromState: nil, toState: .known(.pending), fromPercent: before, toPercent: .zero,
-                        reason: reason ?? "plan \(file) submitted",
-                        evidence: [
-                            "plan_file": .string(file), "plan_dir": .string(baseDir), "created_flag": .bool(created),
-                            "steps": .array(
-                                plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
-                            "rules": .array(flag.rules.map(\.json)),
-                            "segment_conditions": .object(flag.segments),
-                            "segments_reset": .array(reached.map(JSONValue.string)),
-                            "restart": .bool(restart && before > .zero),
-                        ],
+                        reason: reason ?? "plan \(file) submitted", evidence: .object(evidence),
                         planDigest: digest))
                 return .success(
                     Submission(plan: plan, digest: digest, rolloutID: id, createdFlag: created, entry: entry))

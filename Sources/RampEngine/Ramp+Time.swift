@@ -12,7 +12,18 @@ extension Ramp {
     /// would date entries in the future and make real ticks skip the rollout until then.
     public func admit(time: Instant, clock: Instant = Clock.wallNow()) throws(RampError) {
         guard time.seconds > clock.seconds + Self.futureAllowance.seconds, try !isRehearsal() else { return }
-        throw .badInput(
+        throw Self.aheadOfClock(time, clock)
+    }
+
+    /// The same check for a store that does not exist yet (a new store is live), made before it is created, so a
+    /// refused command leaves no store behind.
+    public static func admitInNewStore(time: Instant, clock: Instant = Clock.wallNow()) throws(RampError) {
+        guard time.seconds > clock.seconds + futureAllowance.seconds else { return }
+        throw aheadOfClock(time, clock)
+    }
+
+    static func aheadOfClock(_ time: Instant, _ clock: Instant) -> RampError {
+        .badInput(
             "the time \(time) is \(TimeSpan(seconds: time.seconds - clock.seconds)) ahead of this machine's clock "
                 + "(\(clock)); a live store takes no future times (simulate in a rehearsal store: ramp demo, or "
                 + "ramp config rehearsal on in a new store)")

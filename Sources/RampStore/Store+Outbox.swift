@@ -20,7 +20,7 @@ extension Store {
 
     /// Each distinct target that queued notifications name, by flag: what `audit verify` holds to the targets the
     /// log configured (a target edited by hand could run any command).
-    public func outboxTargets() throws(StoreError) -> [(flag: String, target: String, spec: String)] {
+    public func queuedTargets() throws(StoreError) -> [(flag: String, target: String, spec: String)] {
         try db.rows("SELECT DISTINCT flag, target, spec FROM outbox ORDER BY flag, target") {
             ($0.text(0), $0.text(1), $0.text(2))
         }

@@ -179,7 +179,10 @@ import Testing
         #expect(box.ramp(["kill", "f", "--now", t(2)]).stdout == "f is already killed; nothing changed\n")
         let refused = box.ramp(["submit", box.plan("f", name: "again.json"), "--now", t(3)])
         #expect(refused.status == 5)
-        #expect(refused.stderr.contains("flag \"f\" is killed; run `ramp unkill f`"))
+        #expect(
+            refused.stderr.contains(
+                "flag \"f\" is killed: pass --restart to start it over from 0% (releasing the switch with no one on "
+                    + "the canary), or run `ramp unkill f` first"), "\(refused.stderr)")
         #expect(box.ramp(["unkill", "f", "--now", t(4)]).status == 0)
         #expect(box.ramp(["submit", box.plan("f", name: "again.json"), "--now", t(5)]).status == 0)
         #expect(box.events() == ["submit", "start", "kill", "unkill", "submit"])
@@ -218,6 +221,7 @@ import Testing
 
     @Test func runLoopsWithASimulatedClockUntilSettled() {
         let box = Sandbox()
+        #expect(box.ramp(["config", "rehearsal", "on", "--now", t(0)]).status == 0)
         box.ramp(["submit", box.plan("f"), "--now", t(0)])
         let run = box.ramp(["run", "--now", t(0), "--interval", "1m", "--until-settled"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -133,7 +133,10 @@ import Testing
         let before = try box.dump()
         let demo = box.ramp(["demo", "--store", box.store], useStore: false, cwd: Sandbox.packageRoot)
         #expect(demo.status == 5)
-        #expect(demo.stderr == "ramp: demo: \(box.store) exists; the demo only ever uses a new store\n")
+        #expect(
+            demo.stderr
+                == "ramp: demo: \(box.store) exists; the demo only ever uses a new store and overwrites nothing beside it\n"
+        )
         #expect(try box.dump() == before)
     }
 

@@ -66,6 +66,11 @@ public struct ServedState: Sendable {
             flag.baseline = plan.baseline
             flag.canary = plan.canary
             flag.canaryPercent = .zero
+            // `submit --restart` of a killed or disabled flag releases the switch.
+            for released in entry.evidence["released"]?.arrayValue ?? [] {
+                if released == "kill switch" { flag.killed = false }
+                if released == "disabled" { flag.disabled = false }
+            }
             flag.segments.merge(plan.segments) { _, new in new }
             flag.rules = plan.rules ?? flag.rules
             flag.canarySegments = []

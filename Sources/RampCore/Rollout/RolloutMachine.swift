@@ -70,9 +70,12 @@ public enum RolloutMachine {
         }
         let passed = checks.isEmpty ? "bake \(step.bake) passed" : "bake \(step.bake) passed, all gates pass"
         if step.approval {
+            let target =
+                plan.steps.indices.contains(rollout.step + 1) ? "\(plan.steps[rollout.step + 1].target)" : "completion"
             var next = move(
-                rollout, plan: plan, now: now, to: .awaitingApproval, step: rollout.step,
-                event: .awaitApproval, reason: "\(passed); step \(rollout.step + 1) needs approval")
+                rollout, plan: plan, now: now, to: .awaitingApproval, step: rollout.step, event: .awaitApproval,
+                reason: "\(passed); moving from step \(rollout.step + 1) (\(step.target)) to \(target) waits for an "
+                    + "operator: ramp approve \(rollout.flag)")
             if case .transition(var t) = next {
                 t.after.stepEnteredAt = rollout.stepEnteredAt
                 next = .transition(t)

@@ -3,12 +3,19 @@ import RampCore
 import RampEngine
 
 enum DemoCommand {
+    /// Whether anything is at `path`, a symbolic link that leads nowhere included.
+    static func exists(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path)
+            || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
+    }
+
     static let command = Command(
         name: "demo", usage: "demo [--plans DIR] [--store PATH] [--interval 30s]",
         summary: "Rehearse: submit the example plans into a fresh store and run them to the end",
         details: """
             Submits every plan in DIR (default: plans) into a new rehearsal store (default: a new temporary file,
-            not $RAMP_STORE; a --store that exists is refused, exit 5), then
+            not $RAMP_STORE; a --store that exists, or beside which a file the demo writes exists, is refused,
+            exit 5), then
             runs the tick loop with a simulated clock starting now, advancing by the interval (at most 1d) without sleeping,
             until every rollout has settled. Prints each transition as it happens and verifies the audit log.
             Every rollout event is also sent to a store-wide notification target, examples/notify/append-jsonl, which
@@ -28,14 +35,24 @@ enum DemoCommand {
         }
         guard !files.isEmpty else { throw RampError.badInput("\(dir): no plans (*.json) to submit") }
         // Every plan is checked before any store is made, so a bad one leaves nothing behind.
-        for name in files { _ = try Ramp.validate(try PlanFile.read("\(dir)/\(name)"), file: "\(dir)/\(name)") }
+        var flags: [String] = []
+        for name in files {
+            flags.append(try Ramp.validate(try PlanFile.read("\(dir)/\(name)"), file: "\(dir)/\(name)").flag)
+        }
         let storePath: String
         if let given = context.args["store"] {
-            // A rehearsal's simulated clock runs ahead of the real one: it must never touch a live store.
-            guard !FileManager.default.fileExists(atPath: given) else {
-                throw RampError.conflict("demo: \(given) exists; the demo only ever uses a new store")
+            // A rehearsal's simulated clock runs ahead of the real one: it must never touch a live store, nor any
+            // file beside it that it would write (a link that leads nowhere counts: writing through it makes one).
+            let path = URL(fileURLWithPath: given).standardizedFileURL.path
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            let written =
+                [path, path + "-wal", path + "-shm", folder.appendingPathComponent("notifications.jsonl").path]
+                + flags.map { folder.appendingPathComponent("\($0).html").path }
+            for file in written where Self.exists(file) {
+                throw RampError.conflict(
+                    "demo: \(file) exists; the demo only ever uses a new store and overwrites nothing beside it")
             }
-            storePath = URL(fileURLWithPath: given).standardizedFileURL.path
+            storePath = path
         } else {
             let temp = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "ramp-demo-\(UUID().uuidString.prefix(8))")

@@ -45,7 +45,7 @@ enum TickCommand {
             --max-ticks N   stop after N ticks
             --actor NAME, --concurrency N, --check-retention D, --verbose, --json   as for tick
             --now TIME      simulate: start the clock at TIME and advance it by the interval after each tick,
-                            without sleeping (for rehearsals and tests)
+                            without sleeping (for rehearsals and tests: only a rehearsal store takes it)
             """,
         values: ["interval", "max-ticks", "concurrency", "actor", "check-retention"],
         switches: ["until-settled", "json", "verbose"]
@@ -57,6 +57,12 @@ enum TickCommand {
             return n
         }
         let ramp = try context.open()
+        // A simulated clock moves a rollout through its bakes in seconds: never a live store's.
+        if try context.injectedNow() != nil, try !ramp.isRehearsal() {
+            throw RampError.badInput(
+                "run --now simulates time, which only a rehearsal store takes (ramp demo, or ramp config rehearsal on "
+                    + "in a new store); a live store runs on the clock")
+        }
         let stop = installStopSignal()
         let clock: Clock = try context.injectedNow().map { .simulated(start: $0) } ?? .system
         _ = try ramp.runLoop(

@@ -56,6 +56,7 @@ struct Context {
     func open(create: Bool = false) throws(RampError) -> Ramp {
         if let ramp = opened.ramp { return ramp }
         let existed = FileManager.default.fileExists(atPath: storePath)
+        if create, !existed, let given = try injectedNow() { try Ramp.admitInNewStore(time: given) }
         let ramp = try Ramp(storePath: storePath, create: create)
         opened.ramp = ramp
         ramp.onDelivery = NotifyCommands.report
