@@ -174,7 +174,7 @@ import Testing
         #expect(box.ramp(["submit", plan, "--now", t(0)]).status == 0)
         box.ramp(["tick", "--now", t(0)])
         box.ramp(["tick", "--now", t(11)])
-        let targets = Set(try Store(path: box.store, create: false).outboxTargets().map(\.target))
+        let targets = Set(try Store(path: box.store, create: false).queuedTargets().map(\.target))
         #expect(targets == ["sink", "own"], "\(targets)")
         let clean = box.ramp(["audit", "verify"])
         #expect(clean.status == 0, "\(clean.stderr)")
