@@ -72,6 +72,25 @@ import Testing
             head
                 + #", "gates": [{"name": "g", "source": "e", "kind": "statistical", "test": "sequential", "metric": "proportion", "query": "error"}]}"#,
             head + #", "gates": [{"name": "g", "source": "e", "kind": "statistical", "test": "srm", "min": 1}]}"#,
+            // Names with a control character (C0, DEL, C1, U+2028, U+2029).
+            head + #", "gates": [{"name": "g\u0085", "source": "e", "kind": "statistical", "test": "srm"}]}"#,
+            #"{"flag": "f", "canary": "on\u2028", "baseline": "off", "steps": [{"percent": 50}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "variants": {"on": 1, "off": 0, "o\u007f": 2}, "steps": [{"percent": 50}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"e\t": {"type": "events"}}}"#,
+            // A trailing newline, which Python's `$` would let through.
+            #"{"flag": "f\n", "canary": "on", "baseline": "off", "steps": [{"percent": 50}]}"#,
+            head + #", "interval": "1m\n"}"#,
+            head + #", "notify": [{"name": "n", "type": "webhook", "url_env": "HOOK\n"}]}"#,
+            head + #", "notify": [{"name": "n", "type": "webhook", "url": "https://hooks.example/x\n"}]}"#,
+            head + #", "notify": [{"name": "n", "type": "command", "command": [""]}]}"#,
+            head + #", "notify": [{"name": "n", "type": "command", "command": ["x"], "timeout": "1m1s"}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"p": {"type": "prometheus", "url": "http://prom:9090"}}, "gates": [{"name": "g", "source": "p", "kind": "statistical", "test": "srm", "inputs": {"total": "sum(exposures)"}}]}"#,
+            head + #", "interval": "2d"}"#,
+            // A webhook URL without a host.
+            head + #", "notify": [{"name": "n", "type": "webhook", "url": "https://"}]}"#,
+            head + #", "notify": [{"name": "n", "type": "webhook", "url": "https:///h"}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"p": {"type": "prometheus", "url": "https://user:pw@prom:9090"}}, "gates": [{"name": "g", "source": "p", "query": "up", "max": 1}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 100}], "sources": {"e": {"type": "events"}}, "gates": [{"name": "g", "source": "e", "kind": "statistical", "test": "srm"}]}"#,
         ]
         let paths = refused.enumerated().map { i, text in
             box.write("bad-\(i).json", text)

@@ -18,16 +18,21 @@ failed, 2 on a usage error (bad arguments, unreadable or invalid schema, a missi
 --expect-invalid turns the check around, for a corpus of plans ramp refuses: a plan the schema refuses is
 `ok FILE: refused at path: message`, a plan it accepts is `FAIL FILE: accepted by the schema` (exit 1).
 
-Numbers are read as exact decimals (decimal.Decimal), as the plan's text writes them, so that `multipleOf: 0.01`
-on a step's percent is exact (in binary floating point 0.07 / 0.01 is not a whole number). JSON that ramp's
-parser refuses (duplicate keys, NaN, Infinity) is not a plan: as a plan file it FAILs, in a folder it is skipped.
+Numbers are read as ramp reads them, as the nearest double, and then as the exact decimal (decimal.Decimal) of
+that double's shortest spelling, so that `multipleOf: 0.01` on a step's percent is exact (in binary floating point
+0.07 / 0.01 is not a whole number) and 0.49999999999999999999 is 0.5, as ramp sees it. JSON that ramp's parser
+refuses (duplicate keys, also keys equal under Unicode canonical equivalence as Swift compares strings; NaN,
+Infinity; a number out of the double's range; an unpaired surrogate; nesting deeper than 256 levels) is not a plan:
+as a plan file it FAILs, in a folder it is skipped. A leading byte order mark is ignored, as ramp ignores it.
 """
 
 import decimal
 import json
+import math
 import os
 import re
 import sys
+import unicodedata
 
 USAGE = "usage: check_plan_schema.py [--expect-invalid] SCHEMA PATH..."
 
@@ -38,11 +43,52 @@ class NotJSON(Exception):
 
 def _pairs(pairs):
     seen = {}
+    canonical = set()
     for key, value in pairs:
-        if key in seen:
+        # Swift's String == is canonical equivalence: "\u00e9" and "e\u0301" are the same key to ramp.
+        normal = unicodedata.normalize("NFD", key)
+        if key in seen or normal in canonical:
             raise NotJSON(f'duplicate key "{key}"')
         seen[key] = value
+        canonical.add(normal)
     return seen
+
+
+def _double(text):
+    """The double ramp reads for a number's text (Swift's Double(text)); out of its range is not JSON."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotJSON(f"number {text} is out of range")
+    return value
+
+
+def _float(text):
+    return decimal.Decimal(repr(_double(text)))
+
+
+def _int(text):
+    value = _double(text)
+    return int(text) if abs(value) < 2**53 else int(value)
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check(value):
+    """Refuses an unpaired surrogate (\\ud800 alone) and nesting deeper than 256 levels, as ramp's parser does."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > 256:
+                raise NotJSON("nesting deeper than 256 levels")
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str) and SURROGATE.search(key):
+                    raise NotJSON("unpaired surrogate in \\u escape")
+                stack.append((child, depth + 1))
+        elif isinstance(item, str) and SURROGATE.search(item):
+            raise NotJSON("unpaired surrogate in \\u escape")
 
 
 def _constant(name):
@@ -52,11 +98,15 @@ def _constant(name):
 def parse(text):
     """The JSON value of `text`, numbers as Decimal, refusing what ramp's parser refuses."""
     try:
-        return json.loads(
-            text, parse_float=decimal.Decimal, parse_int=int, parse_constant=_constant, object_pairs_hook=_pairs
+        value = json.loads(
+            text, parse_float=_float, parse_int=_int, parse_constant=_constant, object_pairs_hook=_pairs
         )
     except json.JSONDecodeError as error:
         raise NotJSON(f"line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except RecursionError:
+        raise NotJSON("nesting deeper than 256 levels") from None
+    _check(value)
+    return value
 
 
 def is_plan(value, markdown=False):
@@ -129,7 +179,7 @@ def plans_in(path, errors):
 
 def read(path, errors):
     try:
-        with open(path, encoding="utf-8") as file:
+        with open(path, encoding="utf-8-sig") as file:
             return file.read()
     except (OSError, UnicodeDecodeError) as error:
         errors.append(f"{path}: {error}")

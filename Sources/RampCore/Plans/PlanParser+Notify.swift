@@ -32,15 +32,18 @@ extension Fields {
         var given: [String] = []
         if let text = try string("url") {
             given.append("url")
-            guard text.hasPrefix("http://") || text.hasPrefix("https://"), !text.contains(where: \.isWhitespace) else {
-                throw fail("url", "\"\(Escape.line(text))\" is not an http:// or https:// URL")
+            let rest =
+                text.hasPrefix("https://") ? text.dropFirst(8) : text.hasPrefix("http://") ? text.dropFirst(7) : nil
+            let authority = rest?.split(separator: "/", omittingEmptySubsequences: false).first ?? ""
+            guard !authority.isEmpty, !text.contains(where: \.isWhitespace),
+                !text.unicodeScalars.contains(where: Escape.isControl)
+            else {
+                throw fail("url", "\"\(Escape.line(text))\" is not an http:// or https:// URL with a host")
             }
             if kind == .slack {
                 throw fail("url", "a Slack webhook URL is a secret: give it with url_env or url_file")
             }
-            if let authority = text.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first,
-                authority.contains("@")
-            {
+            if authority.contains("@") {
                 throw fail("url", "has credentials in it: give the URL with url_env or url_file")
             }
             if text.contains("?") {
