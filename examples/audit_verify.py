@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
 import sys
 import unicodedata
@@ -408,9 +409,11 @@ def read_checkpoints(path):
             raise UsageProblem(f"{where}: seq must be a whole number from 1")
         if not (isinstance(digest, str) and is_hash(digest.encode("utf-8", "replace"))):
             raise UsageProblem(f"{where}: hash must be 64 lowercase hex digits")
-        if not isinstance(at, str):
-            raise UsageProblem(f"{where}: at must be a string")
+        if not (isinstance(at, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", at)):
+            raise UsageProblem(f"{where}: at must be a time like 2026-01-01T00:00:00Z")
         checkpoints.append({"seq": int(seq), "hash": digest, "at": at, "source": where})
+    if not checkpoints:
+        raise UsageProblem(f"--checkpoint: {path} holds no checkpoint")
     return checkpoints
 
 

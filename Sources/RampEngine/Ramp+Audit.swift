@@ -32,9 +32,14 @@ public struct AuditCheckpoint: Sendable, Equatable {
         do { object = try JSONParser.parse(line) } catch { throw .badInput("not JSON: \(error)") }
         guard case .object(let members) = object, Set(members.keys) == ["seq", "hash", "at"],
             let number = members["seq"]?.numberValue, let seq = Int64(exactly: number), seq >= 1,
-            let hash = members["hash"]?.stringValue, hash.count == 64, Hex.decode(hash) != nil,
-            let at = members["at"]?.stringValue
-        else { throw .badInput("expected {\"seq\": N, \"hash\": \"<64 hex digits>\", \"at\": \"<time>\"}") }
+            let hash = members["hash"]?.stringValue, hash.utf8.count == 64,
+            hash.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
+            let at = members["at"]?.stringValue, Instant(rfc3339: at)?.description == at
+        else {
+            throw .badInput(
+                "expected {\"seq\": N, \"hash\": \"<64 lowercase hex digits>\", \"at\": \"<time like 2026-01-01T00:00:00Z>\"}"
+            )
+        }
         self.init(seq: seq, hash: hash, at: at)
     }
 }

@@ -452,6 +452,39 @@ import Testing
         #expect(verifies >= 10)
     }
 
+    /// A checkpoint file that names no head, or a head in another spelling, is refused rather than passed: a
+    /// publishing job that wrote nothing, or wrote something else, is a fault to see.
+    @Test(arguments: [
+        ("", "holds no checkpoint"), ("\n  \n", "holds no checkpoint"),
+        (#"{"at":"2026-01-01T00:00:00Z","hash":"\#(String(repeating: "A", count: 64))","seq":1}"#, "lowercase hex"),
+        (#"{"at":"yesterday","hash":"\#(String(repeating: "a", count: 64))","seq":1}"#, "time like"),
+    ])
+    func aCheckpointFileThatNamesNoHeadIsRefused(text: String, said: String) throws {
+        let box = Self.history()
+        let file = box.dir.appendingPathComponent("checkpoints.jsonl")
+        try Data(text.utf8).write(to: file)
+        let ran = box.ramp(["audit", "verify", "--checkpoint", file.path])
+        #expect(ran.status == 3, "\(ran.stdout)\(ran.stderr)")
+        #expect(ran.stderr.contains(said), "\(ran.stderr)")
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3", Sandbox.packageRoot.appendingPathComponent("examples/audit_verify.py").path, box.store,
+            "--checkpoint", file.path,
+        ]
+        python.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        python.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try python.run()
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 2)
+        let missing = box.ramp(["audit", "verify", "--checkpoint", box.dir.appendingPathComponent("none").path])
+        #expect(missing.status == 3 && missing.stderr.contains("no such file"), "\(missing.stderr)")
+        try Data(box.ramp(["audit", "checkpoint"]).stdout.utf8).write(to: file)
+        #expect(
+            box.ramp(["audit", "verify", "--checkpoint", file.path]).stdout.hasSuffix(", passes through 1 checkpoint\n")
+        )
+    }
+
     @Test func aLogCutBackBeforeACheckpointIsCaught() throws {
         let box = Self.history()
         let checkpoint = box.dir.appendingPathComponent("checkpoints.jsonl")

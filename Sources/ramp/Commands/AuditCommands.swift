@@ -85,10 +85,17 @@ enum AuditCommands {
     ) { context in
         try context.args.expect([])
         var checkpoints: [AuditCheckpoint] = []
-        if let file = context.args["checkpoint"] {
-            guard let data = FileManager.default.contents(atPath: file),
-                let text = String(data: data, encoding: .utf8)
-            else { throw RampError.badInput("--checkpoint: cannot read \(file) as UTF-8 text") }
+        let file = context.args["checkpoint"]
+        if let file {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw RampError.badInput("--checkpoint: \(file): no such file")
+            }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw RampError.badInput("--checkpoint: \(file): cannot be read")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw RampError.badInput("--checkpoint: \(file): not UTF-8 text")
+            }
             for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             where !line.allSatisfy(\.isWhitespace) {
                 do throws(RampError) {
@@ -97,18 +104,24 @@ enum AuditCommands {
                     throw RampError.badInput("\(file): line \(i + 1): \(error.description)")
                 }
             }
+            // A file that names no head checks nothing: a publishing job that wrote nothing is a fault to see.
+            if checkpoints.isEmpty { throw RampError.badInput("--checkpoint: \(file) holds no checkpoint") }
         }
         let report = try context.open().verifyAudit(checkpoints: checkpoints)
         if context.json {
-            Output.print(
-                JSONValue.object([
-                    "ok": .bool(report.ok), "entries": .number(Double(report.entries)),
-                    "problem": report.problem.map { .string($0) } ?? .null,
-                ]).canonical)
+            var object: [String: JSONValue] = [
+                "ok": .bool(report.ok), "entries": .number(Double(report.entries)),
+                "problem": report.problem.map { .string($0) } ?? .null,
+            ]
+            if file != nil { object["checkpoints"] = .number(Double(checkpoints.count)) }
+            Output.print(JSONValue.object(object).canonical)
         } else if let problem = report.problem {
             Output.error("audit verify failed: \(problem)")
         } else {
-            Output.print("audit log ok: \(report.entries) entries, chain intact, store agrees with it")
+            let through =
+                file == nil
+                ? "" : ", passes through \(checkpoints.count) checkpoint\(checkpoints.count == 1 ? "" : "s")"
+            Output.print("audit log ok: \(report.entries) entries, chain intact, store agrees with it\(through)")
         }
         return report.ok ? ExitCode.ok : ExitCode.auditFailed
     }
