@@ -17,7 +17,10 @@ extension Ramp {
     /// Writes `text` to `path` atomically: a temporary file beside it, fsync, rename, fsync of the folder.
     /// Readers see the old file or the new one, never a part.
     public static func writeAtomically(_ text: String, to path: String) throws(RampError) {
-        let url = URL(fileURLWithPath: path)
+        if let problem = outputProblem(path) { throw .system("\(path): \(problem)") }
+        // Through a link to the file it names: the rename replaces that file, not the link.
+        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let path = url.path
         let dir = url.deletingLastPathComponent().path
         let temp = "\(dir)/.\(url.lastPathComponent).\(getpid()).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -43,5 +46,21 @@ extension Ramp {
             fsync(dirfd)
             close(dirfd)
         }
+    }
+
+    /// Why ramp must not replace what is at `path` with a file it writes, or nil: a folder or a device (a rename
+    /// would put a file in its place), or an SQLite database — a store, this one or another, whose audit log would
+    /// be gone.
+    public static func outputProblem(_ path: String) -> String? {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        var status = stat()
+        guard stat(target, &status) == 0 else { return nil }
+        if (status.st_mode & S_IFMT) == S_IFDIR { return "is a folder, not a file" }
+        if (status.st_mode & S_IFMT) != S_IFREG { return "is not a regular file (a device?): not replaced" }
+        guard let handle = FileHandle(forReadingAtPath: target) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 16)) ?? Data()
+        if head == Data("SQLite format 3\0".utf8) { return "is an SQLite database (a ramp store?): not overwritten" }
+        return nil
     }
 }

@@ -71,7 +71,12 @@ extension Ramp {
     /// Checks every event (flags exist, variants belong to them) and appends them all, `recordBatch` per
     /// transaction. Nothing is written when any event is refused.
     @discardableResult
-    public func record(_ events: [RecordedEvent]) throws(RampError) -> (exposures: Int, outcomes: Int) {
+    ///
+    /// `sources` names where each event came from (`standard input line 7`): a refusal names it and is invalid
+    /// input (exit 3), whatever was wrong with the event. Without it, one event's refusal is its own.
+    public func record(_ events: [RecordedEvent], sources: [String]? = nil) throws(RampError)
+        -> (exposures: Int, outcomes: Int)
+    {
         var flags: [String: Flag] = [:]
         func known(_ key: String) throws(RampError) -> Flag {
             if let flag = flags[key] { return flag }
@@ -107,6 +112,7 @@ extension Ramp {
                     outcomes.append(o)
                 }
             } catch {
+                if let sources, sources.indices.contains(i) { throw .badInput("\(sources[i]): \(error.description)") }
                 throw events.count == 1 ? error : .badInput("event \(i + 1): \(error.description)")
             }
         }

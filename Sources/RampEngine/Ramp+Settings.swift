@@ -102,6 +102,7 @@ extension Ramp {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue
                 else { throw .badInput("metrics.textfile: \(dir) is not a folder") }
+                if let problem = outputProblem(value!) { throw .badInput("metrics.textfile: \(value!) \(problem)") }
             }
         case .exportFlagd:
             if let path = value {
@@ -111,6 +112,7 @@ extension Ramp {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue
                 else { throw .badInput("export.flagd: \(dir) is not a folder") }
+                if let problem = outputProblem(value!) { throw .badInput("export.flagd: \(value!) \(problem)") }
             }
         }
         return value

@@ -2,6 +2,9 @@ public import RampCore
 import RampStore
 
 extension Ramp {
+    /// The times ramp keeps: from the Unix epoch to the last second of 9999.
+    public static let calendar: ClosedRange<Int64> = 0...253_402_300_799
+
     /// How far ahead of the system clock a given time may be in a live store.
     public static let futureAllowance = TimeSpan(seconds: 300)
 
@@ -11,6 +14,11 @@ extension Ramp {
     /// Refuses, in a live store, a time more than `futureAllowance` ahead of the system clock: a mistaken `--now`
     /// would date entries in the future and make real ticks skip the rollout until then.
     public func admit(time: Instant, clock: Instant = Clock.wallNow()) throws(RampError) {
+        // Stored times are Unix seconds from 1970 (a rollout's next check starts at 0) written as years up to 9999,
+        // in any store.
+        guard Self.calendar.contains(time.seconds) else {
+            throw .badInput("the time \(time) is outside the years ramp keeps (1970 to 9999)")
+        }
         guard time.seconds > clock.seconds + Self.futureAllowance.seconds, try !isRehearsal() else { return }
         throw Self.aheadOfClock(time, clock)
     }
@@ -18,6 +26,9 @@ extension Ramp {
     /// The same check for a store that does not exist yet (a new store is live), made before it is created, so a
     /// refused command leaves no store behind.
     public static func admitInNewStore(time: Instant, clock: Instant = Clock.wallNow()) throws(RampError) {
+        guard calendar.contains(time.seconds) else {
+            throw .badInput("the time \(time) is outside the years ramp keeps (1970 to 9999)")
+        }
         guard time.seconds > clock.seconds + futureAllowance.seconds else { return }
         throw aheadOfClock(time, clock)
     }

@@ -15,7 +15,7 @@ public struct HTTPJSONSource: MetricSource {
     }
 
     private func readUnredacted(_ pointer: String?, _ context: MetricContext) -> Reading {
-        let url = context.render(endpoint.url)
+        let url = context.renderURL(endpoint.url)
         switch HTTPClient.get(url, endpoint: endpoint) {
         case .failure(let failure):
             return .error("http \(url): \(failure.message)")

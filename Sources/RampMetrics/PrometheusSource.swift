@@ -12,7 +12,7 @@ public struct PrometheusSource: MetricSource {
 
     public func read(query: String?, context: MetricContext) -> Reading {
         guard let query else { return .error("prometheus: the gate has no query") }
-        var base = context.render(endpoint.url)
+        var base = context.renderURL(endpoint.url)
         while base.hasSuffix("/") { base.removeLast() }
         let url = "\(base)/api/v1/query?query=\(HTTPClient.encode(query))&time=\(context.now.seconds)"
         let reading: Reading

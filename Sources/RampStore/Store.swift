@@ -52,6 +52,17 @@ public final class Store {
         var current = try userVersion()
         if current > Schema.version { throw .newerSchema(path: path, found: current, known: Schema.version) }
         if current < 0 { throw .notAStore(path: path, message: "its schema version \(current) is not ramp's") }
+        // A file that claims a ramp schema version must hold ramp's tables, checked before anything (even the
+        // journal mode) changes it: another program's database with a user_version of its own is left as it was.
+        if current > 0 {
+            let tables = Set(try db.rows("SELECT name FROM sqlite_schema WHERE type = 'table'") { $0.text(0) })
+            let missing = Self.coreTables.filter { !tables.contains($0) }
+            if !missing.isEmpty {
+                throw .notAStore(
+                    path: path,
+                    message: "it says schema version \(current) but has no \(missing.joined(separator: ", ")) table")
+            }
+        }
         if current == Schema.version { return }
         if current == 0 && !create {
             // An empty file or one that is not ours: do not write to it on a read.
@@ -76,6 +87,9 @@ public final class Store {
             }
         }
     }
+
+    /// The tables every ramp schema since version 1 has.
+    static let coreTables = ["flags", "plans", "rollouts", "observations", "audit"]
 
     private func userVersion() throws(StoreError) -> Int {
         Int(try db.rows("PRAGMA user_version") { $0.int(0) }.first ?? 0)

@@ -26,6 +26,37 @@ import Testing
          "max_hold": {"after": "2h", "then": "rollback"}, "interval": "30s"}
         """#,
         #"{"flag": "g", "canary": "b", "baseline": "a", "steps": [{"percent": 100}]}"#,
+        // Rules whose operations take numbers from the context, and a distribution test with its own alpha.
+        #"""
+        {"flag": "h", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
+         "rules": [{"when": {"==": [{"substr": ["abcdef", {"var": "n"}, 2]}, "cd"]}, "variant": "on"},
+                   {"when": {"fractional": [["on", 50], ["off", {"var": "w"}]]}, "variant": "off"},
+                   {"when": {"sem_ver": [{"var": "v"}, ">=", "1.2.0"]}, "variant": "on"},
+                   {"when": {"<": [{"%": [{"var": "n"}, 7]}, {"*": [{"var": "w"}, 2]}]}, "variant": "off"}],
+         "steps": [{"percent": 10, "bake": "1m"}, {"percent": 50}],
+         "sources": {"e": {"type": "events"}},
+         "gates": [{"name": "mw", "kind": "statistical", "source": "e", "test": "mann_whitney", "query": "latency",
+                    "alpha": 0.05, "min_samples": 3, "expected_samples": 30},
+                   {"name": "w", "kind": "statistical", "source": "e", "test": "welch", "metric": "mean",
+                    "query": "latency", "alpha": 0.01, "min_samples": 3, "expected_samples": 30}]}
+        """#,
+    ]
+
+    /// Contexts with values at the corners, for the rules of every accepted plan.
+    static let contexts: [String] = [
+        #"{"n": 1e20, "w": 999999999999999, "v": 1e300}"#, #"{"n": -1e20, "w": -1, "v": "1.2.3"}"#,
+        #"{"n": 9.3e18, "w": 1e308, "v": -0.0}"#, #"{"n": "1e20", "w": "x", "v": [1, 2]}"#,
+        #"{"n": 3, "w": 0.5, "v": {"a": 1}}"#, "{}",
+    ]
+
+    /// Arm inputs at the corners, for the statistical gates of every accepted plan.
+    static let arms: [ArmReading] = [
+        .summary(ArmSummary(count: 1e308, mean: 1e308, variance: 1e308)),
+        .summary(ArmSummary(count: 5, mean: -1e308, variance: 0)),
+        .summary(.moments(count: 5, sum: 5e200, sumOfSquares: 1e308)),
+        .summary(ArmSummary(count: 0, mean: 0, variance: 0)),
+        .samples([1e308, -1e308, 0, .leastNonzeroMagnitude]), .samples([1, 1, 1]),
+        .samples(Array(repeating: 7, count: 40)),
     ]
 
     /// Replacements that reach the corners: huge and tiny numbers, wrong types, control characters, deep nesting.
@@ -33,7 +64,7 @@ import Testing
         "1e400", "-1e400", "1e308", "-0", "0.000001", "100.001", "99999999999999999999", "-1", "0", "null", "true",
         "[]", "{}", "\"\"", "\"\\u0000\"", "\"a\\nb\"", "\"\\u001b[2J\"", "\"99999999999d\"", "\"1h1h\"", "\"0s\"",
         "\"{{nope}}\"", "\"{{\"", String(repeating: "[", count: 300), "\"x\"", "1.5", "NaN", "Infinity", "\"\u{FFFD}\"",
-        "\"\u{2028}\"", "9007199254740993", "-9223372036854775809",
+        "\"\u{2028}\"", "9007199254740993", "-9223372036854775809", "1e-17",
     ]
 
     static func mutate(_ text: String, _ random: inout SeededRandom) -> String {
@@ -69,9 +100,29 @@ import Testing
             do {
                 let plan = try PlanParser.parse(text, file: "fuzz.json")
                 accepted += 1
-                // An accepted plan is usable: its route, gates and limits can be computed.
+                // An accepted plan is usable: its route, gates and limits can be computed, its rules evaluated
+                // for any context, and its statistical gates judged on any inputs.
                 _ = plan.effectiveMaxHold
                 for step in plan.steps.indices { _ = plan.gates(at: plan.percent(atStep: step)) }
+                if let variants = plan.variants {
+                    let flag = Flag(
+                        key: plan.flag, variants: variants, baseline: plan.baseline, canary: plan.canary,
+                        canaryPercent: plan.steps[0].percent, rules: plan.rules ?? [], segments: plan.segments)
+                    let compiled = CompiledFlag(flag)
+                    for text in Self.contexts {
+                        var context = (try? EvaluationContext(json: try JSONParser.parse(text))) ?? EvaluationContext()
+                        context.targetingKey = "user-\(i)"
+                        for generation in BucketingGeneration.allCases {
+                            _ = compiled.resolve(context, timestamp: 0, bucketing: generation)
+                            _ = compiled.resolveByLogic(context, timestamp: 0, bucketing: generation)
+                        }
+                    }
+                }
+                for gate in plan.gates where gate.statistical != nil {
+                    let canary = Self.arms[Int(random.next() % UInt64(Self.arms.count))]
+                    let baseline = Self.arms[Int(random.next() % UInt64(Self.arms.count))]
+                    _ = gate.judge(canary: canary, baseline: baseline, share: 0.1)
+                }
             } catch {
                 let line = Escape.line(error.description)
                 #expect(line.hasPrefix("fuzz.json"), "\(line)")

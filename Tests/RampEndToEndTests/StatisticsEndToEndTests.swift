@@ -92,7 +92,7 @@ import Testing
             + "\n" + #"{"type": "exposure", "flag": "checkout", "variant": "purple", "key": "u1"}"#
         let ran = box.ramp(["record", "-"], stdin: input)
         #expect(ran.status == 3)
-        #expect(ran.stderr == "ramp: event 21: flag \"checkout\" has no variant \"purple\"\n")
+        #expect(ran.stderr == "ramp: standard input line 21: flag \"checkout\" has no variant \"purple\"\n")
         let unknown = box.ramp(["record", "exposure", "nope", "on", "u1"])
         #expect(unknown.status == 4 && unknown.stderr == "ramp: unknown flag \"nope\"\n")
         let malformed = box.ramp(["record", "-"], stdin: "{\"type\": \"outcome\", \"metric\": \"e\"}\n")

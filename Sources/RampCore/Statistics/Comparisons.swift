@@ -174,7 +174,9 @@ public struct MannWhitney: Sendable, Equatable {
             ? differences[count / 2] : (differences[count / 2 - 1] + differences[count / 2]) / 2
         // The k-th smallest and k-th largest differences bound the shift with confidence 1 − α (no ties).
         let z = Normal.quantile(1 - alpha / 2)
-        let k = max(1, Int((n * m / 2 - z * (n * m * (total + 1) / 12).squareRoot()).rounded(.down)))
+        // A tiny alpha makes the quantile infinite: the interval is then as wide as the differences go.
+        let rank = (n * m / 2 - z * (n * m * (total + 1) / 12).squareRoot()).rounded(.down)
+        let k = rank.isFinite && rank >= 1 ? Int(exactly: min(rank, Double(count))) ?? 1 : 1
         lower = differences[min(k, count) - 1]
         upper = differences[max(count - k, 0)]
     }

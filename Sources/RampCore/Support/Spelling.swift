@@ -51,8 +51,11 @@ public enum Escape {
         return out
     }
 
-    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    /// C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the invisible format characters
+    /// that reorder or hide text on screen (bidirectional overrides and isolates, zero-width characters, the BOM).
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+        let v = scalar.value
+        return v < 0x20 || (0x7f...0x9f).contains(v) || (0x200b...0x200f).contains(v) || (0x2028...0x202e).contains(v)
+            || (0x2060...0x2064).contains(v) || (0x2066...0x2069).contains(v) || v == 0xfeff
     }
 }

@@ -28,7 +28,8 @@ enum FlagdOperators {
                     weight = max(0, Int(w))
                 }
                 shares.append((variant, weight))
-                total += weight
+                // Weights past flagd's total (2^31 − 1) are refused below; adding must not overflow first.
+                total = min(total + weight, Int(Int32.max) + 1)
             }
             guard total > 0, total <= Int(Int32.max) else { return nil }
             self.shares = shares

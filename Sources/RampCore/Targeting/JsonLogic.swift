@@ -317,8 +317,9 @@ struct Evaluation {
         func integer(_ value: JSONValue) -> Int {
             let n = JS.toNumber(value)
             if n.isNaN { return 0 }
-            if n.isInfinite { return n > 0 ? Int.max / 2 : Int.min / 2 }
-            return Int(n.rounded(.towardZero))
+            // Any position past the text is the same as its end: clamp before converting, which traps out of range.
+            let bound = Double(Int32.max)
+            return Int(Swift.min(Swift.max(n.rounded(.towardZero), -bound), bound))
         }
         var from = integer(start)
         from = from < 0 ? Swift.max(units.count + from, 0) : Swift.min(from, units.count)

@@ -77,7 +77,10 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         } else {
             return nil
         }
-        seconds = Self.days(fromCivil: y, m: mo, d: d) * 86_400 + h * 3600 + mi * 60 + min(s, 59) - offset
+        let seconds = Self.days(fromCivil: y, m: mo, d: d) * 86_400 + h * 3600 + mi * 60 + min(s, 59) - offset
+        // An offset can carry a time past the years 0000–9999, which the canonical form cannot write.
+        guard Self.representable.contains(seconds) else { return nil }
+        self.seconds = seconds
     }
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {
@@ -140,9 +143,13 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
             digits = ""
             sawPart = true
         }
-        guard digits.isEmpty, sawPart else { return nil }
+        // At most a century: longer waits protect nothing, and a time that far ahead soon leaves the calendar.
+        guard digits.isEmpty, sawPart, total <= Self.longest.seconds else { return nil }
         seconds = total
     }
+
+    /// The longest duration ramp reads: 36500d.
+    public static let longest = TimeSpan(seconds: 36_500 * 86_400)
 
     /// `1h30m` for a number of seconds (rounded up), or `more than 1000 years` beyond what a plan could wait.
     public static func describing(seconds: Double) -> String {

@@ -125,7 +125,16 @@ final class Connection {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .int(let n): rc = sqlite3_bind_int64(statement, index, n)
             case .real(let d): rc = sqlite3_bind_double(statement, index, d)
-            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, ramp_sqlite_transient())
+            case .text(let s):
+                // Bound with its byte length: a NUL inside is kept, not taken as the end (text is stored exactly).
+                var bytes = Array(s.utf8)
+                let length = Int32(clamping: bytes.count)
+                bytes.append(0)
+                rc = bytes.withUnsafeBytes { raw in
+                    sqlite3_bind_text(
+                        statement, index, raw.baseAddress?.assumingMemoryBound(to: CChar.self), length,
+                        ramp_sqlite_transient())
+                }
             }
             guard rc == SQLITE_OK else { throw failure() }
         }

@@ -28,7 +28,7 @@ enum AuditCommands {
         if let flag = context.args["flag"] { _ = try ramp.requireFlag(flag) }
         try ramp.auditLog(flag: context.args["flag"], since: since) { entry in
             if context.json {
-                Output.print(entry.json.canonical)
+                Output.json(entry.json.canonical)
             } else {
                 let writer = entry.osUser.map { " (\($0)@\(entry.host ?? "?"))" } ?? ""
                 var line = Escape.line("#\(entry.seq) \(entry.actor)\(writer)  ") + Output.transition(entry)
@@ -64,7 +64,7 @@ enum AuditCommands {
         guard let head = try context.open().auditCheckpoint() else {
             throw RampError.notFound("the audit log is empty: nothing to checkpoint yet")
         }
-        Output.print(head.json.canonical)
+        Output.json(head.json.canonical)
         return ExitCode.ok
     }
 
@@ -114,7 +114,7 @@ enum AuditCommands {
                 "problem": report.problem.map { .string($0) } ?? .null,
             ]
             if file != nil { object["checkpoints"] = .number(Double(checkpoints.count)) }
-            Output.print(JSONValue.object(object).canonical)
+            Output.json(JSONValue.object(object).canonical)
         } else if let problem = report.problem {
             Output.error("audit verify failed: \(problem)")
         } else {

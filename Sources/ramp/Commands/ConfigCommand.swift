@@ -31,7 +31,7 @@ enum ConfigCommand {
         guard let name = words.first else {
             let values = try ramp.settings()
             if context.json {
-                Output.print(
+                Output.json(
                     JSONValue.object(
                         Dictionary(uniqueKeysWithValues: Setting.allCases.map { ($0.rawValue, value(of: $0, values)) })
                     ).canonical)
@@ -50,14 +50,14 @@ enum ConfigCommand {
         let unset = context.args.flag("unset")
         if words.count == 1 && !unset {
             let shown = value(of: setting, try ramp.settings())
-            Output.lines([context.json ? shown.canonical : shown.stringValue ?? "(unset)"])
+            if context.json { Output.json(shown.canonical) } else { Output.lines([shown.stringValue ?? "(unset)"]) }
             return ExitCode.ok
         }
         if words.count == 2 && unset { throw Arguments.UsageError(description: "give a VALUE or --unset, not both") }
         let entry = try ramp.configure(
             setting, unset ? nil : words[1], actor: context.actor, now: try context.now())
         if context.json {
-            Output.print((entry?.json ?? .null).canonical)
+            Output.json((entry?.json ?? .null).canonical)
         } else {
             Output.lines([
                 entry.map { "\(setting.rawValue) = \($0.evidence["to"]?.stringValue ?? "(unset)")" } ?? "unchanged"

@@ -80,7 +80,8 @@ enum EvalCommand {
             // An error is one line on standard error (and the JSON result with --json), as for any bad input.
             if let code = result.errorCode { Output.error(result.errorMessage ?? code.rawValue) }
             if result.errorCode == nil || context.json {
-                Output.print(line(evaluation.targetingKey, result, batch: false))
+                let text = line(evaluation.targetingKey, result, batch: false)
+                if context.json { Output.json(text) } else { Output.print(text) }
             }
             switch result.errorCode {
             case nil: return ExitCode.ok
@@ -90,21 +91,26 @@ enum EvalCommand {
             }
         }
         let contexts = context.args["contexts"] != nil
+        // A key from standard input is echoed: a control character in it is escaped, never sent to the terminal.
+        func safe(_ text: String) -> String {
+            context.json ? Output.jsonSafe(text) : Escape.line(text, keepingTabs: true)
+        }
         var out = ""
         try InputLines.read { _, read in
             guard let text = read else {
-                out += line(nil, .error(.parseError, "not valid UTF-8"), batch: true) + "\n"
+                out += safe(line(nil, .error(.parseError, "not valid UTF-8"), batch: true)) + "\n"
                 return
             }
             if contexts {
                 do {
                     let evaluation = try EvaluationContext(json: try JSONParser.parse(text))
-                    out += line(evaluation.targetingKey, resolve(evaluation), batch: true) + "\n"
+                    out += safe(line(evaluation.targetingKey, resolve(evaluation), batch: true)) + "\n"
                 } catch {
-                    out += line(nil, .error(.parseError, "not an evaluation context: \(error)"), batch: true) + "\n"
+                    out +=
+                        safe(line(nil, .error(.parseError, "not an evaluation context: \(error)"), batch: true)) + "\n"
                 }
             } else {
-                out += line(text, resolve(EvaluationContext(targetingKey: text)), batch: true) + "\n"
+                out += safe(line(text, resolve(EvaluationContext(targetingKey: text)), batch: true)) + "\n"
             }
             if out.utf8.count > 65_536 {
                 FileHandle.standardOutput.write(Data(out.utf8))

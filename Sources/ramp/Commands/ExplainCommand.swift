@@ -16,7 +16,7 @@ enum ExplainCommand {
         try context.args.expect(["flag"])
         let explanation = try context.open().explain(flag: context.args.positionals[0], now: try context.now())
         if context.json {
-            Output.print(explanation.json.canonical)
+            Output.json(explanation.json.canonical)
             return ExitCode.ok
         }
         let status = explanation.status

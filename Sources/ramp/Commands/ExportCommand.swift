@@ -22,6 +22,7 @@ enum ExportCommand {
         }
         let document = try context.open().flagdDocument()
         if let out = context.args["out"] {
+            if let problem = Ramp.outputProblem(out) { throw RampError.badInput("--out: \(out) \(problem)") }
             try Ramp.writeAtomically(document, to: out)
         } else {
             Output.print(String(document.dropLast()))

@@ -21,7 +21,7 @@ enum NotifyCommands {
             context.args.flag("all") ? [.pending, .failed, .delivered] : [.pending, .failed]
         let items = try ramp.notifications(states: states)
         if context.json {
-            Output.print(
+            Output.json(
                 JSONValue.object([
                     "targets": .array(
                         targets.map {

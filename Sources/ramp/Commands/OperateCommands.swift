@@ -86,6 +86,6 @@ enum OperateCommands {
             Output.print(context.json ? "null" : otherwise)
             return
         }
-        Output.print(context.json ? entry.json.canonical : Output.transition(entry))
+        if context.json { Output.json(entry.json.canonical) } else { Output.print(Output.transition(entry)) }
     }
 }

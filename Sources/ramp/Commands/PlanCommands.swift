@@ -26,7 +26,7 @@ enum PlanCommands {
             } catch {
                 invalid += 1
                 if context.json {
-                    Output.print(
+                    Output.json(
                         JSONValue.object(["file": .string(file), "valid": false, "error": .string(error.description)])
                             .canonical)
                 } else {
@@ -36,7 +36,7 @@ enum PlanCommands {
             }
             let warnings = Ramp.warnings(for: plan, baseDir: PlanFile.baseDir(file))
             if context.json {
-                Output.print(
+                Output.json(
                     JSONValue.object([
                         "file": .string(file), "valid": true, "flag": .string(plan.flag),
                         "max_hold": [
@@ -104,7 +104,7 @@ extension PlanCommands {
                     "approval": .bool(plan.steps[s.step - 1].approval),
                 ]
             }
-            Output.print(
+            Output.json(
                 JSONValue.object([
                     "file": .string(file), "traffic_per_second": .number(traffic), "baseline_rate": .number(baseline),
                     "mde": .number(effect), "power": .number(power), "alpha": .number(test.alpha),
@@ -122,7 +122,7 @@ extension PlanCommands {
         ])
         for s in steps {
             let head = "  step \(s.step)  \(JSONValue.format(s.share * 100))%"
-            if let seconds = s.seconds, let c = s.canarySamples, let b = s.baselineSamples {
+            if let seconds = s.seconds, let c = s.canarySamples, let b = s.baselineSamples, c.isFinite, b.isFinite {
                 let time = seconds.isFinite ? TimeSpan.describing(seconds: seconds) : "never"
                 Output.print(
                     "\(head)  needs \(JSONValue.format(c)) canary + \(JSONValue.format(b)) baseline samples: \(time) (bake \(s.bake))"
@@ -142,7 +142,8 @@ extension PlanCommands {
     static func rate(_ text: String) throws -> Double {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         let per: Double? = parts.count == 1 ? 1 : parts.count == 2 ? ["s": 1, "m": 60, "h": 3600][parts[1]] : nil
-        guard let per, let first = parts.first, let n = Double(first), n.isFinite, (1e-6...1e12).contains(n / per)
+        guard let per, let first = parts.first, let n = DecimalText.parse(String(first)), n.isFinite,
+            (1e-6...1e12).contains(n / per)
         else {
             throw Arguments.UsageError(
                 description:
@@ -153,7 +154,8 @@ extension PlanCommands {
 
     /// `1%` or `0.01`, above 0 and below `limit`.
     static func fraction(_ text: String, _ name: String, below limit: Double) throws -> Double {
-        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        let value =
+            text.hasSuffix("%") ? DecimalText.parse(String(text.dropLast())).map { $0 / 100 } : DecimalText.parse(text)
         guard let value, value > 0, value < limit else {
             throw Arguments.UsageError(description: "\(name): \"\(text)\" is not a share like 1% or 0.01")
         }

@@ -39,6 +39,7 @@ enum RecordCommand {
             at = now
         }
         var events: [RecordedEvent] = []
+        var sources: [String] = []
         switch args.first {
         case "exposure"?:
             guard args.count == 4 else { throw Arguments.UsageError(description: "record exposure FLAG VARIANT KEY") }
@@ -66,6 +67,7 @@ enum RecordCommand {
                 if line.allSatisfy(\.isWhitespace) { return }
                 do {
                     events.append(try RecordedEvent(json: try JSONParser.parse(line), now: at))
+                    sources.append("standard input line \(number)")
                 } catch let error as RampError {
                     throw RampError.badInput("standard input line \(number): \(error.description)")
                 } catch {
@@ -76,9 +78,9 @@ enum RecordCommand {
             throw Arguments.UsageError(description: "give exposure, outcome or - (JSON lines on standard input)")
         }
         let ramp = try context.open()
-        let (exposures, outcomes) = try ramp.record(events)
+        let (exposures, outcomes) = try ramp.record(events, sources: args.first == "-" ? sources : nil)
         if context.json {
-            Output.print(
+            Output.json(
                 JSONValue.object(["exposures": .number(Double(exposures)), "outcomes": .number(Double(outcomes))])
                     .canonical)
         } else {

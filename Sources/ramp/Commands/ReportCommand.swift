@@ -28,6 +28,7 @@ enum ReportCommand {
         let input = try ramp.reportInput(flag: context.args.positionals[0], rollout: rollout, now: try context.now())
         let html = RolloutReport.html(input)
         if let out = context.args["out"] {
+            if let problem = Ramp.outputProblem(out) { throw RampError.badInput("--out: \(out) \(problem)") }
             try Ramp.writeAtomically(html, to: out)
         } else {
             Output.raw(html, newline: false)

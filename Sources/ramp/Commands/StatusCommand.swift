@@ -27,7 +27,7 @@ enum StatusCommand {
             for status in statuses {
                 var object = status.json.objectValue ?? [:]
                 object["failed_notifications"] = .number(Double(failed[status.flag.key] ?? 0))
-                Output.print(JSONValue.object(object).canonical)
+                Output.json(JSONValue.object(object).canonical)
             }
             return ExitCode.ok
         }

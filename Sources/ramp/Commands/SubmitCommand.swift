@@ -37,7 +37,7 @@ enum SubmitCommand {
             Output.error("warning: \(file): \(warning)")
         }
         if context.json {
-            Output.print(submission.entry.json.canonical)
+            Output.json(submission.entry.json.canonical)
         } else {
             Output.lines([
                 "submitted \(file): rollout #\(submission.rolloutID) of \(submission.plan.flag) is pending"

@@ -17,7 +17,7 @@ enum TickCommand {
             audit entry, nor more than 5 minutes ahead of the clock in a live store (exit 3).
             --actor NAME          who the audit log names for this tick's transitions (default tick@HOST); the
                                   log also records the operating-system user and host that really wrote them
-            --concurrency N       read at most N sources at once (default 8)
+            --concurrency N       read at most N sources at once (default 8, at most 1024)
             --check-retention D   keep stored gate checks, and delivered notifications, this long (default
                                   14d; the audit log keeps the checks behind every transition for good)
             """,
@@ -91,7 +91,9 @@ enum TickCommand {
 
     static func concurrency(_ context: Context) throws(RampError) -> Int {
         guard let text = context.args["concurrency"] else { return 8 }
-        guard let n = Int(text), n >= 1 else { throw .badInput("--concurrency: \"\(text)\" is not a positive number") }
+        guard let n = Int(text), (1...1024).contains(n) else {
+            throw .badInput("--concurrency: \"\(text)\" is not a number from 1 to 1024")
+        }
         return n
     }
 
@@ -111,7 +113,7 @@ enum TickCommand {
                 case .lostRace: object["lost_race"] = true
                 case .failed(let why): object["failed"] = .string(why)
                 }
-                Output.print(JSONValue.object(object).canonical)
+                Output.json(JSONValue.object(object).canonical)
                 continue
             }
             switch outcome.kind {

@@ -84,6 +84,25 @@ enum Output {
         raw(escaped, newline: newline)
     }
 
+    /// Prints one JSON document: characters a terminal would act on, which JSON allows raw inside strings (DEL, C1,
+    /// the line separators, the invisible format characters), are written as `\uXXXX` escapes, the same document.
+    static func json(_ text: String) { raw(jsonSafe(text)) }
+
+    /// `text` (JSON) with those characters written as `\uXXXX`.
+    static func jsonSafe(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: Escape.isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if Escape.isControl(scalar) {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// Prints each element as exactly one line, whatever it holds.
     static func lines(_ lines: [String]) {
         raw(lines.map { Escape.line($0) }.joined(separator: "\n"))
@@ -96,7 +115,14 @@ enum Output {
 
     /// One line on stderr, whatever the message holds (untrusted text is escaped).
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("ramp: " + Escape.line(text) + "\n").utf8))
+        // Bounded: a message that quotes a megabyte of input is still one readable line.
+        let limit = 2_000
+        let shown =
+            text.unicodeScalars.count <= limit
+            ? text
+            : String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit)))
+                + "… (\(text.unicodeScalars.count - limit) more characters)"
+        FileHandle.standardError.write(Data(("ramp: " + Escape.line(shown) + "\n").utf8))
     }
 
     /// A 20-cell bar: `[█████···············]`.
