@@ -53,14 +53,21 @@ extension Ramp {
     /// be gone.
     public static func outputProblem(_ path: String) -> String? {
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        // SQLite's files beside a database (its write-ahead log, shared memory, rollback journal) are the database.
+        for suffix in ["-wal", "-shm", "-journal"] where target.hasSuffix(suffix) {
+            let database = String(target.dropLast(suffix.count))
+            if isDatabase(database) { return "belongs to the SQLite database \(database): not overwritten" }
+        }
         var status = stat()
         guard stat(target, &status) == 0 else { return nil }
         if (status.st_mode & S_IFMT) == S_IFDIR { return "is a folder, not a file" }
         if (status.st_mode & S_IFMT) != S_IFREG { return "is not a regular file (a device?): not replaced" }
-        guard let handle = FileHandle(forReadingAtPath: target) else { return nil }
+        return isDatabase(target) ? "is an SQLite database (a ramp store?): not overwritten" : nil
+    }
+
+    private static func isDatabase(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 16)) ?? Data()
-        if head == Data("SQLite format 3\0".utf8) { return "is an SQLite database (a ramp store?): not overwritten" }
-        return nil
+        return (try? handle.read(upToCount: 16)) == Data("SQLite format 3\0".utf8)
     }
 }

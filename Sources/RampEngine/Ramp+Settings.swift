@@ -23,11 +23,12 @@ public enum Setting: String, Sendable, CaseIterable {
         case .bucketing:
             "fractional bucketing generation: "
                 + BucketingGeneration.allCases.map { "\($0.rawValue) = \($0.summary)" }.joined(separator: "; ")
-        case .exportFlagd: "flagd file kept current after every change and on every tick (an absolute path)"
+        case .exportFlagd:
+            "flagd file kept current after every change and on every tick (a relative path is made absolute)"
         case .rehearsal:
             "on: a rehearsal store, where --now may be ahead of the system clock (set only while the store has no flags)"
         case .metricsTextfile:
-            "a .prom file every tick rewrites with ramp's metrics, for node_exporter's textfile collector (absolute path)"
+            "a .prom file every tick rewrites with ramp's metrics, for node_exporter's textfile collector (made absolute)"
         case .notify:
             "store-wide notification targets, a JSON array as in a plan's \"notify\" (every rollout's events go to them)"
         }

@@ -58,7 +58,9 @@ public struct CommandSource: MetricSource {
     static func tail(_ text: String, _ secrets: [String]) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return "" }
-        let line = Redaction.apply(trimmed.split(separator: "\n").suffix(3).joined(separator: " | "), secrets: secrets)
+        // Each line on its own: a credential's value ends at its line, not at the separator the lines are joined by.
+        let line = trimmed.split(separator: "\n").suffix(3).map { Redaction.apply(String($0), secrets: secrets) }
+            .joined(separator: " | ")
         return ": " + (line.count > 200 ? String(line.suffix(200)) : line)
     }
 

@@ -80,7 +80,7 @@ import Testing
             stderr: "ramp: audit: expected one of: log, checkpoint, verify (did you mean \"verify\"?)\n"),
         Case(
             name: "an option one typo away", args: ["tick", "--verbos"], status: 2,
-            stderr: "ramp: tick: unknown option --verbos (did you mean \"verbose\"?) (see ramp tick --help)\n"),
+            stderr: "ramp: tick: unknown option --verbos (did you mean \"--verbose\"?) (see ramp tick --help)\n"),
         Case(
             name: "an unknown option", args: ["status", "--colour"], status: 2,
             stderr: "ramp: status: unknown option --colour (see ramp status --help)\n"),

@@ -99,6 +99,7 @@ import Testing
             ["export", "--format", "flagd", "--out", box.store], ["report", "f", "--out", box.store],
             ["config", "export.flagd", box.store, "--now", t(1)],
             ["export", "--format", "flagd", "--out", pipe],
+            ["export", "--format", "flagd", "--out", box.store + "-wal"],
             ["config", "export.flagd", "/", "--now", t(1)],
         ] {
             let ran = box.ramp(args)
@@ -137,6 +138,10 @@ import Testing
             #expect(ran.status == 3, "\(now): \(ran.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: box.store))
+        let events = Sandbox()
+        events.ramp(["submit", events.plan("f"), "--now", t(0)])
+        let past = events.ramp(["record", "exposure", "f", "on", "u1", "--at", "1950-01-01T00:00:00Z", "--now", t(0)])
+        #expect(past.status == 3 && past.stderr.contains("outside the years ramp keeps"), "\(past.stderr)")
         let long = box.plan("g", steps: [(5, "999999999d", false)])
         #expect(box.ramp(["plan", "validate", long]).status == 3)
         #expect(box.ramp(["config", "rehearsal", "on"]).status == 0)

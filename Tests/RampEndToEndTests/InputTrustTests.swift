@@ -167,12 +167,16 @@ final class ScriptedServer {
     @Test(arguments: [
         String(repeating: "x", count: 179) + " token=" + token,
         #"{"error": "invalid token tok-ABCDEFG\/123456\/zyxwvu"}"#,
+        #"{"raw": "tok-ABCDEFG\"123456/zyxwvu"}"#,
     ])
     func aServersBodyNeverKeepsASecret(body: String) throws {
         let box = Sandbox()
         let server = ScriptedServer(in: box.dir)
         server.answer(500, body)
-        let token = body.contains(#"\/"#) ? "tok-ABCDEFG/123456/zyxwvu" : Self.token
+        // The token as configured: in the body it is written as PHP (slash escaped) or Python (quote only) would.
+        let token =
+            body.contains(#"\/"#)
+            ? "tok-ABCDEFG/123456/zyxwvu" : body.contains(#"\""#) ? "tok-ABCDEFG\"123456/zyxwvu" : Self.token
         box.write(
             "h.json",
             """
@@ -200,6 +204,22 @@ final class ScriptedServer {
             "gates[0]: a relative gate would never be checked: the first step is 100%"
         ),
         (#""interval": "2d""#, "interval: 2d is longer than the maximum 1d"),
+        (
+            #""sources": {"p": {"type": "prometheus", "url": "http://127.0.0.1:9/x?tenant=a"}}, "gates": [{"name": "g", "source": "p", "query": "up", "max": 1}]"#,
+            "sources.p.url: a prometheus url is the server's base URL"
+        ),
+        (
+            #""sources": {"p": {"type": "http", "url": "http://127.0.0.1:9/x", "headers": {"X-A": "a\r\nInjected: 1"}}}, "gates": [{"name": "g", "source": "p", "pointer": "/v", "max": 1}]"#,
+            "sources.p.headers.X-A: the value has a control character"
+        ),
+        (
+            #""sources": {"p": {"type": "http", "url": "http://127.0.0.1:9/x", "headers": {"X B": "1"}}}, "gates": [{"name": "g", "source": "p", "pointer": "/v", "max": 1}]"#,
+            #"is not an HTTP header name"#
+        ),
+        (
+            #""sources": {"p": {"type": "http", "url": "http://127.0.0.1:9/x", "headers": {"Proxy-Authorization": "Basic x"}}}, "gates": [{"name": "g", "source": "p", "pointer": "/v", "max": 1}]"#,
+            "put credentials in bearer_token_env"
+        ),
         (#""steps": [{"percnt": 5}]"#, #"steps[0].percnt: unknown field (did you mean "percent"?)"#),
         (#""rules": [{"wen": {"==": [1, 1]}, "variant": "on"}]"#, #"did you mean "when"?"#),
     ])
@@ -214,6 +234,18 @@ final class ScriptedServer {
         let ran = box.ramp(["plan", "validate", box.dir.appendingPathComponent("bad.json").path])
         #expect(ran.status == 3, "\(ran.stdout)\(ran.stderr)")
         #expect((ran.stdout + ran.stderr).contains(said), "\(ran.stdout)\(ran.stderr)")
+    }
+
+    /// Lines after one that carries a credential are kept: the credential's value ends at its own line.
+    @Test func aCredentialInOneStderrLineLeavesTheOthers() {
+        let box = Sandbox()
+        box.write(
+            "metric.sh", "#!/bin/sh\necho 'line 1 Authorization: Bearer abc123456' >&2\necho 'line 2 ok' >&2\nexit 3\n",
+            executable: true)
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        box.ramp(["tick", "--now", t(0)])
+        let message = box.status("f", at: t(0))["checks"]?.arrayValue?.first?["message"]?.stringValue ?? ""
+        #expect(message.hasSuffix("exit status 3: line 1 Authorization: [redacted] | line 2 ok"), "\(message)")
     }
 
     @Test func aDirectoryAsACommandIsWarnedAbout() throws {

@@ -238,6 +238,11 @@ extension Fields {
                     "type", "url", "timeout", "headers", "bearer_token_env", "bearer_token_file", "basic_auth",
                 ])
                 let endpoint = try source.endpoint()
+                // ramp adds Prometheus' API path and query to the URL: it is the server's base, nothing after it.
+                if type == "prometheus", endpoint.url.contains(where: { $0 == "?" || $0 == "#" }) {
+                    throw source.fail(
+                        "url", "a prometheus url is the server's base URL (ramp adds /api/v1/query?…): no ? or #")
+                }
                 sources[name] = type == "prometheus" ? .prometheus(endpoint) : .http(endpoint)
             case "events":
                 try source.allow(["type"])
@@ -280,9 +285,22 @@ extension Fields {
             var headers = try Fields(file: file, path: join("headers"), value: v)
             for key in headers.members.keys.sorted() {
                 guard let text = try headers.string(key) else { continue }
-                if key.lowercased() == "authorization" {
+                if ["authorization", "proxy-authorization"].contains(key.lowercased()) {
                     throw headers.fail(
                         key, "put credentials in bearer_token_env, bearer_token_file or basic_auth, not in the plan")
+                }
+                // A header is sent as written: a name HTTP allows (RFC 9110's token) and a value without a line
+                // break or other control character, which would end or forge the header.
+                let tchar = "!#$%&'*+-.^_`|~"
+                guard !key.isEmpty,
+                    key.unicodeScalars.allSatisfy({
+                        $0.isASCII
+                            && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                                || tchar.unicodeScalars.contains($0))
+                    })
+                else { throw headers.fail(key, "\"\(Escape.line(key))\" is not an HTTP header name") }
+                if text.unicodeScalars.contains(where: { $0 != "\t" && Escape.isControl($0) }) {
+                    throw headers.fail(key, "the value has a control character")
                 }
                 endpoint.headers[key] = text
             }

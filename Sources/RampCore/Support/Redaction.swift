@@ -9,20 +9,25 @@ public enum Redaction {
     /// server that echoes it in a JSON error body may escape it.
     public static func apply(_ text: String, secrets: [String] = []) -> String {
         var out = text
-        let spellings = Set(secrets.filter { $0.count >= 4 }.flatMap { [$0, jsonEscaped($0)] })
+        let spellings = Set(
+            secrets.filter { $0.count >= 4 }.flatMap {
+                [$0, jsonEscaped($0, slash: false), jsonEscaped($0, slash: true)]
+            })
         for secret in spellings.sorted(by: { $0.count > $1.count }) {
             out = out.replacing(secret, with: mark)
         }
         return credentialPatterns(out)
     }
 
-    private static func jsonEscaped(_ secret: String) -> String {
+    /// The secret as a JSON encoder writes it: a quote and a backslash escaped, and a slash too where the encoder
+    /// escapes it (PHP's does, Python's, Go's and JavaScript's do not).
+    private static func jsonEscaped(_ secret: String, slash: Bool) -> String {
         var out = ""
         for c in secret {
             switch c {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
-            case "/": out += "\\/"
+            case "/" where slash: out += "\\/"
             default: out.append(c)
             }
         }
@@ -38,8 +43,11 @@ public enum Redaction {
         var rest = Substring(text)
         while !rest.isEmpty {
             if let (prefix, after, endsAtSpace) = matchCredentialLead(rest) {
-                out += prefix + mark
-                rest = after.drop { !isValueEnd($0) && !(endsAtSpace && $0 == " ") }
+                let value = after.prefix { !isValueEnd($0) && !(endsAtSpace && $0 == " ") }
+                // The white space after the value is not part of it.
+                let trailing = value.reversed().prefix(while: \.isWhitespace)
+                out += prefix + mark + String(trailing.reversed())
+                rest = after.dropFirst(value.count)
             } else {
                 out.append(rest.removeFirst())
             }
@@ -47,8 +55,10 @@ public enum Redaction {
         return out
     }
 
+    /// What ends a credential's value: a credential (RFC 7235's token68) never holds these, and `|` joins the lines
+    /// of a command's stderr that ramp keeps.
     private static func isValueEnd(_ c: Character) -> Bool {
-        c == "\"" || c == "'" || c == "," || c == "}" || c == ";" || c.isNewline || c == "&" || c == "<"
+        c == "\"" || c == "'" || c == "," || c == "}" || c == ";" || c.isNewline || c == "&" || c == "<" || c == "|"
     }
 
     /// At the start of `text`: a credential's lead (kept), where its value starts, and whether a space ends it.

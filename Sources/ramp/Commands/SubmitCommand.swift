@@ -13,8 +13,8 @@ enum SubmitCommand {
             rollout, is killed or disabled, or serves its canary to anyone (a completed rollout at 100%): a new
             plan would take the canary from them.
             --restart   start a flag that serves its canary, or is killed or disabled, over from 0% (the audit
-                        entry records "restart", and "released" for a kill switch or disabled state it lets go:
-                        no one is on the canary when it does)
+                        entry records "restart": true when it takes the canary from users, and "released" for a
+                        kill switch or disabled state it lets go: no one is on the canary when it does)
             Warns (on stderr) about a command that does not exist or is not executable and a credential variable
             that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
             resolve against the plan's folder.

@@ -36,7 +36,8 @@ enum TickCommand {
     static let run = Command(
         name: "run",
         usage:
-            "run [--interval 30s] [--until-settled] [--max-ticks N] [--now TIME] [--actor NAME] [--verbose] [--json]",
+            "run [--interval 30s] [--until-settled] [--max-ticks N] [--now TIME] [--actor NAME] [--concurrency N] "
+            + "[--check-retention 14d] [--verbose] [--json]",
         summary: "Tick in a loop; stop cleanly on SIGTERM/SIGINT after the current tick",
         details: """
             --interval      time between ticks (default 30s)

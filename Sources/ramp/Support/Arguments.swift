@@ -51,7 +51,9 @@ struct Arguments {
                 switches.insert(name)
             } else {
                 let known = valueOptions.union(switchOptions).union(["help"])
-                throw UsageError(description: "unknown option --\(name)" + Spelling.hint(for: name, among: known))
+                throw UsageError(
+                    description: "unknown option --\(name)"
+                        + (Spelling.suggestion(for: name, among: known).map { " (did you mean \"--\($0)\"?)" } ?? ""))
             }
         }
     }
