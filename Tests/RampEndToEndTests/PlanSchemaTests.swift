@@ -86,6 +86,10 @@ import Testing
             head + #", "notify": [{"name": "n", "type": "command", "command": ["x"], "timeout": "1m1s"}]}"#,
             #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"p": {"type": "prometheus", "url": "http://prom:9090"}}, "gates": [{"name": "g", "source": "p", "kind": "statistical", "test": "srm", "inputs": {"total": "sum(exposures)"}}]}"#,
             head + #", "interval": "2d"}"#,
+            // Headers that would forge or fail a request, and a Prometheus URL that is not a base URL.
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"p": {"type": "http", "url": "http://h/x", "headers": {"X-A": "a\r\nB: 1"}}}, "gates": [{"name": "g", "source": "p", "pointer": "/v", "max": 1}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"p": {"type": "http", "url": "http://h/x", "headers": {"Proxy-Authorization": "x"}}}, "gates": [{"name": "g", "source": "p", "pointer": "/v", "max": 1}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"p": {"type": "prometheus", "url": "http://h:9090/x?t=a"}}, "gates": [{"name": "g", "source": "p", "query": "up", "max": 1}]}"#,
             // A webhook URL without a host.
             head + #", "notify": [{"name": "n", "type": "webhook", "url": "https://"}]}"#,
             head + #", "notify": [{"name": "n", "type": "webhook", "url": "https:///h"}]}"#,
