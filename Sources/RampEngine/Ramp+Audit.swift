@@ -198,7 +198,9 @@ extension Ramp {
         }
         if let broken { return AuditReport(entries: chain.count, problem: broken.description) }
         if let replayProblem { return AuditReport(entries: chain.count, problem: replayProblem) }
-        if let mismatch = try compare(served) { return AuditReport(entries: chain.count, problem: mismatch) }
+        if let mismatch = try compare(served, plan: plan) {
+            return AuditReport(entries: chain.count, problem: mismatch)
+        }
 
         let (lastRolloutStates, lastFlagPercents) = try run { () throws(StoreError) in try store.lastAuditStates() }
         for rollout in try run({ () throws(StoreError) in try store.allRollouts() }) {
@@ -227,7 +229,7 @@ extension Ramp {
 
     /// The first field in which the store differs from what the log says is served, in words. (Plan texts are
     /// checked against their digests before the replay.)
-    private func compare(_ served: ServedState) throws(RampError) -> String? {
+    private func compare(_ served: ServedState, plan: (String) -> Plan?) throws(RampError) -> String? {
         let (flags, rollouts, settings) = try run { () throws(StoreError) in
             (try store.flags(), try store.allRollouts(), try store.settings())
         }
@@ -293,13 +295,14 @@ extension Ramp {
         for key in Set(settings.keys).union(served.settings.keys).sorted() where settings[key] != served.settings[key] {
             return "setting \(key) is \(settings[key] ?? "(unset)") \(suffix) \(served.settings[key] ?? "(unset)")"
         }
-        return try compareWorkingState(served)
+        return try compareWorkingState(served, plan: plan)
     }
 
     /// What the store keeps beside the log that would change what a later tick runs or when: the folder a plan's
     /// relative commands run in, each active rollout's next check (its last check plus its plan's interval), and
     /// the targets queued notifications go to.
-    private func compareWorkingState(_ served: ServedState) throws(RampError) -> String? {
+    /// `plan` is the replay's own lookup: an active rollout's plan was parsed there already.
+    private func compareWorkingState(_ served: ServedState, plan: (String) -> Plan?) throws(RampError) -> String? {
         var problem: String?
         try run { () throws(StoreError) in
             try store.plans { stored in
@@ -314,12 +317,8 @@ extension Ramp {
         for row in try run({ () throws(StoreError) in try store.activeSchedules() }) {
             var expected = (next: Instant(seconds: 0), due: Instant(seconds: 0))
             if let checked = row.checkedAt {
-                guard
-                    case .success(let (plan, _))? = try run({ () throws(StoreError) in
-                        try cachedPlan(digest: row.planDigest)
-                    })
-                else { continue }
-                expected = Self.schedule(checkedAt: checked, interval: plan.interval)
+                guard let interval = plan(row.planDigest)?.interval else { continue }
+                expected = Self.schedule(checkedAt: checked, interval: interval)
             }
             if row.next != expected.next || row.due != expected.due {
                 return "rollout #\(row.id)'s next check is \(row.next) (due \(row.due)), but its last check "
@@ -333,13 +332,19 @@ extension Ramp {
                 allowed.insert(target.json.canonical)
             }
         }
+        // Each flag's plans, gathered in one pass over the rollouts (not one pass per flag).
+        var digestsOf: [String: Set<String>] = [:]
         var planTargetsOf: [String: Set<String>] = [:]
         for (flag, name, spec) in try run({ () throws(StoreError) in try store.queuedTargets() })
         where !allowed.contains(spec) {
+            if digestsOf.isEmpty {
+                for rollout in served.rollouts.values {
+                    digestsOf[rollout.flag, default: []].insert(rollout.planDigest)
+                }
+            }
             if planTargetsOf[flag] == nil {
                 var specs = Set<String>()
-                for id in served.rollouts.keys.sorted() where served.rollouts[id]?.flag == flag {
-                    guard let digest = served.rollouts[id]?.planDigest else { continue }
+                for digest in digestsOf[flag] ?? [] {
                     for target in try run({ () throws(StoreError) in try planTargets(digest: digest) }) {
                         specs.insert(target.json.canonical)
                     }

@@ -95,9 +95,7 @@ extension Ramp {
                     case .exposure(let e): e.at
                     case .outcome(let o): o.at
                     }
-                if !Self.calendar.contains(at.seconds) {
-                    throw RampError.badInput("the time \(at) is outside the years ramp keeps (1970 to 9999)")
-                }
+                try Self.requireCalendar(at)
                 if let latest, at > latest { throw Self.aheadOfClock(at, Clock.wallNow()) }
                 switch event {
                 case .exposure(let e):

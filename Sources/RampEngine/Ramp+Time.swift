@@ -16,9 +16,7 @@ extension Ramp {
     public func admit(time: Instant, clock: Instant = Clock.wallNow()) throws(RampError) {
         // Stored times are Unix seconds from 1970 (a rollout's next check starts at 0) written as years up to 9999,
         // in any store.
-        guard Self.calendar.contains(time.seconds) else {
-            throw .badInput("the time \(time) is outside the years ramp keeps (1970 to 9999)")
-        }
+        try Self.requireCalendar(time)
         guard time.seconds > clock.seconds + Self.futureAllowance.seconds, try !isRehearsal() else { return }
         throw Self.aheadOfClock(time, clock)
     }
@@ -26,11 +24,16 @@ extension Ramp {
     /// The same check for a store that does not exist yet (a new store is live), made before it is created, so a
     /// refused command leaves no store behind.
     public static func admitInNewStore(time: Instant, clock: Instant = Clock.wallNow()) throws(RampError) {
+        try requireCalendar(time)
+        guard time.seconds > clock.seconds + futureAllowance.seconds else { return }
+        throw aheadOfClock(time, clock)
+    }
+
+    /// Refuses a time outside `calendar`, in any store.
+    static func requireCalendar(_ time: Instant) throws(RampError) {
         guard calendar.contains(time.seconds) else {
             throw .badInput("the time \(time) is outside the years ramp keeps (1970 to 9999)")
         }
-        guard time.seconds > clock.seconds + futureAllowance.seconds else { return }
-        throw aheadOfClock(time, clock)
     }
 
     static func aheadOfClock(_ time: Instant, _ clock: Instant) -> RampError {

@@ -52,18 +52,7 @@ public struct MetricContext: Sendable {
     /// Fills the templates into a URL, each value percent-encoded (all but RFC 3986's unreserved characters), so
     /// a variant named `a b#c` stays one path segment instead of ending the path.
     public func renderURL(_ text: String) -> String {
-        QueryTemplate.render(
-            text,
-            templateValues.mapValues { value in
-                value.utf8.map { byte in
-                    let c = Unicode.Scalar(byte)
-                    let unreserved =
-                        ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
-                        || "-._~".unicodeScalars.contains(c)
-                    return unreserved
-                        ? String(c) : "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-                }.joined()
-            })
+        QueryTemplate.render(text, templateValues.mapValues(HTTPClient.encode))
     }
 
     var environment: [String: String] {
