@@ -4,11 +4,14 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* libpq's values that ramp reads (libpq-fe.h): ConnStatusType CONNECTION_OK, ExecStatusType PGRES_COMMAND_OK and
  * PGRES_TUPLES_OK, and the PG_DIAG_SQLSTATE field code. */
 enum { CONNECTION_OK = 0, PGRES_COMMAND_OK = 1, PGRES_TUPLES_OK = 2, PG_DIAG_SQLSTATE = 'C' };
+/* PGTransactionStatusType: PQTRANS_IDLE, PQTRANS_ACTIVE, PQTRANS_INTRANS, PQTRANS_INERROR, PQTRANS_UNKNOWN. */
+enum { PQTRANS_IDLE = 0, PQTRANS_ACTIVE = 1, PQTRANS_INTRANS = 2, PQTRANS_INERROR = 3, PQTRANS_UNKNOWN = 4 };
 
 static struct {
     void *(*connectdb)(const char *);
@@ -25,6 +28,14 @@ static struct {
     int (*getisnull)(const void *, int, int);
     char *(*getvalue)(const void *, int, int);
     void (*clear)(void *);
+    char *(*cmd_tuples)(void *);
+    void *(*exec)(void *, const char *);
+    int (*transaction_status)(const void *);
+    int (*socket)(const void *);
+    int (*consume_input)(void *);
+    void *(*notifies)(void *);
+    void (*freemem)(void *);
+    int (*backend_pid)(const void *);
 } pq;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -63,6 +74,14 @@ static void load(void) {
         {"PQgetisnull", (void **)&pq.getisnull},
         {"PQgetvalue", (void **)&pq.getvalue},
         {"PQclear", (void **)&pq.clear},
+        {"PQcmdTuples", (void **)&pq.cmd_tuples},
+        {"PQexec", (void **)&pq.exec},
+        {"PQtransactionStatus", (void **)&pq.transaction_status},
+        {"PQsocket", (void **)&pq.socket},
+        {"PQconsumeInput", (void **)&pq.consume_input},
+        {"PQnotifies", (void **)&pq.notifies},
+        {"PQfreemem", (void **)&pq.freemem},
+        {"PQbackendPID", (void **)&pq.backend_pid},
     };
     for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
         void *address = dlsym(library, symbols[i].name);
@@ -95,8 +114,9 @@ void ramp_pq_finish(ramp_pq_conn *conn) {
     if (conn != NULL) pq.finish(conn);
 }
 
-ramp_pq_result *ramp_pq_exec(ramp_pq_conn *conn, const char *command, int count, const char *const *values) {
-    return (ramp_pq_result *)pq.exec_params(conn, command, count, NULL, values, NULL, NULL, 0);
+ramp_pq_result *ramp_pq_exec(ramp_pq_conn *conn, const char *command, int count, const unsigned int *types,
+                             const char *const *values) {
+    return (ramp_pq_result *)pq.exec_params(conn, command, count, types, values, NULL, NULL, 0);
 }
 int ramp_pq_ok(const ramp_pq_result *result) {
     if (result == NULL) return 0;
@@ -119,3 +139,34 @@ const char *ramp_pq_value(const ramp_pq_result *result, int row, int column) {
 void ramp_pq_clear(ramp_pq_result *result) {
     if (result != NULL) pq.clear(result);
 }
+
+long ramp_pq_changes(const ramp_pq_result *result) {
+    if (result == NULL) return 0;
+    const char *text = pq.cmd_tuples((void *)result);
+    if (text == NULL || *text == 0) return 0;
+    return strtol(text, NULL, 10);
+}
+ramp_pq_result *ramp_pq_exec_script(ramp_pq_conn *conn, const char *script) {
+    return (ramp_pq_result *)pq.exec(conn, script);
+}
+int ramp_pq_in_transaction(const ramp_pq_conn *conn) {
+    switch (pq.transaction_status(conn)) {
+    case PQTRANS_IDLE: return 0;
+    case PQTRANS_ACTIVE:
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR: return 1;
+    default: return -1;
+    }
+}
+int ramp_pq_socket(const ramp_pq_conn *conn) { return pq.socket(conn); }
+int ramp_pq_consume_input(ramp_pq_conn *conn) { return pq.consume_input(conn); }
+int ramp_pq_take_notifications(ramp_pq_conn *conn) {
+    int count = 0;
+    void *notify;
+    while ((notify = pq.notifies(conn)) != NULL) {
+        pq.freemem(notify);
+        count++;
+    }
+    return count;
+}
+int ramp_pq_backend_pid(const ramp_pq_conn *conn) { return pq.backend_pid(conn); }

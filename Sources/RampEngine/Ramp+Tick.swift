@@ -18,6 +18,9 @@ public struct TickOutcome: Sendable {
         case lostRace
         /// The rollout could not be evaluated (its stored plan is unreadable); nothing written.
         case failed(String)
+        /// The whole tick was skipped: another tick holds the store's tick lease (PostgreSQL). The only outcome
+        /// of such a tick, with an empty flag.
+        case leaseHeld
     }
 
     public var flag: String
@@ -34,9 +37,14 @@ extension Ramp {
     ///
     /// Only the rollouts due at `now` are read (an index on their next check time); with `reportNotDue` the others
     /// are listed too, as `.notDue` with their next check, from the same index and without reading their plans.
+    ///
+    /// On PostgreSQL, where ticks may run on several hosts, a tick first takes the store's tick lease (with
+    /// `lease`): only one polls the metric sources at a time, and a tick that finds it held does nothing and
+    /// returns one `.leaseHeld` outcome. Without the lease the compare-and-set alone keeps racing ticks from
+    /// writing a transition twice.
     public func tick(
         now: Instant, actor: String, concurrency: Int = 8, checkRetention: TimeSpan? = Ramp.defaultCheckRetention,
-        reportNotDue: Bool = true
+        reportNotDue: Bool = true, lease: Bool = true
     ) throws(RampError) -> [TickOutcome] {
         let started = DispatchTime.now().uptimeNanoseconds
         try admit(time: now)
@@ -46,6 +54,12 @@ extension Ramp {
             // A given time before the log's newest entry would record checks in the past.
             throw .store(.timeBeforeLog(path: store.path, at: now, newest: newest))
         }
+        if lease {
+            guard try run({ () throws(StoreError) in try store.takeTickLease() }) else {
+                return [TickOutcome(flag: "", rolloutID: 0, kind: .leaseHeld)]
+            }
+        }
+        defer { if lease { try? store.releaseTickLease() } }
         let active = try run { () throws(StoreError) in try store.dueRollouts(now: now) }
         var outcomes: [TickOutcome] = []
         if reportNotDue {

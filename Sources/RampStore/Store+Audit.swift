@@ -69,7 +69,7 @@ extension Store {
         return entry
     }
 
-    /// Audit entries in storage order (by rowid, so reordered rows show up as such), optionally filtered.
+    /// Audit entries in storage order (by seq, SQLite's rowid, so reordered rows show up as such), optionally filtered.
     ///
     /// With `parseEvidence` false the evidence is left `.null` (its stored text is in `storedEvidence`), for a
     /// caller that parses many side by side.
@@ -91,7 +91,7 @@ extension Store {
         try db.query(
             """
             SELECT seq, at, actor, rollout_id, flag, event, from_state, to_state, from_bp, to_bp, reason, evidence,
-                   plan_digest, prev_hash, hash, os_user, host FROM audit \(filter) ORDER BY rowid
+                   plan_digest, prev_hash, hash, os_user, host FROM audit \(filter) ORDER BY seq
             """, values
         ) { (row) throws(StoreError) in
             var evidence: JSONValue = .null

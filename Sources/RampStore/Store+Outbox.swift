@@ -121,7 +121,7 @@ extension Store {
             try db.query(
                 """
                 UPDATE outbox SET state = 'pending', next_at = ?, done_at = NULL, claimed_until = NULL
-                    WHERE state = 'failed' AND (? IS NULL OR target = ?)
+                    WHERE state = 'failed' AND (CAST(? AS TEXT) IS NULL OR target = ?)
                 """, [.int(now.seconds), .optional(target), .optional(target)])
             return db.changes
         }

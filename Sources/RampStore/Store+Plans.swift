@@ -25,7 +25,10 @@ extension Store {
     /// Stores a plan verbatim; the same text submitted again is kept once.
     public func insertPlan(_ plan: StoredPlan) throws(StoreError) {
         try db.query(
-            "INSERT OR IGNORE INTO plans(digest, flag, file, base_dir, body, submitted_at) VALUES (?,?,?,?,?,?)",
+            """
+            INSERT INTO plans(digest, flag, file, base_dir, body, submitted_at) VALUES (?,?,?,?,?,?)
+                ON CONFLICT(digest) DO NOTHING
+            """,
             [
                 .text(plan.digest), .text(plan.flag), .text(plan.file), .text(plan.baseDir), .text(plan.body),
                 .int(plan.submittedAt.seconds),

@@ -127,18 +127,20 @@ extension Store {
     }
 
     public func insertRollout(_ rollout: Rollout, now: Instant) throws(StoreError) -> Int64 {
-        try db.query(
+        let ids = try db.rows(
             """
             INSERT INTO rollouts(flag, plan_digest, state, step, step_entered_at, paused_from, version, created_at,
-                                 updated_at) VALUES (?,?,?,?,?,?,?,?,?)
+                                 updated_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id
             """,
             [
                 .text(rollout.flag), .text(rollout.planDigest), .text(rollout.state.rawValue),
                 .int(Int64(rollout.step)),
                 .optional(rollout.stepEnteredAt?.seconds), .optional(rollout.pausedFrom?.rawValue),
                 .int(rollout.version), .int(now.seconds), .int(now.seconds),
-            ])
-        return db.lastInsertID
+            ]
+        ) { $0.int(0) }
+        guard let id = ids.first else { throw .sql(path: path, message: "a new rollout got no id") }
+        return id
     }
 
     /// Writes `after` only if the stored version is still `expectedVersion`; false when another writer won.

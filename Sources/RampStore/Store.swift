@@ -1,11 +1,15 @@
 internal import CSQLite
 public import RampCore
 
-/// The ramp store: one SQLite file holding flags, plans, rollouts and the audit log.
+/// The ramp store: flags, plans, rollouts and the audit log, in one SQLite file or one PostgreSQL database.
 ///
 /// Owns a connection, so it is not Sendable: open one per thread or process.
 public final class Store {
-    let db: Connection
+    let db: any Database
+    /// Which database holds the store.
+    public let backend: Backend
+
+    public enum Backend: Sendable { case sqlite, postgres }
 
     /// What `appendAudit` does with an entry dated before the newest one.
     public enum EarlierTimes: Sendable { case refuse, clamp }
@@ -17,14 +21,23 @@ public final class Store {
     /// so they commit (or not) with the entry they report.
     public var onAppend: ((AuditEntry) throws(StoreError) -> Void)?
 
-    /// The file this store lives in.
+    /// The file this store lives in, or its PostgreSQL connection string with the password hidden.
     public var path: String { db.path }
 
-    /// Opens the store at `path`, creating and migrating it when `create` is set.
+    /// Opens the store at `path` — a file, or a `postgres://` connection string — creating and migrating it when
+    /// `create` is set.
     ///
-    /// Without `create`, a missing file is `StoreError.missing` and nothing is written to disk.
+    /// Without `create`, a missing file (or an empty database) is `StoreError.missing` and nothing is written.
     public init(path: String, create: Bool) throws(StoreError) {
+        if ConnectionString.isPostgres(path) {
+            let connection = try PostgresConnection(path)
+            db = connection
+            backend = .postgres
+            try PostgresSchema.migrate(connection, create: create)
+            return
+        }
         db = try Connection(path: path, create: create)
+        backend = .sqlite
         try db.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         try migrate(create: create)
     }
@@ -32,20 +45,39 @@ public final class Store {
     /// Opens the store at `path` for reading only (an application evaluating flags): nothing is ever written, so
     /// a store whose schema is older or newer than this ramp's is refused rather than migrated.
     public init(readingOnly path: String) throws(StoreError) {
-        db = try Connection(path: path, create: false, readOnly: true)
-        try db.execute("PRAGMA busy_timeout = 10000")
-        let version = try userVersion()
+        let version: Int
+        if ConnectionString.isPostgres(path) {
+            let connection = try PostgresConnection(path)
+            db = connection
+            backend = .postgres
+            try connection.execute("SET default_transaction_read_only = on")
+            version = try PostgresSchema.version(connection) ?? 0
+        } else {
+            db = try Connection(path: path, create: false, readOnly: true)
+            backend = .sqlite
+            try db.execute("PRAGMA busy_timeout = 10000")
+            version = try userVersion()
+        }
         guard version == Schema.version else {
-            if version < 0 { throw .notAStore(path: path, message: "its schema version \(version) is not ramp's") }
-            if version > Schema.version { throw .newerSchema(path: path, found: version, known: Schema.version) }
+            if version < 0 { throw .notAStore(path: self.path, message: "its schema version \(version) is not ramp's") }
+            if version > Schema.version {
+                throw .newerSchema(path: self.path, found: version, known: Schema.version)
+            }
             throw .notAStore(
-                path: path, message: "schema version \(version) needs upgrading: run any ramp command on it")
+                path: self.path,
+                message: version == 0
+                    ? "it holds no ramp schema"
+                    : "schema version \(version) needs upgrading: run any ramp command on it")
         }
     }
 
-    /// SQLite's `PRAGMA data_version`: changes whenever another connection commits to the file.
+    /// Changes whenever another connection commits a change: SQLite's `PRAGMA data_version` (any commit to the
+    /// file), or on PostgreSQL the count of committed changes to flags and settings (kept by a trigger).
     public func dataVersion() throws(StoreError) -> Int64 {
-        try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
+        switch backend {
+        case .sqlite: try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
+        case .postgres: try db.rows("SELECT changes FROM ramp_schema WHERE id = 1") { $0.int(0) }.first ?? 0
+        }
     }
 
     private func migrate(create: Bool) throws(StoreError) {
@@ -92,21 +124,42 @@ public final class Store {
     static let coreTables = ["flags", "plans", "rollouts", "observations", "audit"]
 
     private func userVersion() throws(StoreError) -> Int {
-        Int(try db.rows("PRAGMA user_version") { $0.int(0) }.first ?? 0)
+        switch backend {
+        case .sqlite: Int(try db.rows("PRAGMA user_version") { $0.int(0) }.first ?? 0)
+        case .postgres: try PostgresSchema.version(db) ?? 0
+        }
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
+    /// Runs `body` in one write transaction: all of it commits, or none of it. Writers take turns: on SQLite
+    /// `BEGIN IMMEDIATE` takes the file's write lock; on PostgreSQL the transaction first takes the store's
+    /// advisory write lock (`PostgresSchema.writeLock`), which every ramp writer on every host takes, so the audit
+    /// chain has one head and a transaction's reads are not changed under it by another writer.
     @discardableResult
     public func immediate<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try transaction("BEGIN IMMEDIATE", body)
+        try transaction(beginWrite, body)
+    }
+
+    private var beginWrite: String {
+        switch backend {
+        case .sqlite: "BEGIN IMMEDIATE"
+        case .postgres: "BEGIN; SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))"
+        }
     }
 
     /// Runs `body` inside one read transaction: every read sees the same snapshot of the store, whatever other
-    /// processes commit meanwhile (WAL keeps it for the reader).
+    /// processes commit meanwhile (WAL keeps it for the reader on SQLite; REPEATABLE READ on PostgreSQL).
     public func reading<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try transaction("BEGIN") { () throws(StoreError) in
-            _ = try db.rows("SELECT count(*) FROM sqlite_schema") { $0.int(0) }  // the snapshot starts here
-            return try body()
+        switch backend {
+        case .sqlite:
+            try transaction("BEGIN") { () throws(StoreError) in
+                _ = try db.rows("SELECT count(*) FROM sqlite_schema") { $0.int(0) }  // the snapshot starts here
+                return try body()
+            }
+        case .postgres:
+            try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ") { () throws(StoreError) in
+                _ = try db.rows("SELECT 1") { $0.int(0) }  // the snapshot starts here
+                return try body()
+            }
         }
     }
 
@@ -115,7 +168,7 @@ public final class Store {
     public func immediate<T, E: Error>(_ body: () throws(StoreError) -> Result<T, E>) throws(StoreError)
         -> Result<T, E>
     {
-        try transaction("BEGIN IMMEDIATE", body) { if case .failure = $0 { false } else { true } }
+        try transaction(beginWrite, body) { if case .failure = $0 { false } else { true } }
     }
 
     /// `begin`, then `body`, then COMMIT (or ROLLBACK when `keep` says the result is a refusal); ROLLBACK when the
@@ -134,18 +187,47 @@ public final class Store {
         }
     }
 
-    /// `PRAGMA integrity_check`: "ok", or what is wrong.
+    /// Takes the tick lease when no other connection holds it: on PostgreSQL a session advisory lock, held until
+    /// `releaseTickLease` or until this connection ends (a killed tick's lease goes with its connection). SQLite
+    /// has no lease (one host holds the file): always true.
+    public func takeTickLease() throws(StoreError) -> Bool {
+        switch backend {
+        case .sqlite: true
+        case .postgres:
+            try db.rows("SELECT pg_try_advisory_lock(\(PostgresSchema.tickLease))") { $0.text(0) == "t" }.first
+                ?? false
+        }
+    }
+
+    public func releaseTickLease() throws(StoreError) {
+        if backend == .postgres { try db.query("SELECT pg_advisory_unlock(\(PostgresSchema.tickLease))") }
+    }
+
+    /// "ok", or what is wrong: SQLite's `PRAGMA integrity_check` (every page and index of the file); on
+    /// PostgreSQL, which keeps its own pages, that the audit log's append-only triggers are there and enabled.
     public func integrityCheck() throws(StoreError) -> String {
-        try db.rows("PRAGMA integrity_check") { $0.text(0) }.joined(separator: "; ")
+        switch backend {
+        case .sqlite: try db.rows("PRAGMA integrity_check") { $0.text(0) }.joined(separator: "; ")
+        case .postgres: try PostgresSchema.integrityCheck(db)
+        }
     }
 
     /// Every row of every table and the schema version, as text: two equal dumps mean two equal stores.
     public func dump() throws(StoreError) -> String {
         var out = "user_version=\(try userVersion())\n"
-        let tables = try db.rows("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0) }
+        let tables: [String]
+        switch backend {
+        case .sqlite:
+            tables = try db.rows("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0) }
+        case .postgres:
+            tables = try db.rows(
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename COLLATE \"C\""
+            ) { $0.text(0) }
+        }
         for table in tables {
             out += "[\(table)]\n"
-            try db.query("SELECT * FROM \"\(table)\" ORDER BY rowid") { row in
+            let order = backend == .sqlite ? "rowid" : "1"
+            try db.query("SELECT * FROM \"\(table)\" ORDER BY \(order)") { row in
                 out += (0..<row.columnCount).map { row.optionalText($0) ?? "NULL" }.joined(separator: "|") + "\n"
             }
         }
@@ -156,6 +238,6 @@ public final class Store {
     public func executeRaw(_ sql: String) throws(StoreError) { try db.execute(sql) }
 }
 
-/// A store owns one SQLite connection, used from one thread at a time: it is not Sendable, said in code.
+/// A store owns one connection, used from one thread at a time: it is not Sendable, said in code.
 @available(*, unavailable)
 extension Store: Sendable {}

@@ -123,7 +123,8 @@ import Testing
         #expect(try box.dump() == before)
     }
 
-    @Test func aCorruptStoreIsNamedAndLeftUntouched() throws {
+    @Test(.enabled(if: Backend.isSQLite, "writes garbage into the SQLite file"))
+    func aCorruptStoreIsNamedAndLeftUntouched() throws {
         let box = Sandbox()
         let garbage = Data(repeating: 0x5a, count: 8192)
         try garbage.write(to: URL(fileURLWithPath: box.store))
@@ -140,7 +141,7 @@ import Testing
         let ran = box.ramp(["status"])
         #expect(ran.status == 4)
         #expect(ran.stderr == "ramp: \(box.store): no store here (submit a plan to create one, or pass --store)\n")
-        #expect(!FileManager.default.fileExists(atPath: box.store))
+        #expect(!box.storeExists())
     }
 
     @Test func theStoreComesFromTheFlagThenTheEnvironmentThenTheWorkingDirectory() {

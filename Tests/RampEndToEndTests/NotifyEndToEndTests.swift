@@ -214,7 +214,8 @@ final class NotifyReceiver {
         #expect(section.contains(":rotating_light: *chat* rollback"), "\(section)")
         #expect(section.contains("• `errors` fail 0.5 (≤ 0.01)"), "the failing gate is named: \(section)")
         // The URL is read when sending: never in the store, the plan or any message.
-        let storeBytes = try Data(contentsOf: URL(fileURLWithPath: box.store))
+        let storeBytes =
+            Backend.isSQLite ? try Data(contentsOf: URL(fileURLWithPath: box.store)) : Data(try box.dump().utf8)
         #expect(storeBytes.range(of: Data("XXXXsecretXXXX".utf8)) == nil)
         receiver.set("refuse")
         box.ramp(["pause", "chat", "--now", t(2)], env: env)  // no rollout to pause: nothing sent
@@ -356,7 +357,7 @@ final class NotifyReceiver {
             #expect(config.status == 3)
             #expect(config.stderr.contains("config: " + message), "\(config.stderr)")
         }
-        #expect(!FileManager.default.fileExists(atPath: box.store), "a refused setting makes no store")
+        #expect(!box.storeExists(), "a refused setting makes no store")
     }
 
     @Test func validateWarnsAboutWhatATargetWillMissWhereItRuns() {

@@ -250,7 +250,8 @@ import Testing
         #expect(box.status("f")["state"] == "progressing", "the first tick ran before the signal")
     }
 
-    @Test func theReadmeDemoCompletesOneRolloutAndRollsBackTheOther() {
+    @Test(.enabled(if: Backend.isSQLite, "the demo makes a SQLite store"))
+    func theReadmeDemoCompletesOneRolloutAndRollsBackTheOther() {
         let box = Sandbox()
         let demo = box.ramp(["demo", "--store", box.store], useStore: false, cwd: Sandbox.packageRoot)
         #expect(demo.status == 0, "\(demo.stderr)")

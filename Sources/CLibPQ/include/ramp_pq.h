@@ -33,8 +33,10 @@ const char *ramp_pq_error(const ramp_pq_conn *conn);
 /* PQfinish. */
 void ramp_pq_finish(ramp_pq_conn *conn);
 
-/* PQexecParams with `count` text parameters (a NULL entry is SQL NULL) and text results. */
-ramp_pq_result *ramp_pq_exec(ramp_pq_conn *conn, const char *command, int count, const char *const *values);
+/* PQexecParams with `count` text parameters (a NULL entry is SQL NULL) and text results. `types` gives each
+ * parameter's type OID (0: the server infers it), or is NULL for all inferred. */
+ramp_pq_result *ramp_pq_exec(ramp_pq_conn *conn, const char *command, int count, const unsigned int *types,
+                             const char *const *values);
 /* 1 when the command succeeded (PGRES_COMMAND_OK or PGRES_TUPLES_OK). */
 int ramp_pq_ok(const ramp_pq_result *result);
 /* PQresultErrorMessage, and the SQLSTATE code (PG_DIAG_SQLSTATE; "" when none). */
@@ -47,6 +49,21 @@ int ramp_pq_is_null(const ramp_pq_result *result, int row, int column);
 const char *ramp_pq_value(const ramp_pq_result *result, int row, int column);
 /* PQclear (NULL is fine). */
 void ramp_pq_clear(ramp_pq_result *result);
+/* PQcmdTuples as a number: the rows an INSERT, UPDATE or DELETE changed (0 for other commands). */
+long ramp_pq_changes(const ramp_pq_result *result);
+/* PQexec: one or more statements with no parameters (migrations). */
+ramp_pq_result *ramp_pq_exec_script(ramp_pq_conn *conn, const char *script);
+/* PQtransactionStatus: 1 inside a transaction block (idle, active or failed), 0 outside, -1 when the connection is
+ * bad or unknown. */
+int ramp_pq_in_transaction(const ramp_pq_conn *conn);
+
+/* Notifications (LISTEN): PQsocket, PQconsumeInput (1 on success), and the number of notifications waiting,
+ * taken and freed (PQnotifies until NULL, PQfreemem). */
+int ramp_pq_socket(const ramp_pq_conn *conn);
+int ramp_pq_consume_input(ramp_pq_conn *conn);
+int ramp_pq_take_notifications(ramp_pq_conn *conn);
+/* PQbackendPID: the server process of this connection. */
+int ramp_pq_backend_pid(const ramp_pq_conn *conn);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@ internal import CSQLite
 import RampCore
 
 /// One SQLite connection. Owns a C handle, so it is a class and not Sendable: use it from one thread at a time.
-final class Connection {
+final class Connection: Database {
     let path: String
     private let handle: OpaquePointer
     /// Prepared statements by their SQL, reused (a tick runs the same few statements thousands of times). One in
@@ -91,15 +91,13 @@ final class Connection {
     }
 
     /// Prepares, binds, and steps a statement, handing each row to `row`.
-    func query(_ sql: String, _ values: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in })
-        throws(StoreError)
-    {
+    func run(_ sql: String, _ values: [SQLValue], row: (Row) throws(StoreError) -> Void) throws(StoreError) {
         let (statement, cached) = try prepare(sql)
         defer { release(statement, cached: cached) }
         try bind(values, to: statement)
         while true {
             switch sqlite3_step(statement) {
-            case SQLITE_ROW: try row(Row(statement: statement))
+            case SQLITE_ROW: try row(Row(sqlite: statement))
             case SQLITE_DONE: return
             default: throw failure()
             }
@@ -140,47 +138,7 @@ final class Connection {
         }
     }
 
-    /// The rows of a query, each mapped by `transform`.
-    func rows<T>(_ sql: String, _ values: [SQLValue] = [], _ transform: (Row) throws(StoreError) -> T)
-        throws(StoreError) -> [T]
-    {
-        var out: [T] = []
-        try query(sql, values) { (row) throws(StoreError) in out.append(try transform(row)) }
-        return out
-    }
-
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
-    var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
-}
-
-/// A value bound to a statement parameter.
-enum SQLValue {
-    case null
-    case int(Int64)
-    case real(Double)
-    case text(String)
-
-    static func optional(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
-    static func optional(_ n: Int64?) -> SQLValue { n.map { .int($0) } ?? .null }
-}
-
-/// A result row, valid only inside the `row` closure.
-struct Row {
-    fileprivate let statement: OpaquePointer
-
-    var columnCount: Int32 { sqlite3_column_count(statement) }
-    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
-    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
-    func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
-    /// The column's exact bytes as text: a NUL inside does not end it, and bytes that are not UTF-8 become
-    /// U+FFFD (so text altered that way never equals what was written, nor hashes the same).
-    func text(_ i: Int32) -> String {
-        guard let pointer = sqlite3_column_text(statement, i) else { return "" }
-        let count = Int(sqlite3_column_bytes(statement, i))
-        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
-    }
-    func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
-    func double(_ i: Int32) -> Double { sqlite3_column_double(statement, i) }
 }

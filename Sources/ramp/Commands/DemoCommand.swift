@@ -41,6 +41,10 @@ enum DemoCommand {
         }
         let storePath: String
         if let given = context.args["store"] {
+            if ConnectionString.isPostgres(given) {
+                throw RampError.badInput(
+                    "demo: --store names a new SQLite file; the demo never rehearses in a PostgreSQL database")
+            }
             // A rehearsal's simulated clock runs ahead of the real one: it must never touch a live store, nor any
             // file beside it that it would write (a link that leads nowhere counts: writing through it makes one).
             let path = URL(fileURLWithPath: given).standardizedFileURL.path

@@ -25,7 +25,8 @@ enum SubmitCommand {
         let file = context.args.positionals[0]
         let text = try PlanFile.read(file)
         let plan = try Ramp.validate(text, file: file)  // refuse a bad plan before creating any store
-        if !FileManager.default.fileExists(atPath: context.storePath) {
+        try context.checkStoreArgument()
+        if !Context.exists(context.storePath) {
             try Ramp.checkNewFlag(plan, file: file)  // and what a new flag needs, before the store exists
         }
         let now = try context.now()

@@ -10,7 +10,9 @@ enum TickCommand {
         details: """
             Polls each due rollout's gates (outside any write transaction), decides, and commits each transition
             with its audit entry in one transaction. Safe to run concurrently: a tick that loses the race to
-            another changes nothing. Prints every transition, and a hold line whenever what a rollout waits on
+            another changes nothing. On a PostgreSQL store, ticks on several hosts take turns: a tick that finds
+            another holding the store's tick lease prints so (with --json, one {"skipped": …} line) and exits 0
+            without polling. Prints every transition, and a hold line whenever what a rollout waits on
             changes (a gate's outcome, the bake, its state), so a cron log says why a rollout is stuck;
             --verbose prints every hold, and the next check of each rollout skipped as not yet due; --json prints
             one JSON line per rollout. A time given with --now (or $RAMP_NOW) must not be earlier than the newest
@@ -113,6 +115,9 @@ enum TickCommand {
                 case .notDue(let next): object["not_due_until"] = .string(next.description)
                 case .lostRace: object["lost_race"] = true
                 case .failed(let why): object["failed"] = .string(why)
+                case .leaseHeld:
+                    Output.json(#"{"skipped":"another tick holds the store's tick lease"}"#)
+                    continue
                 }
                 Output.json(JSONValue.object(object).canonical)
                 continue
@@ -124,6 +129,7 @@ enum TickCommand {
             case .notDue(let next) where verbose: Output.print("\(outcome.flag): next check at \(next)")
             case .lostRace where verbose: Output.print("\(outcome.flag): another tick moved it first; nothing written")
             case .failed(let why): Output.error("\(outcome.flag): \(why)")
+            case .leaseHeld: Output.print("\(now)  tick skipped: another tick holds the store's tick lease")
             default: break
             }
         }

@@ -19,12 +19,27 @@ struct Context {
     /// to it. Plans and settings are checked before a store is made, so a refused one makes none.
     func finish(succeeded: Bool) {
         guard opened.created, succeeded else { return }
-        Output.error("created a new store at \(URL(fileURLWithPath: storePath).standardizedFileURL.path)")
+        let shown =
+            ConnectionString.isPostgres(storePath)
+            ? ConnectionString.redacted(storePath) : URL(fileURLWithPath: storePath).standardizedFileURL.path
+        Output.error("created a new store at \(shown)")
     }
 
     /// `--store`, else `$RAMP_STORE`, else `./ramp.db`.
     var storePath: String {
         args["store"] ?? ProcessInfo.processInfo.environment["RAMP_STORE"] ?? "ramp.db"
+    }
+
+    /// Refuses a PostgreSQL password given in `--store`: the command line is there for anyone on the host to read
+    /// (`ps`). libpq reads it from PGPASSWORD or ~/.pgpass; `$RAMP_STORE` may hold it too.
+    func checkStoreArgument() throws(RampError) {
+        if let given = args["store"], ConnectionString.isPostgres(given),
+            ConnectionString.redacted(given) != given
+        {
+            throw .badInput(
+                "--store: \(ConnectionString.redacted(given)) has a password, which the command line shows to anyone "
+                    + "on this host (ps); put it in ~/.pgpass or PGPASSWORD, or the whole string in RAMP_STORE")
+        }
     }
 
     /// `--now` or `$RAMP_NOW` when given (an injected clock), else nil.
@@ -55,7 +70,8 @@ struct Context {
     /// a given time against the system clock, and clamps earlier times to the log's when the clock is the system's.
     func open(create: Bool = false) throws(RampError) -> Ramp {
         if let ramp = opened.ramp { return ramp }
-        let existed = FileManager.default.fileExists(atPath: storePath)
+        try checkStoreArgument()
+        let existed = Self.exists(storePath)
         if create, !existed, let given = try injectedNow() { try Ramp.admitInNewStore(time: given) }
         let ramp = try Ramp(storePath: storePath, create: create)
         opened.ramp = ramp
@@ -67,6 +83,22 @@ struct Context {
             ramp.clampsEarlierTimes = true
         }
         return ramp
+    }
+}
+
+extension Context {
+    /// Whether a store is there already: a file, or a PostgreSQL database with a ramp schema (or anything else
+    /// that opening it would refuse).
+    static func exists(_ store: String) -> Bool {
+        guard ConnectionString.isPostgres(store) else { return FileManager.default.fileExists(atPath: store) }
+        do {
+            _ = try Ramp(storePath: store, create: false)
+            return true
+        } catch .store(.missing) {
+            return false
+        } catch {
+            return true
+        }
     }
 }
 

@@ -15,10 +15,24 @@ struct Ran {
     var json: [JSONValue] { lines.compactMap { try? JSONParser.parse($0) } }
 }
 
+/// Which database the end-to-end tests' stores live in. Tests/run-all.sh runs this suite twice: on SQLite files,
+/// then with `RAMP_TEST_POSTGRES` naming a private PostgreSQL server (`postgresql://ramp@127.0.0.1:PORT`), where
+/// each sandbox gets a database of its own.
+enum Backend {
+    static let postgres: String? = ProcessInfo.processInfo.environment["RAMP_TEST_POSTGRES"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+    static var isPostgres: Bool { postgres != nil }
+    static var isSQLite: Bool { postgres == nil }
+}
+
 /// A scratch folder with a store, plans and a controllable metric script, for one test; removed with it.
 final class Sandbox {
     let dir: URL
-    var store: String { dir.appendingPathComponent("ramp.db").path }
+    /// The store: `ramp.db` in the folder, or a new PostgreSQL database of its own (see `Backend`).
+    let store: String
+    /// The PostgreSQL database made for this sandbox, dropped with it.
+    private let database: String?
 
     /// The built `ramp`, next to the test bundle (SwiftPM builds it first: the test target depends on it).
     static let binary: String = {
@@ -40,6 +54,15 @@ final class Sandbox {
     init() {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramp-e2e-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if let server = Backend.postgres {
+            let name = "ramp_e2e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try! PostgresConnection(server + "/postgres").query("CREATE DATABASE \(name)")
+            database = name
+            store = server + "/" + name
+        } else {
+            database = nil
+            store = dir.appendingPathComponent("ramp.db").path
+        }
         // metric.sh prints the number in value-<gate>.txt: tests steer each gate by writing that file.
         write(
             "metric.sh",
@@ -49,7 +72,27 @@ final class Sandbox {
         setMetric("latency", "120")
     }
 
-    deinit { try? FileManager.default.removeItem(at: dir) }
+    deinit {
+        try? FileManager.default.removeItem(at: dir)
+        if let server = Backend.postgres, let database {
+            _ = try? PostgresConnection(server + "/postgres").query("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+        }
+    }
+
+    /// Runs SQL on the store directly, past the audit log's append-only triggers: how the tamper tests play an
+    /// attacker with write access to the database. On SQLite the triggers are dropped; on PostgreSQL the session
+    /// skips them (`session_replication_role`, as a superuser can), so they stay in place.
+    func tamper(_ statements: String) throws {
+        let store = try Store(path: self.store, create: false)
+        switch store.backend {
+        case .sqlite:
+            try store.executeRaw(
+                "DROP TRIGGER IF EXISTS audit_refuses_update; DROP TRIGGER IF EXISTS audit_refuses_delete; "
+                    + statements)
+        case .postgres:
+            try store.executeRaw("SET session_replication_role = replica; " + statements)
+        }
+    }
 
     func write(_ name: String, _ text: String, executable: Bool = false) {
         let url = dir.appendingPathComponent(name)
@@ -160,6 +203,19 @@ final class Sandbox {
         try? FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
         let name = SHA256.hex(String(decoding: data, as: UTF8.self)) + ".json"
         try? data.write(to: URL(fileURLWithPath: corpus).appendingPathComponent(name))
+    }
+
+    /// Whether the store exists: its file, or a ramp schema in its PostgreSQL database.
+    func storeExists() -> Bool {
+        guard Backend.isPostgres else { return FileManager.default.fileExists(atPath: store) }
+        do {
+            _ = try Store(path: store, create: false)
+            return true
+        } catch .missing {
+            return false
+        } catch {
+            return true
+        }
     }
 
     /// Every row of the store, for "left the store exactly as it was".
