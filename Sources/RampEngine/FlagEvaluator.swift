@@ -6,9 +6,13 @@ import Synchronization
 /// Evaluates ramp's flags inside an application, with no I/O on the hot path.
 ///
 /// It opens the store read-only and keeps an immutable snapshot of every flag with its targeting compiled. A
-/// background timer asks SQLite whether the store changed (`PRAGMA data_version`) and swaps in a new snapshot when
-/// it did, so a rollout step or a kill reaches the application within `refreshInterval`. Safe to call from any
-/// number of threads.
+/// background timer asks the store whether it changed (SQLite's `PRAGMA data_version`; on PostgreSQL a count of
+/// committed changes to flags and settings) and swaps in a new snapshot when it did, so a rollout step or a kill
+/// reaches the application within `refreshInterval`. On a PostgreSQL store (`postgres://…`) it also listens for
+/// the store's notifications (`LISTEN ramp_changes`, sent at every commit that changes flags or settings) and
+/// refreshes at once, so a change reaches every evaluator on every host within milliseconds; when that connection
+/// drops, the timer's polling carries on, the listener reconnects by itself, and the last snapshot keeps being
+/// served meanwhile. Safe to call from any number of threads.
 ///
 /// ```swift
 /// let flags = try FlagEvaluator(storePath: "/var/lib/ramp/ramp.db")
@@ -68,7 +72,10 @@ public final class FlagEvaluator: Sendable {
     private let keys: KeyIndex
 
     private let snapshot: Mutex<Snapshot>
-    private let reader: Mutex<Store>
+    /// The reading connection; nil after a PostgreSQL connection failed, reopened by the next refresh.
+    private let reader: Mutex<Store?>
+    /// On a PostgreSQL store, the thread that listens for its change notifications.
+    private let listener = Mutex<ChangeListener?>(nil)
     private let lastError = Mutex<String?>(nil)
     private let timer: Mutex<any DispatchSourceTimer>
 
@@ -86,8 +93,17 @@ public final class FlagEvaluator: Sendable {
     /// Exposures kept in memory at most between flushes; beyond it new ones are dropped (and counted).
     public static let exposureBufferLimit = 1_000_000
 
-    /// Opens `storePath` read-only and loads every flag; fails when the store cannot be read. `exposureSampling`
-    /// (0 to 1) is the share of targeting keys whose exposures are recorded.
+    /// `init(storePath:…)` by another name: `store` is a file path or a `postgres://` connection string.
+    public convenience init(
+        store: String, refreshInterval: Duration = .seconds(1), exposureSampling: Double = 0, clock: Clock = .system
+    ) throws(RampError) {
+        try self.init(
+            storePath: store, refreshInterval: refreshInterval, exposureSampling: exposureSampling, clock: clock)
+    }
+
+    /// Opens `storePath` (a file, or a `postgres://` connection string) read-only and loads every flag; fails when
+    /// the store cannot be read. `exposureSampling` (0 to 1) is the share of targeting keys whose exposures are
+    /// recorded.
     ///
     /// `clock` gives `$flagd.timestamp` and the time of recorded exposures: the system clock, or a fixed time
     /// (`.simulated(start:)`, for tests and replays).
@@ -126,9 +142,18 @@ public final class FlagEvaluator: Sendable {
             }
             source.resume()
         }
+        if ConnectionString.isPostgres(storePath) {
+            let fresh = ChangeListener(store: storePath) { [weak self] in _ = try? self?.refresh() }
+            listener.withLock { $0 = fresh }
+        }
     }
 
+    /// Whether this evaluator hears the store's change notifications now (a PostgreSQL store whose listening
+    /// connection is up); false on SQLite, where the timer's polling is the only way.
+    public var isListening: Bool { listener.withLock { $0?.isConnected ?? false } }
+
     deinit {
+        listener.withLock { $0?.stop() }
         timer.withLock { $0.cancel() }
         _ = try? flushExposures()
     }
@@ -209,6 +234,8 @@ public final class FlagEvaluator: Sendable {
                 try store!.immediate { () throws(StoreError) in try store!.record(exposures: batch, outcomes: []) }
                 return nil
             } catch let error as StoreError {
+                // A PostgreSQL connection that failed is opened afresh at the next flush.
+                if store?.backend == .postgres { store = nil }
                 return error
             } catch {
                 return StoreError.sql(path: storePath, message: "\(error)")
@@ -269,14 +296,23 @@ public final class FlagEvaluator: Sendable {
     /// snapshot and is kept in `lastRefreshError`.
     @discardableResult
     public func refresh() throws(RampError) -> Bool {
-        let current = snapshot.withLock { $0 }
-        let result: Result<Snapshot?, RampError> = reader.withLock { store in
+        let result: Result<Snapshot?, RampError> = reader.withLock { reading in
             do {
+                let current = snapshot.withLock { $0 }
+                let store = try reading ?? Store(readingOnly: storePath)
+                reading = store
                 guard try store.dataVersion() != current.dataVersion else { return .success(nil) }
-                return .success(try Self.load(store, keys: keys))
+                // Swapped in while the reader is held: a refresh from the timer and one from the listener never
+                // put an older snapshot over a newer one.
+                let fresh = try Self.load(store, keys: keys)
+                snapshot.withLock { $0 = fresh }
+                return .success(fresh)
             } catch let error as StoreError {
+                // A PostgreSQL connection that failed is opened afresh at the next refresh.
+                if ConnectionString.isPostgres(storePath) { reading = nil }
                 return .failure(.store(error))
             } catch let error as RampError {
+                if ConnectionString.isPostgres(storePath) { reading = nil }
                 return .failure(error)
             } catch {
                 return .failure(.badInput("\(error)"))
@@ -286,8 +322,7 @@ public final class FlagEvaluator: Sendable {
         case .success(nil):
             lastError.withLock { $0 = nil }
             return false
-        case .success(let fresh?):
-            snapshot.withLock { $0 = fresh }
+        case .success:
             lastError.withLock { $0 = nil }
             return true
         case .failure(let error):

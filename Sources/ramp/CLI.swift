@@ -26,7 +26,7 @@ enum CLI {
         ExplainCommand.command, ExportCommand.command, MetricsCommand.command, ConfigCommand.command,
         AuditCommands.log, AuditCommands.checkpoint, AuditCommands.verify, DemoCommand.command,
         CompletionsCommand.command, NotifyCommands.list, NotifyCommands.test, NotifyCommands.retry,
-        ReportCommand.command,
+        ReportCommand.command, StoreCommands.copy,
     ]
 
     static func main(_ words: [String]) -> Int32 {

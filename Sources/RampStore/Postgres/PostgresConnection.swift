@@ -53,6 +53,31 @@ public final class PostgresConnection {
         return rows
     }
 
+    /// Listens on `channel` (a plain identifier): `awaitNotifications` then reports its notifications.
+    public func listen(_ channel: String) throws(StoreError) {
+        precondition(channel.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }, "a channel is an identifier")
+        try query("LISTEN \(channel)")
+    }
+
+    /// Waits up to `milliseconds` for notifications on the channels this connection listens on, and returns how
+    /// many arrived (0 when none did in time). Throws when the connection is lost.
+    public func awaitNotifications(milliseconds: Int32) throws(StoreError) -> Int {
+        let waiting = Int(ramp_pq_take_notifications(handle))
+        if waiting > 0 { return waiting }
+        let socket = ramp_pq_socket(handle)
+        guard socket >= 0, ramp_pq_connected(handle) == 1 else { throw lost() }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, milliseconds)
+        if ready < 0 { return errno == EINTR ? 0 : Int(ramp_pq_take_notifications(handle)) }
+        if ready == 0 { return 0 }
+        guard ramp_pq_consume_input(handle) == 1, ramp_pq_connected(handle) == 1 else { throw lost() }
+        return Int(ramp_pq_take_notifications(handle))
+    }
+
+    private func lost() -> StoreError {
+        .sql(path: name, message: "connection lost: " + Self.line(String(cString: ramp_pq_error(handle))))
+    }
+
     /// The server process serving this connection (for `pg_terminate_backend` in fault tests).
     public var backendPID: Int32 { ramp_pq_backend_pid(handle) }
 
