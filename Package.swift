@@ -46,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RampEndToEndTests",
-            dependencies: ["ramp", "RampStore", "RampCore"],
+            dependencies: ["ramp", "RampStore", "RampCore", "RampEngine"],
             swiftSettings: strict
         ),
     ],

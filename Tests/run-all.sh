@@ -74,6 +74,25 @@ export RAMP_PLAN_CORPUS="$PWD/.build/plan-corpus"
 rm -rf "$RAMP_PLAN_CORPUS"
 # Bounded: a test process that crashes or hangs must fail the run, not stall it.
 timeout 2400 swift test
+
+# The end-to-end suite again, on PostgreSQL: one private server (initdb into a temporary folder, started as a
+# plain process on a free 127.0.0.1 port, as the postgres user when this runs as root, since PostgreSQL refuses
+# root), each test's sandbox a database of its own (RAMP_TEST_POSTGRES). Stopped and removed on exit. Tests that
+# read the SQLite file itself run in the first pass only; PostgresStoreTests (faults, copy, propagation) in this one.
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/ramp-pg-XXXXXX")"
+pg_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+stop_postgres() {
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+}
+trap stop_postgres EXIT
+[ "$(id -u)" -ne 0 ] || chown postgres "$pg_dir"
+as_postgres "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U ramp -E UTF8 --no-sync >/dev/null
+as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -w -t 60 -l "$pg_dir/server.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=300" start >/dev/null
+RAMP_TEST_POSTGRES="postgresql://ramp@127.0.0.1:$pg_port" timeout 2400 swift test --skip-build --filter RampEndToEndTests
 # The schema accepts every plan ramp accepted in the tests (a plan is a file with "steps").
 "$RAMP_JSONSCHEMA_PYTHON" Tests/Support/check_plan_schema.py plans/ramp-plan.schema.json "$RAMP_PLAN_CORPUS" >/dev/null \
     || "$RAMP_JSONSCHEMA_PYTHON" Tests/Support/check_plan_schema.py plans/ramp-plan.schema.json "$RAMP_PLAN_CORPUS" | grep -v '^ok '

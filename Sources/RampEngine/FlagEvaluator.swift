@@ -297,25 +297,30 @@ public final class FlagEvaluator: Sendable {
     @discardableResult
     public func refresh() throws(RampError) -> Bool {
         let result: Result<Snapshot?, RampError> = reader.withLock { reading in
-            do {
-                let current = snapshot.withLock { $0 }
-                let store = try reading ?? Store(readingOnly: storePath)
-                reading = store
-                guard try store.dataVersion() != current.dataVersion else { return .success(nil) }
-                // Swapped in while the reader is held: a refresh from the timer and one from the listener never
-                // put an older snapshot over a newer one.
-                let fresh = try Self.load(store, keys: keys)
-                snapshot.withLock { $0 = fresh }
-                return .success(fresh)
-            } catch let error as StoreError {
-                // A PostgreSQL connection that failed is opened afresh at the next refresh.
-                if ConnectionString.isPostgres(storePath) { reading = nil }
-                return .failure(.store(error))
-            } catch let error as RampError {
-                if ConnectionString.isPostgres(storePath) { reading = nil }
-                return .failure(error)
-            } catch {
-                return .failure(.badInput("\(error)"))
+            // A PostgreSQL connection that failed (the server restarted, the backend was ended) is opened afresh
+            // and the refresh tried once more on it.
+            let postgres = ConnectionString.isPostgres(storePath)
+            var attempt = 0
+            while true {
+                attempt += 1
+                let reopened = reading == nil
+                do {
+                    let current = snapshot.withLock { $0 }
+                    let store = try reading ?? Store(readingOnly: storePath)
+                    reading = store
+                    guard try store.dataVersion() != current.dataVersion else { return .success(nil) }
+                    // Swapped in while the reader is held: a refresh from the timer and one from the listener
+                    // never put an older snapshot over a newer one.
+                    let fresh = try Self.load(store, keys: keys)
+                    snapshot.withLock { $0 = fresh }
+                    return .success(fresh)
+                } catch {
+                    if postgres { reading = nil }
+                    if postgres, !reopened, attempt == 1 { continue }
+                    if let error = error as? RampError { return .failure(error) }
+                    if let error = error as? StoreError { return .failure(.store(error)) }
+                    return .failure(.badInput("\(error)"))
+                }
             }
         }
         switch result {

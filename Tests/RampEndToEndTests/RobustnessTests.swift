@@ -14,9 +14,15 @@ import Testing
         #expect(all.allSatisfy { $0.status == 0 }, "\(all.map(\.stderr))")
         let outcomes = all.flatMap(\.json)
         #expect(outcomes.filter { $0["transition"] != nil }.count == 1)
-        // The others wrote nothing: they lost the race, or (started late on a busy machine) found it checked.
-        #expect(outcomes.filter { $0["lost_race"] == true || $0["not_due_until"] != nil }.count == 7, "\(outcomes)")
-        #expect(outcomes.filter { $0["lost_race"] == true }.count >= 1, "at least one tick really raced")
+        // The others wrote nothing: they lost the race, or (started late on a busy machine) found it checked, or
+        // (on PostgreSQL) found another tick holding the tick lease and did not poll at all.
+        let idle = outcomes.filter { $0["lost_race"] == true || $0["not_due_until"] != nil || $0["skipped"] != nil }
+        #expect(idle.count == 7, "\(outcomes)")
+        if Backend.isSQLite {
+            #expect(outcomes.filter { $0["lost_race"] == true }.count >= 1, "at least one tick really raced")
+        } else {
+            #expect(outcomes.filter { $0["skipped"] != nil }.count >= 1, "at least one tick found the lease held")
+        }
         #expect(box.events() == ["submit", "start", "advance"])
         #expect(box.status("f")["percent"] == 5)
         #expect(box.ramp(["audit", "verify"]).status == 0)
