@@ -36,7 +36,8 @@ let package = Package(
         ),
         .executableTarget(name: "ramp", dependencies: ["RampEngine", "RampCore"], swiftSettings: strict),
         // Benchmarks behind BENCHMARKS.md: `swift run -c release ramp-bench eval`.
-        .executableTarget(name: "ramp-bench", dependencies: ["RampEngine", "RampCore"], swiftSettings: strict),
+        .executableTarget(
+            name: "ramp-bench", dependencies: ["RampEngine", "RampCore", "RampStore"], swiftSettings: strict),
         .testTarget(name: "RampCoreTests", dependencies: ["RampCore"], swiftSettings: strict),
         .testTarget(name: "RampMetricsTests", dependencies: ["RampMetrics", "RampCore"], swiftSettings: strict),
         .testTarget(

@@ -308,7 +308,7 @@ public final class FlagEvaluator: Sendable {
                     let current = snapshot.withLock { $0 }
                     let store = try reading ?? Store(readingOnly: storePath)
                     reading = store
-                    guard try store.dataVersion() != current.dataVersion else { return .success(nil) }
+                    guard try store.flagsVersion() != current.dataVersion else { return .success(nil) }
                     // Swapped in while the reader is held: a refresh from the timer and one from the listener
                     // never put an older snapshot over a newer one.
                     let fresh = try Self.load(store, keys: keys)
@@ -347,7 +347,7 @@ public final class FlagEvaluator: Sendable {
         do {
             let (version, flags, bucketing) = try store.reading { () throws(StoreError) in
                 (
-                    try store.dataVersion(), try store.flags(),
+                    try store.flagsVersion(), try store.flags(),
                     BucketingGeneration(stored: try store.setting(Setting.bucketing.rawValue))
                 )
             }

@@ -134,7 +134,7 @@ extension Ramp {
                 let owner = try store.setting(Self.exportOwnerKey)
                 let retakesExport =
                     setting == .exportFlagd && value != nil
-                    && owner.map { Self.absolute($0) != Self.absolute(store.path) } == true
+                    && owner.map { !isThisStore($0) } == true
                 if before == value, !retakesExport { return .success(nil) }
                 if setting == .notify, let value {
                     let names = Set((try? PlanParser.notifyTargets(value, baseDir: "/"))?.map(\.name) ?? [])
@@ -174,7 +174,7 @@ extension Ramp {
                 ]
                 if setting == .exportFlagd {
                     // The export belongs to this store file: a copy elsewhere must not overwrite it.
-                    let owner = value == nil ? nil : Self.absolute(store.path)
+                    let owner = value == nil ? nil : storeIdentity
                     try store.setSetting(Self.exportOwnerKey, owner)
                     evidence["store"] = owner.map(JSONValue.string) ?? .null
                 }
@@ -207,15 +207,27 @@ extension Ramp {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
+    /// What tells this store from any other, however it is reached: a file's absolute path with links resolved,
+    /// or "PostgreSQL store " and the id its schema was created with (`Store.storeID`).
+    var storeIdentity: String {
+        if let id = store.storeID { return "PostgreSQL store \(id)" }
+        return Self.absolute(store.path)
+    }
+
+    /// Whether an export's recorded owner (`storeIdentity` when it was configured) is this store.
+    func isThisStore(_ owner: String) -> Bool {
+        owner.hasPrefix("PostgreSQL store ") ? owner == storeIdentity : Self.absolute(owner) == storeIdentity
+    }
+
     /// Makes the configured flagd file match the store: rewritten atomically when it differs, left alone otherwise.
     /// A store copied or moved to another path does not write the export file its original configured.
     @discardableResult
     public func syncFlagdExport() throws(RampError) -> ExportSync {
         guard let path = try settings()[.exportFlagd] else { return .notConfigured }
         let owner = try run { () throws(StoreError) in try store.setting(Self.exportOwnerKey) }
-        if let owner, Self.absolute(owner) != Self.absolute(store.path) {
+        if let owner, !isThisStore(owner) {
             throw .conflict(
-                "\(path) is the flagd export of the store at \(owner), and this store is \(Self.absolute(store.path)) "
+                "\(path) is the flagd export of the store at \(owner), and this store is \(storeIdentity) "
                     + "(a copy, or moved): not overwriting it; run `ramp config export.flagd PATH` to export this one")
         }
         // One writer at a time, each reading the store after it holds the lock: a slower process can never

@@ -24,6 +24,13 @@ public final class Store {
     /// The file this store lives in, or its PostgreSQL connection string with the password hidden.
     public var path: String { db.path }
 
+    /// On PostgreSQL, the id the store's schema was created with: the same from every host and connection string
+    /// (a copy made by `ramp store copy` gets its own). Nil on SQLite, where the file's path tells stores apart.
+    public var storeID: String? {
+        guard backend == .postgres else { return nil }
+        return try? db.rows("SELECT store_id FROM ramp_schema WHERE id = 1") { $0.text(0) }.first
+    }
+
     /// Opens the store at `path` — a file, or a `postgres://` connection string — creating and migrating it when
     /// `create` is set.
     ///
@@ -72,8 +79,27 @@ public final class Store {
     }
 
     /// Changes whenever another connection commits a change: SQLite's `PRAGMA data_version` (any commit to the
-    /// file), or on PostgreSQL the count of committed changes to flags and settings (kept by a trigger).
+    /// file); on PostgreSQL, compared only for equality, the count of committed changes to flags and settings with
+    /// the audit head and the newest observation (what `status --watch` shows).
     public func dataVersion() throws(StoreError) -> Int64 {
+        switch backend {
+        case .sqlite:
+            return try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
+        case .postgres:
+            let parts =
+                try db.rows(
+                    """
+                    SELECT (SELECT changes FROM ramp_schema WHERE id = 1), (SELECT seq FROM audit_head WHERE id = 1),
+                           (SELECT max(checked_at) FROM observations), (SELECT count(*) FROM observations)
+                    """
+                ) { row in (0..<4).map { row.int(Int32($0)) } }.first ?? []
+            return parts.reduce(Int64(17)) { $0 &* 1_000_003 &+ $1 }
+        }
+    }
+
+    /// Changes whenever a commit changes what evaluators serve (flags, settings): `PRAGMA data_version` on SQLite;
+    /// on PostgreSQL the count of such commits, kept by a trigger.
+    public func flagsVersion() throws(StoreError) -> Int64 {
         switch backend {
         case .sqlite: try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
         case .postgres: try db.rows("SELECT changes FROM ramp_schema WHERE id = 1") { $0.int(0) }.first ?? 0

@@ -5,6 +5,7 @@
 //   swift run -c release ramp-bench record [--events N] [--ramp .build/release/ramp]
 //   swift run -c release ramp-bench tick [--rollouts 1000,3000,10000]
 //   swift run -c release ramp-bench verify [--entries 100000,1000000] --ramp .build/release/ramp
+//   swift run -c release ramp-bench postgres --server postgresql://ramp@127.0.0.1:PORT [--rollouts 10000]
 //
 // `eval` measures FlagEvaluator (the in-process API) on (a) a plain 5% flag and (b) a flag with two JsonLogic
 // rules before the 5% split, on one thread, and the same two flags exported to a flagd file and evaluated by the
@@ -176,6 +177,9 @@ case "record": runRecord(Array(arguments.dropFirst()))
 case "tick": runTick(Array(arguments.dropFirst()))
 case "verify": runVerify(Array(arguments.dropFirst()))
 case "tick-build": runTickBuild(Array(arguments.dropFirst()))
+case "postgres": runPostgres(Array(arguments.dropFirst()))
+case "race-ticker": runRaceTicker(Array(arguments.dropFirst()))
+case "listen": runListen(Array(arguments.dropFirst()))
 default:
     print(
         """

@@ -119,7 +119,8 @@ enum CLI {
 
     static let commonOptions = """
         Common options:
-          --store PATH    the SQLite store (default: $RAMP_STORE, else ./ramp.db)
+          --store STORE   the store: a SQLite file, or postgres://USER@HOST/DB with its password in
+                          ~/.pgpass or PGPASSWORD (default: $RAMP_STORE, else ./ramp.db)
           --now TIME      use this time instead of the clock, e.g. 2026-01-01T00:00:00Z (also $RAMP_NOW)
           --help          show this help
         """

@@ -62,6 +62,32 @@ struct PostgresStoreTests {
         #expect(try box.dump() == before)
     }
 
+    /// The flagd export belongs to the store that configured it, whichever folder or host a command runs from
+    /// and however the connection string is spelt; a copy in another database never overwrites it.
+    @Test func theFlagdExportBelongsToTheDatabaseNotToAFolderOrASpelling() throws {
+        let box = Sandbox()
+        let export = box.dir.appendingPathComponent("flags.json").path
+        #expect(box.ramp(["config", "export.flagd", export, "--now", t(0)]).status == 0)
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        let elsewhere = FileManager.default.temporaryDirectory
+        let respelt = box.store.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let ran = box.ramp(["tick", "--now", t(0), "--store", respelt], useStore: false, cwd: elsewhere)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(try String(contentsOfFile: export, encoding: .utf8).contains(#""rampState":"progressing""#))
+        // A copy in another database has an id of its own: it changes its state, not the original's export.
+        let other = Sandbox()
+        #expect(box.ramp(["store", "copy", "--from", box.store, "--to", other.store], useStore: false).status == 0)
+        try FileManager.default.removeItem(atPath: export)
+        let copied = other.ramp(["kill", "f", "--now", t(1)])
+        #expect(copied.status == 1)
+        #expect(
+            copied.stderr.contains("\(export) is the flagd export of the store at PostgreSQL store "),
+            "\(copied.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: export), "the copy wrote the original's export")
+        #expect(box.ramp(["tick", "--now", t(1)]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: export), "the original keeps its export current")
+    }
+
     @Test func aPasswordNeverAppearsAndIsRefusedOnTheCommandLine() throws {
         let box = Sandbox()
         let withPassword = box.store.replacingOccurrences(of: "ramp@", with: "ramp:s3cret-pw@")

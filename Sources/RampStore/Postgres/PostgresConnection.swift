@@ -39,8 +39,16 @@ public final class PostgresConnection {
             throw .cannotOpen(path: name, message: ConnectionString.redacted(message))
         }
         handle = connection
-        // Text travels as UTF-8 whatever the server's or the environment's default, and doubles in full.
-        try execute("SET client_encoding = 'UTF8'; SET extra_float_digits = 1")
+        // Text travels as UTF-8 whatever the server's or the environment's default, and doubles in full. The
+        // server probes an idle connection after 30 s and gives up on it after three unanswered probes 10 s apart,
+        // so a host that vanishes without closing it (its tick lease with it) is noticed within a minute, not
+        // after the system's default two hours (ignored on a Unix socket). A lock (the store's write lock) is
+        // waited for at most 30 s, as SQLite's busy timeout bounds a writer's wait: then the command fails.
+        try execute(
+            """
+            SET client_encoding = 'UTF8'; SET extra_float_digits = 1; SET tcp_keepalives_idle = 30;
+            SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3; SET lock_timeout = '30s'
+            """)
     }
 
     deinit { ramp_pq_finish(handle) }

@@ -19,7 +19,8 @@ enum PostgresSchema {
         CREATE TABLE ramp_schema(
             id BIGINT PRIMARY KEY CHECK (id = 1),
             version BIGINT NOT NULL,
-            changes BIGINT NOT NULL DEFAULT 0
+            changes BIGINT NOT NULL DEFAULT 0,
+            store_id TEXT NOT NULL DEFAULT gen_random_uuid()::text
         );
         CREATE TABLE flags(
             key TEXT PRIMARY KEY,
