@@ -36,6 +36,8 @@ static struct {
     void *(*notifies)(void *);
     void (*freemem)(void *);
     int (*backend_pid)(const void *);
+    void *(*prepare)(void *, const char *, const char *, int, const unsigned int *);
+    void *(*exec_prepared)(void *, const char *, int, const char *const *, const int *, const int *, int);
 } pq;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -82,6 +84,8 @@ static void load(void) {
         {"PQnotifies", (void **)&pq.notifies},
         {"PQfreemem", (void **)&pq.freemem},
         {"PQbackendPID", (void **)&pq.backend_pid},
+        {"PQprepare", (void **)&pq.prepare},
+        {"PQexecPrepared", (void **)&pq.exec_prepared},
     };
     for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
         void *address = dlsym(library, symbols[i].name);
@@ -170,3 +174,10 @@ int ramp_pq_take_notifications(ramp_pq_conn *conn) {
     return count;
 }
 int ramp_pq_backend_pid(const ramp_pq_conn *conn) { return pq.backend_pid(conn); }
+ramp_pq_result *ramp_pq_prepare(ramp_pq_conn *conn, const char *name, const char *command, int count,
+                                const unsigned int *types) {
+    return (ramp_pq_result *)pq.prepare(conn, name, command, count, types);
+}
+ramp_pq_result *ramp_pq_exec_prepared(ramp_pq_conn *conn, const char *name, int count, const char *const *values) {
+    return (ramp_pq_result *)pq.exec_prepared(conn, name, count, values, NULL, NULL, 0);
+}

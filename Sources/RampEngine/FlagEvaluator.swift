@@ -6,8 +6,8 @@ import Synchronization
 /// Evaluates ramp's flags inside an application, with no I/O on the hot path.
 ///
 /// It opens the store read-only and keeps an immutable snapshot of every flag with its targeting compiled. A
-/// background timer asks the store whether it changed (SQLite's `PRAGMA data_version`; on PostgreSQL a count of
-/// committed changes to flags and settings) and swaps in a new snapshot when it did, so a rollout step or a kill
+/// background timer asks the store whether it changed (SQLite's `PRAGMA data_version`; on PostgreSQL the
+/// transaction ids of the flag and setting rows, `Store.flagsVersion`) and swaps in a new snapshot when it did, so a rollout step or a kill
 /// reaches the application within `refreshInterval`. On a PostgreSQL store (`postgres://…`) it also listens for
 /// the store's notifications (`LISTEN ramp_changes`, sent at every commit that changes flags or settings) and
 /// refreshes at once, so a change reaches every evaluator on every host within milliseconds; when that connection

@@ -79,32 +79,37 @@ public final class Store {
     }
 
     /// Changes whenever another connection commits a change: SQLite's `PRAGMA data_version` (any commit to the
-    /// file); on PostgreSQL, compared only for equality, the count of committed changes to flags and settings with
-    /// the audit head and the newest observation (what `status --watch` shows).
+    /// file); on PostgreSQL, compared only for equality, `flagsVersion` with the audit head and the newest
+    /// observation (what `status --watch` shows).
     public func dataVersion() throws(StoreError) -> Int64 {
         switch backend {
         case .sqlite:
             return try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
         case .postgres:
-            let parts =
-                try db.rows(
-                    """
-                    SELECT (SELECT changes FROM ramp_schema WHERE id = 1), (SELECT seq FROM audit_head WHERE id = 1),
-                           (SELECT max(checked_at) FROM observations), (SELECT count(*) FROM observations)
-                    """
-                ) { row in (0..<4).map { row.int(Int32($0)) } }.first ?? []
+            let parts = try db.rows(
+                """
+                SELECT \(Self.flagsVersionSQL), (SELECT seq FROM audit_head WHERE id = 1),
+                       (SELECT max(checked_at) FROM observations), (SELECT count(*) FROM observations)
+                """
+            ) { row in (0..<4).map { row.int(Int32($0)) } }.first ?? []
             return parts.reduce(Int64(17)) { $0 &* 1_000_003 &+ $1 }
         }
     }
 
-    /// Changes whenever a commit changes what evaluators serve (flags, settings): `PRAGMA data_version` on SQLite;
-    /// on PostgreSQL the count of such commits, kept by a trigger.
+    /// Changes whenever a commit changes what evaluators serve (flags, settings), compared only for equality:
+    /// `PRAGMA data_version` on SQLite; on PostgreSQL the sum of the flag and setting rows' transaction ids (every
+    /// change gives a row the id of the transaction that wrote it, a newer one) with their count.
     public func flagsVersion() throws(StoreError) -> Int64 {
         switch backend {
         case .sqlite: try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
-        case .postgres: try db.rows("SELECT changes FROM ramp_schema WHERE id = 1") { $0.int(0) }.first ?? 0
+        case .postgres: try db.rows("SELECT \(Self.flagsVersionSQL)") { $0.int(0) }.first ?? 0
         }
     }
+
+    private static let flagsVersionSQL = """
+        ((SELECT coalesce(sum(xmin::text::bigint), 0) + count(*) * 4294967296 FROM flags)
+         + (SELECT coalesce(sum(xmin::text::bigint), 0) + count(*) * 8589934592 FROM settings))
+        """
 
     private func migrate(create: Bool) throws(StoreError) {
         var current = try userVersion()

@@ -99,7 +99,7 @@ func runPostgres(_ arguments: [String]) {
             var lost = 0
             var skipped = 0
             for running in children {
-                let fields = running.finish().split(separator: " ").compactMap { Int($0) }
+                let fields = running.finish().split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
                 guard fields.count == 3 else { fail("a race ticker failed") }
                 decisions += fields[0]
                 lost += fields[1]

@@ -51,6 +51,11 @@ const char *ramp_pq_value(const ramp_pq_result *result, int row, int column);
 void ramp_pq_clear(ramp_pq_result *result);
 /* PQcmdTuples as a number: the rows an INSERT, UPDATE or DELETE changed (0 for other commands). */
 long ramp_pq_changes(const ramp_pq_result *result);
+/* PQprepare: a named statement of `count` parameters of the given type OIDs (NULL: all inferred). */
+ramp_pq_result *ramp_pq_prepare(ramp_pq_conn *conn, const char *name, const char *command, int count,
+                                const unsigned int *types);
+/* PQexecPrepared with `count` text parameters (a NULL entry is SQL NULL) and text results. */
+ramp_pq_result *ramp_pq_exec_prepared(ramp_pq_conn *conn, const char *name, int count, const char *const *values);
 /* PQexec: one or more statements with no parameters (migrations). */
 ramp_pq_result *ramp_pq_exec_script(ramp_pq_conn *conn, const char *script);
 /* PQtransactionStatus: 1 inside a transaction block (idle, active or failed), 0 outside, -1 when the connection is

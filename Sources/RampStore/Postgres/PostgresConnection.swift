@@ -90,14 +90,37 @@ public final class PostgresConnection {
     public var backendPID: Int32 { ramp_pq_backend_pid(handle) }
 
     /// Runs one statement with text parameters of the given type OIDs (nil: all inferred), handing each row over.
+    /// With `prepared`, the statement is prepared once per connection (by its text and parameter types) and
+    /// executed by name after: the server parses and plans it once, not at every call.
     private func exec(
-        _ sql: String, _ parameters: [String?], types: [UInt32]?, row: ([String?]) throws(StoreError) -> Void
+        _ sql: String, _ parameters: [String?], types: [UInt32]?, prepared: Bool = false,
+        row: ([String?]) throws(StoreError) -> Void
     ) throws(StoreError) {
         let copies: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
         defer { for copy in copies { free(copy) } }
         let values = copies.map { UnsafePointer($0) }
+        let statementName: String?
+        if prepared {
+            let key = PreparedKey(sql: sql, types: types ?? [])
+            if let known = preparedNames[key] {
+                statementName = known
+            } else {
+                let fresh = "ramp_\(preparedNames.count + 1)"
+                let result = (types ?? []).withUnsafeBufferPointer { oids in
+                    ramp_pq_prepare(handle, fresh, sql, Int32(oids.count), types == nil ? nil : oids.baseAddress)
+                }
+                defer { ramp_pq_clear(result) }
+                try check(result)
+                preparedNames[key] = fresh
+                statementName = fresh
+            }
+        } else {
+            statementName = nil
+        }
         let result = values.withUnsafeBufferPointer { buffer in
-            if let types {
+            if let statementName {
+                ramp_pq_exec_prepared(handle, statementName, Int32(buffer.count), buffer.baseAddress)
+            } else if let types {
                 types.withUnsafeBufferPointer { oids in
                     ramp_pq_exec(handle, sql, Int32(buffer.count), oids.baseAddress, buffer.baseAddress)
                 }
@@ -119,6 +142,13 @@ public final class PostgresConnection {
             try row(values)
         }
     }
+
+    private struct PreparedKey: Hashable {
+        var sql: String
+        var types: [UInt32]
+    }
+    /// The statements prepared on this connection, by text and parameter types.
+    private var preparedNames: [PreparedKey: String] = [:]
 
     private func check(_ result: OpaquePointer?) throws(StoreError) {
         guard ramp_pq_ok(result) == 1 else {
@@ -183,7 +213,7 @@ extension PostgresConnection: Database {
                 types.append(PostgresDialect.text)
             }
         }
-        try exec(statement, parameters, types: types) { (values) throws(StoreError) in
+        try exec(statement, parameters, types: types, prepared: true) { (values) throws(StoreError) in
             try row(Row(text: values.map { $0.map(PostgresText.decode) }))
         }
     }
