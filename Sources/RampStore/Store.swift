@@ -86,12 +86,13 @@ public final class Store {
         case .sqlite:
             return try db.rows("PRAGMA data_version") { $0.int(0) }.first ?? 0
         case .postgres:
-            let parts = try db.rows(
-                """
-                SELECT \(Self.flagsVersionSQL), (SELECT seq FROM audit_head WHERE id = 1),
-                       (SELECT max(checked_at) FROM observations), (SELECT count(*) FROM observations)
-                """
-            ) { row in (0..<4).map { row.int(Int32($0)) } }.first ?? []
+            let parts =
+                try db.rows(
+                    """
+                    SELECT \(Self.flagsVersionSQL), (SELECT seq FROM audit_head WHERE id = 1),
+                           (SELECT max(checked_at) FROM observations), (SELECT count(*) FROM observations)
+                    """
+                ) { row in (0..<4).map { row.int(Int32($0)) } }.first ?? []
             return parts.reduce(Int64(17)) { $0 &* 1_000_003 &+ $1 }
         }
     }

@@ -71,7 +71,8 @@ struct Context {
     func open(create: Bool = false) throws(RampError) -> Ramp {
         if let ramp = opened.ramp { return ramp }
         try checkStoreArgument()
-        let existed = Self.exists(storePath)
+        // Only a command that may create the store asks whether it exists (on PostgreSQL, one more connection).
+        let existed = create ? Self.exists(storePath) : true
         if create, !existed, let given = try injectedNow() { try Ramp.admitInNewStore(time: given) }
         let ramp = try Ramp(storePath: storePath, create: create)
         opened.ramp = ramp
