@@ -44,7 +44,7 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static const char *load_path;
 static char load_path_buffer[1024];
 static int loaded;
-static char load_error[512];
+static char load_error[2048];
 
 static void load(void) {
     const char *path = load_path;

@@ -198,7 +198,9 @@ public final class FlagEvaluator: Sendable {
         }
         var result = compiled.resolve(context, timestamp: now, bucketing: current.bucketing)
         if type != nil { result = result.expecting(type) }
-        if exposureSampling > 0, let variant = result.variant, let key = context.targetingKey, isSampled(key) {
+        if exposureSampling > 0, let variant = result.variant, let key = context.targetingKey,
+            key.utf8.count <= Ramp.keyLimit, isSampled(key)
+        {
             let exposure = Exposure(flag: flag, variant: variant, key: key, at: Instant(seconds: now))
             pending.withLock { buffer in
                 if buffer.exposures.count < Self.exposureBufferLimit {

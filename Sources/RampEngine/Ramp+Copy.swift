@@ -22,10 +22,26 @@ extension Ramp {
         let from: Store
         do {
             from = try Store(path: source, create: false)
+        } catch .missing {
+            throw .notFound("store copy: --from \(ConnectionString.redacted(source)): no store there")
         } catch {
             throw .store(error)
         }
-        let newFile = !ConnectionString.isPostgres(target) && !FileManager.default.fileExists(atPath: target)
+        // What the target was, so that a failed copy leaves it so: no file, an empty file, or a database without
+        // a ramp schema.
+        let postgres = ConnectionString.isPostgres(target)
+        let newFile = !postgres && !FileManager.default.fileExists(atPath: target)
+        let emptyFile =
+            !postgres && !newFile
+            && ((try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? -1) == 0
+        var freshDatabase = false
+        if postgres {
+            do {
+                _ = try Store(path: target, create: false)
+            } catch .missing {
+                freshDatabase = true
+            } catch {}
+        }
         if !newFile, let existing = try? Store(path: target, create: false), (try? existing.rowCount()) ?? 0 > 0 {
             throw .conflict(
                 "store copy: \(existing.path) already holds a store; a store is copied only into a new, empty one")
@@ -36,11 +52,17 @@ extension Ramp {
             let report = try Ramp(storePath: target, create: false).verifyAudit()
             return StoreCopy(rows: summary.rows, verified: report)
         } catch {
-            if newFile {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
+            if newFile || emptyFile {
+                for suffix in ["-wal", "-shm", "-journal"] {
                     try? FileManager.default.removeItem(atPath: target + suffix)
                 }
+                if newFile {
+                    try? FileManager.default.removeItem(atPath: target)
+                } else {
+                    _ = truncate(target, 0)
+                }
             }
+            if freshDatabase { try? Store(path: target, create: false).dropEmptySchema() }
             if let error = error as? StoreError { throw .store(error) }
             if let error = error as? RampError { throw error }
             throw .system("store copy: \(error)")

@@ -68,12 +68,26 @@ extension Ramp {
     /// for the write lock waits well under a second.
     public static let recordBatch = 50_000
 
-    /// Checks every event (flags exist, variants belong to them) and appends them all, `recordBatch` per
-    /// transaction. Nothing is written when any event is refused.
-    @discardableResult
+    /// The longest targeting key an event may carry, in bytes of UTF-8: keys, metric names and variants are
+    /// stored in indexed columns, whose entries PostgreSQL bounds (about 2.7 kB), so both backends take the same.
+    public static let keyLimit = 1024
+
+    /// An event's texts that go into indexed columns, with their limits.
+    static func bounded(_ event: RecordedEvent) -> [(String, String, Int)] {
+        switch event {
+        case .exposure(let e): [("the key", e.key, keyLimit), ("the variant", e.variant, PlanParser.nameLimit)]
+        case .outcome(let o):
+            [("the metric", o.metric, PlanParser.nameLimit)] + (o.key.map { [("the key", $0, keyLimit)] } ?? [])
+                + (o.variant.map { [("the variant", $0, PlanParser.nameLimit)] } ?? [])
+        }
+    }
+
+    /// Checks every event (flags exist, variants belong to them, keys and names within their limits) and appends
+    /// them all, `recordBatch` per transaction. Nothing is written when any event is refused.
     ///
     /// `sources` names where each event came from (`standard input line 7`): a refusal names it and is invalid
     /// input (exit 3), whatever was wrong with the event. Without it, one event's refusal is its own.
+    @discardableResult
     public func record(_ events: [RecordedEvent], sources: [String]? = nil) throws(RampError)
         -> (exposures: Int, outcomes: Int)
     {
@@ -97,6 +111,9 @@ extension Ramp {
                     }
                 try Self.requireCalendar(at)
                 if let latest, at > latest { throw Self.aheadOfClock(at, Clock.wallNow()) }
+                for (what, text, limit) in Self.bounded(event) where text.utf8.count > limit {
+                    throw RampError.badInput("\(what) is \(text.utf8.count) bytes long; at most \(limit) are allowed")
+                }
                 switch event {
                 case .exposure(let e):
                     guard try known(e.flag).variants[e.variant] != nil else {

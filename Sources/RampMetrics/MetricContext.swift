@@ -1,3 +1,4 @@
+import Foundation
 public import RampCore
 
 /// What a source knows about the rollout it is read for: passed to commands as `RAMP_*` environment variables,
@@ -72,14 +73,26 @@ public protocol MetricSource: Sendable {
 
 /// Builds the source a plan's spec describes.
 public enum MetricSources {
-    /// The credential values the sources are configured to read (from the environment or a file), now.
+    /// The credential values the sources are configured to read (from the environment or a file), now, and the
+    /// store's own (`storeSecrets`).
     public static func secrets(of specs: some Sequence<SourceSpec>) -> [String] {
         specs.flatMap { spec -> [String] in
             switch spec {
             case .prometheus(let endpoint), .http(let endpoint): HTTPClient.secrets(endpoint)
             case .command, .events: []
             }
-        }
+        } + storeSecrets
+    }
+
+    /// The store's database password as this process has it — PGPASSWORD, and one inside RAMP_STORE — which the
+    /// commands ramp runs inherit with the rest of its environment: taken out of everything they say, so a script
+    /// that prints its environment cannot put it in the store or the audit log.
+    public static var storeSecrets: [String] {
+        let environment = ProcessInfo.processInfo.environment
+        var out: [String] = []
+        if let password = environment["PGPASSWORD"], !password.isEmpty { out.append(password) }
+        if let store = environment["RAMP_STORE"] { out += ConnectionString.secrets(in: store) }
+        return out
     }
 
     public static func make(_ spec: SourceSpec) -> any MetricSource {

@@ -8,6 +8,12 @@ public import RampCore
 public enum Notifier {
     /// nil when the target took it (HTTP 2xx, or the command exited 0); else what went wrong.
     public static func send(_ target: NotifyTarget, notification: NotifyMessage) -> String? {
+        deliver(target, notification: notification).map {
+            Redaction.apply($0, secrets: MetricSources.storeSecrets)
+        }
+    }
+
+    private static func deliver(_ target: NotifyTarget, notification: NotifyMessage) -> String? {
         let document = notification.document(target: target.name)
         switch target.kind {
         case .command:

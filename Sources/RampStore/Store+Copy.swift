@@ -212,3 +212,15 @@ extension Store {
         return total
     }
 }
+
+extension Store {
+    /// Drops the schema of a PostgreSQL store that holds no rows (what a failed `ramp store copy` created), so the
+    /// database is as empty as before. Refuses a store with rows, and does nothing on SQLite.
+    public func dropEmptySchema() throws(StoreError) {
+        guard backend == .postgres else { return }
+        guard try rowCount() == 0 else {
+            throw .notAStore(path: path, message: "it holds rows; only an empty store's schema is dropped")
+        }
+        try PostgresSchema.drop(db)
+    }
+}

@@ -110,6 +110,129 @@ struct PostgresStoreTests {
         #expect(!created.stdout.contains("s3cret-pw") && !created.stderr.contains("s3cret-pw"))
     }
 
+    /// The commands ramp runs inherit its environment, the store's password with it: whatever they print of it
+    /// is taken out before it reaches a message, the store or the audit log.
+    @Test func theStoresPasswordNeverReachesTheLogThroughACommandsOutput() throws {
+        let box = Sandbox()
+        let withPassword = box.store.replacingOccurrences(of: "ramp@", with: "ramp:Store-Secret-1@")
+        box.write(
+            "leaky.sh",
+            """
+            #!/bin/sh
+            if [ -e "$(dirname "$0")/leak" ]; then echo "debug: store=$RAMP_STORE pg=$PGPASSWORD" >&2; exit 1; fi
+            echo 0.002
+
+            """, executable: true)
+        let plan = box.plan("f", extra: #", "on": {"error": "rollback"}"#)
+        let text = try String(contentsOfFile: plan, encoding: .utf8)
+        try text.replacingOccurrences(of: "./metric.sh", with: "./leaky.sh").write(
+            toFile: plan, atomically: true, encoding: .utf8)
+        let env = ["RAMP_STORE": withPassword, "PGPASSWORD": "Pg-Secret-2"]
+        #expect(box.ramp(["submit", plan, "--now", t(0)], env: env, useStore: false).status == 0)
+        #expect(box.ramp(["tick", "--now", t(0)], env: env, useStore: false).status == 0)
+        box.write("leak", "")
+        let tick = box.ramp(["tick", "--now", t(1)], env: env, useStore: false)
+        #expect(tick.stdout.contains("rollback"), "\(tick.stdout)\(tick.stderr)")
+        let log = box.ramp(["audit", "log", "--json"]).stdout
+        #expect(log.contains("debug: store="), "the command's message is kept")
+        for secret in ["Store-Secret-1", "Pg-Secret-2"] {
+            #expect(!log.contains(secret) && !tick.stdout.contains(secret) && !tick.stderr.contains(secret))
+            #expect(!(try box.dump()).contains(secret))
+        }
+    }
+
+    /// Eight commands creating one new store at once, three times over: the first creates the schema, the
+    /// others wait for it and use it.
+    @Test func commandsCreatingOneStoreAtOnceAllSucceed() {
+        for _ in 0..<3 {
+            let box = Sandbox()
+            let plans = (0..<8).map { box.plan("flag-\($0)") }
+            let running = plans.map { box.start(["submit", $0, "--now", t(0)]) }
+            let all = running.map { $0.wait() }
+            #expect(all.allSatisfy { $0.status == 0 }, "\(all.map(\.stderr))")
+            #expect(box.events().filter { $0 == "submit" }.count == 8)
+        }
+    }
+
+    /// The append-only triggers must fire for every session and call the function that refuses.
+    @Test(arguments: [
+        "ALTER TABLE audit ENABLE REPLICA TRIGGER audit_refuses_update",
+        "ALTER TABLE audit DISABLE TRIGGER audit_refuses_truncate",
+        """
+        CREATE OR REPLACE FUNCTION ramp_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RETURN NEW; END $$
+        """,
+    ])
+    func anAppendOnlyTriggerThatNoLongerRefusesFailsVerification(statement: String) throws {
+        let box = Sandbox()
+        box.ramp(["submit", box.plan("f"), "--now", t(0)])
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+        try PostgresConnection(box.store).query(statement)
+        let verify = box.ramp(["audit", "verify"])
+        #expect(verify.status == 6)
+        #expect(verify.stderr.contains("store integrity check failed: the audit log's trigger"), "\(verify.stderr)")
+    }
+
+    @Test func aDatabaseNotInUTF8IsRefusedAndLeftEmpty() throws {
+        let box = Sandbox()
+        let database = String(box.store.split(separator: "/").last!) + "_latin1"
+        let admin = try PostgresConnection(Backend.postgres! + "/postgres")
+        try admin.query(
+            "CREATE DATABASE \(database) ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        defer { _ = try? admin.query("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let store = Backend.postgres! + "/" + database
+        let ran = box.ramp(["submit", box.plan("f"), "--now", t(0), "--store", store], useStore: false)
+        #expect(ran.status == 1)
+        #expect(ran.stderr.hasSuffix("its encoding is LATIN1, and ramp's text needs UTF8 (createdb -E UTF8)\n"))
+        #expect(
+            try PostgresConnection(store).query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [["0"]]
+        )
+    }
+
+    /// A copy that fails leaves the target as it was: no ramp schema in an empty database.
+    @Test func aFailedCopyLeavesTheDatabaseEmpty() throws {
+        let box = Sandbox()
+        let file = Self.sqliteHistory(box)
+        // A gate check of a rollout that does not exist: SQLite took it with its foreign keys off; PostgreSQL won't.
+        try Store(path: file, create: false).executeRaw(
+            "PRAGMA foreign_keys = OFF; INSERT INTO gate_checks(rollout_id, step, checked_at, gate, outcome, detail) "
+                + "VALUES (999, 0, 0, 'g', 'pass', '{}')")
+        let ran = box.ramp(["store", "copy", "--from", file, "--to", box.store], useStore: false)
+        #expect(ran.status == 1, "\(ran.stdout)\(ran.stderr)")
+        #expect(ran.stderr.split(separator: "\n").count == 1)
+        #expect(!box.storeExists())
+        #expect(
+            try PostgresConnection(box.store).query(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == [["0"]])
+    }
+
+    /// A server that takes the connection and never answers: the command gives up (connect_timeout 10 s).
+    @Test func aServerThatNeverAnswersFailsTheCommandRatherThanHangingIt() throws {
+        let box = Sandbox()
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(listener, socketAddress, length) == 0 && listen(listener, 8) == 0
+                    && getsockname(listener, socketAddress, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let running = box.start(["status", "--store", "postgres://ramp@127.0.0.1:\(port)/x"], useStore: false)
+        let deadline = Date().addingTimeInterval(30)
+        while running.process.isRunning, Date() < deadline { usleep(100_000) }
+        if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) }
+        let ran = running.wait()
+        #expect(!ran.killed, "ramp hung on a server that never answers")
+        #expect(ran.status == 1)
+        #expect(ran.stderr.contains("cannot open the store"), "\(ran.stderr)")
+    }
+
     @Test func aMissingClientLibraryIsOneLineThatSaysWhatToInstall() {
         let box = Sandbox()
         let ran = box.ramp(["status"], env: ["RAMP_LIBPQ": "/nonexistent/libpq.so.5"])

@@ -28,6 +28,60 @@ import Testing
         #expect(box.ramp(["audit", "verify"]).status == 0)
     }
 
+    /// Names and keys are stored in indexed columns, which PostgreSQL bounds: both backends take them up to the
+    /// same limits (200 bytes for a name, 1,024 for a key) and refuse longer ones with one line, storing nothing.
+    @Test func namesAndKeysUpToTheirLimitsWorkAndLongerOnesAreRefused() throws {
+        let box = Sandbox()
+        let name = String(repeating: "g", count: 200)
+        let plan = box.plan("f")
+        let text = try String(contentsOfFile: plan, encoding: .utf8)
+        try text.replacingOccurrences(of: #""name": "errors""#, with: #""name": "\#(name)""#).write(
+            toFile: plan, atomically: true, encoding: .utf8)
+        box.setMetric(name, "0.002")
+        #expect(box.ramp(["submit", plan, "--now", t(0)]).status == 0)
+        #expect(box.ramp(["tick", "--now", t(0)]).status == 0)
+        let key = String(repeating: "k", count: 1024)
+        #expect(box.ramp(["record", "exposure", "f", "on", key, "--now", t(1)]).status == 0)
+        #expect(box.ramp(["record", "outcome", name, "1", "--flag", "f", "--key", key, "--now", t(1)]).status == 0)
+        let before = try box.dump()
+        let long = box.ramp(["record", "exposure", "f", "on", key + "k", "--now", t(2)])
+        #expect(long.status == 3)
+        #expect(long.stderr == "ramp: the key is 1025 bytes long; at most 1024 are allowed\n")
+        let metric = box.ramp(["record", "outcome", name + "g", "1", "--variant", "on", "--now", t(2)])
+        #expect(metric.status == 3)
+        #expect(metric.stderr == "ramp: the metric is 201 bytes long; at most 200 are allowed\n")
+        try text.replacingOccurrences(of: #""name": "errors""#, with: #""name": "\#(name)g""#).write(
+            toFile: box.dir.appendingPathComponent("long.json").path, atomically: true, encoding: .utf8)
+        let refused = box.ramp(["submit", "long.json", "--now", t(2)])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("gate name is 201 bytes long; at most 200 are allowed"), "\(refused.stderr)")
+        #expect(try box.dump() == before)
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+
+    @Test func anEmptyStoreOrLibpqsKeyValueFormIsRefusedAndMakesNoFile() {
+        let box = Sandbox()
+        let empty = box.ramp(["submit", box.plan("f"), "--store", ""], useStore: false)
+        #expect(empty.status == 3)
+        #expect(empty.stderr == "ramp: --store is empty: name a store file or a postgres:// connection string\n")
+        let fromEnvironment = box.ramp(["status"], env: ["RAMP_STORE": ""], useStore: false)
+        #expect(fromEnvironment.status == 3)
+        #expect(fromEnvironment.stderr.hasPrefix("ramp: RAMP_STORE is empty"))
+        let keywords = box.ramp(
+            ["submit", box.plan("f"), "--store", "host=127.0.0.1 dbname=x password=s3cret"], useStore: false)
+        #expect(keywords.status == 3)
+        #expect(
+            keywords.stderr
+                == "ramp: --store: host=127.0.0.1 dbname=x password=*** is libpq's key=value form, which ramp does "
+                + "not take; write it as postgres://USER@HOST:PORT/DATABASE\n")
+        let copy = box.ramp(["store", "copy", "--from", "host=db dbname=x", "--to", "y.db"], useStore: false)
+        #expect(copy.status == 3)
+        #expect(
+            ((try? FileManager.default.contentsOfDirectory(atPath: box.dir.path)) ?? []).allSatisfy {
+                !$0.contains("host=") && $0 != "y.db"
+            })
+    }
+
     /// Ticks over many rollouts killed with SIGKILL at random moments: every time, the store is intact, the chain
     /// verifies, and every rollout's state is what its last audit entry says (`audit verify` checks that too).
     @Test func aTickKilledAtRandomMomentsAlwaysLeavesAConsistentStore() throws {

@@ -1,5 +1,8 @@
 /// Turns a plan document into a `Plan`, refusing anything malformed with the file and field path.
 public enum PlanParser {
+    /// The longest name (variant, source, gate, input) a plan may give, in bytes of UTF-8.
+    public static let nameLimit = 200
+
     /// Parses and validates a plan. `file` is only used in error messages.
     public static func parse(_ text: String, file: String) throws(PlanError) -> Plan {
         let document: JSONValue
@@ -108,6 +111,11 @@ extension Fields {
     func checkName(_ name: String, at key: String, what: String) throws(PlanError) {
         if name.unicodeScalars.contains(where: Escape.isControl) {
             throw fail(key, "\(what) \"\(Escape.line(name))\" has a control character")
+        }
+        // Names are stored in indexed columns, whose entries PostgreSQL bounds (about 2.7 kB): the same limit on
+        // both backends.
+        if name.utf8.count > PlanParser.nameLimit {
+            throw fail(key, "\(what) is \(name.utf8.count) bytes long; at most \(PlanParser.nameLimit) are allowed")
         }
     }
 

@@ -15,28 +15,38 @@ public import RampCore
 public final class PostgresConnection {
     /// The connection string as messages show it.
     public let name: String
+    /// The connection string as given, kept only to hide its password in messages (`ConnectionString.hiding`).
+    private let secrets: String
     private let handle: OpaquePointer
 
     /// Loads libpq (the library `RAMP_LIBPQ` names, else the platform's libpq.so.5) and connects.
     public init(_ connectionString: String) throws(StoreError) {
         name = ConnectionString.redacted(connectionString)
-        var error = [CChar](repeating: 0, count: 512)
-        let library = getenv("RAMP_LIBPQ").map { String(cString: $0) }
+        secrets = connectionString
+        var error = [CChar](repeating: 0, count: 2048)
+        let library = getenv("RAMP_LIBPQ").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let library, library.utf8.count >= 1024 {
+            throw .cannotOpen(path: name, message: "RAMP_LIBPQ names a path of 1024 bytes or more")
+        }
         let loaded = error.withUnsafeMutableBufferPointer { buffer in
             ramp_pq_load(library, buffer.baseAddress, buffer.count)
         }
         guard loaded == 1 else {
             let why = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw .cannotOpen(
-                path: name, message: "PostgreSQL's client library is not available: \(why) (install libpq5)")
+                path: name,
+                message: "PostgreSQL's client library is not available: \(why)"
+                    + (library == nil ? "" : ", the library RAMP_LIBPQ names") + " (install libpq5)")
         }
-        guard let connection = ramp_pq_connect(connectionString) else {
+        guard let connection = ramp_pq_connect(ConnectionString.withDefaults(connectionString)) else {
             throw .cannotOpen(path: name, message: "out of memory")
         }
         guard ramp_pq_connected(connection) == 1 else {
             let message = Self.line(String(cString: ramp_pq_error(connection)))
             ramp_pq_finish(connection)
-            throw .cannotOpen(path: name, message: ConnectionString.redacted(message))
+            throw .cannotOpen(
+                path: name,
+                message: ConnectionString.hiding(connectionString, in: ConnectionString.redacted(message)))
         }
         handle = connection
         // Text travels as UTF-8 whatever the server's or the environment's default, and doubles in full. The
@@ -83,7 +93,10 @@ public final class PostgresConnection {
     }
 
     private func lost() -> StoreError {
-        .sql(path: name, message: "connection lost: " + Self.line(String(cString: ramp_pq_error(handle))))
+        .sql(
+            path: name,
+            message: ConnectionString.hiding(
+                secrets, in: "connection lost: " + Self.line(String(cString: ramp_pq_error(handle)))))
     }
 
     /// The server process serving this connection (for `pg_terminate_backend` in fault tests).
@@ -156,9 +169,11 @@ public final class PostgresConnection {
             let state = String(cString: ramp_pq_sqlstate(result))
             throw .sql(
                 path: name,
-                message: ConnectionString.redacted(
-                    (message.isEmpty ? Self.line(String(cString: ramp_pq_error(handle))) : message)
-                        + (state.isEmpty ? "" : " (SQLSTATE \(state))")))
+                message: ConnectionString.hiding(
+                    secrets,
+                    in: ConnectionString.redacted(
+                        (message.isEmpty ? Self.line(String(cString: ramp_pq_error(handle))) : message)
+                            + (state.isEmpty ? "" : " (SQLSTATE \(state))"))))
         }
     }
 

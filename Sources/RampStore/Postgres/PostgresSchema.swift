@@ -181,64 +181,129 @@ enum PostgresSchema {
     /// PostgreSQL's twin of each SQLite migration after `base.version`, in order.
     static let migrations: [String] = []
 
-    /// The version `ramp_schema` records; nil when the database has no `ramp_schema` table.
+    /// The version `ramp_schema` records; nil when the database has no `ramp_schema` table. The table is looked
+    /// for in the catalog with a fresh snapshot (`to_regclass` could answer from a cache that predates another
+    /// process's commit, when this one waited for the write lock meanwhile).
     static func version(_ db: any Database) throws(StoreError) -> Int? {
-        let exists = try db.rows("SELECT to_regclass('ramp_schema') IS NOT NULL") { $0.text(0) == "t" }.first ?? false
-        guard exists else { return nil }
+        let exists =
+            try db.rows(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'ramp_schema'"
+            ) { $0.int(0) }.first ?? 0
+        guard exists > 0 else { return nil }
         return try db.rows("SELECT version FROM ramp_schema WHERE id = 1") { Int($0.int(0)) }.first ?? 0
     }
 
     /// Creates or upgrades the schema, in one transaction under the write lock. A database that holds other
-    /// tables and no ramp schema, or a newer ramp's schema, is refused and left as it was.
+    /// tables and no ramp schema, a newer ramp's schema, or a database whose encoding is not UTF-8 (ramp's text
+    /// would not fit it) is refused and left as it was. Two processes creating one store at once: the second
+    /// waits for the first, then finds its schema (a transaction of its own sees it, so it tries again once).
     static func migrate(_ db: any Database, create: Bool) throws(StoreError) {
         precondition(base.version + migrations.count == Schema.version, "PostgreSQL's schema lags SQLite's")
         if let current = try version(db), current == Schema.version { return }
-        try db.execute("BEGIN; SELECT pg_advisory_xact_lock(\(writeLock))")
-        do throws(StoreError) {
-            let current = try version(db)
-            if let current, current > Schema.version {
-                throw StoreError.newerSchema(path: db.path, found: current, known: Schema.version)
-            }
-            if let current, current < base.version {
-                throw StoreError.notAStore(path: db.path, message: "its schema version \(current) is not ramp's")
-            }
-            if current == nil {
-                let tables =
-                    try db.rows("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") { $0.int(0) }
-                    .first ?? 0
-                if tables > 0 {
-                    throw StoreError.notAStore(path: db.path, message: "it holds tables that are not ramp's")
+        var attempt = 0
+        while true {
+            attempt += 1
+            try db.execute("BEGIN; SELECT pg_advisory_xact_lock(\(writeLock))")
+            do throws(StoreError) {
+                let current = try version(db)
+                if let current, current > Schema.version {
+                    throw StoreError.newerSchema(path: db.path, found: current, known: Schema.version)
                 }
-                guard create else { throw StoreError.missing(path: db.path) }
-                try db.execute(base.sql)
-                try db.query("INSERT INTO ramp_schema(id, version) VALUES (1, ?)", [.int(Int64(base.version))])
+                if let current, current < base.version {
+                    throw StoreError.notAStore(path: db.path, message: "its schema version \(current) is not ramp's")
+                }
+                if current == nil {
+                    let tables =
+                        try db.rows("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") {
+                            $0.int(0)
+                        }
+                        .first ?? 0
+                    if tables > 0 {
+                        throw StoreError.notAStore(path: db.path, message: "it holds tables that are not ramp's")
+                    }
+                    guard create else { throw StoreError.missing(path: db.path) }
+                    let encoding =
+                        try db.rows(
+                            "SELECT pg_encoding_to_char(encoding)::text FROM pg_database WHERE datname = current_database()"
+                        ) { $0.text(0) }.first ?? ""
+                    guard encoding == "UTF8" else {
+                        throw StoreError.notAStore(
+                            path: db.path,
+                            message: "its encoding is \(encoding), and ramp's text needs UTF8 (createdb -E UTF8)")
+                    }
+                    try db.execute(base.sql)
+                    try db.query("INSERT INTO ramp_schema(id, version) VALUES (1, ?)", [.int(Int64(base.version))])
+                }
+                let from = current ?? base.version
+                for version in from..<Schema.version {
+                    try db.execute(migrations[version - base.version])
+                    try db.query("UPDATE ramp_schema SET version = ? WHERE id = 1", [.int(Int64(version + 1))])
+                }
+                try db.execute("COMMIT")
+                return
+            } catch {
+                if db.isInTransaction { try? db.execute("ROLLBACK") }
+                // Another process created the schema while this one looked at an older catalog: a new
+                // transaction sees it.
+                if attempt == 1, case .sql(_, let message, _) = error,
+                    message.contains("already exists") || message.contains("does not exist")
+                {
+                    continue
+                }
+                throw error
             }
-            let from = current ?? base.version
-            for version in from..<Schema.version {
-                try db.execute(migrations[version - base.version])
-                try db.query("UPDATE ramp_schema SET version = ? WHERE id = 1", [.int(Int64(version + 1))])
-            }
-            try db.execute("COMMIT")
-        } catch {
-            if db.isInTransaction { try? db.execute("ROLLBACK") }
-            throw error
         }
+    }
+
+    /// Drops everything `base.sql` created: for a `store copy` that created this store and then failed, so the
+    /// database is left as empty as it was. Call only on a store with no rows.
+    static func drop(_ db: any Database) throws(StoreError) {
+        try db.execute(
+            """
+            BEGIN; SELECT pg_advisory_xact_lock(\(writeLock));
+            DROP TABLE outbox, runtime, outcomes, exposures, settings, gate_checks, audit_head, audit, observations,
+                rollouts, plans, flags, ramp_schema;
+            DROP FUNCTION ramp_audit_append_only(), ramp_note_change();
+            DROP AGGREGATE total(DOUBLE PRECISION);
+            COMMIT
+            """)
     }
 
     /// The append-only triggers of the audit log, each present and enabled: what PostgreSQL's store can lose
     /// that its own page checks do not see.
     static func integrityCheck(_ db: any Database) throws(StoreError) -> String {
+        // Enabled for every session ('O', origin; or 'A', always): a trigger set to fire on replicas only ('R') or
+        // disabled ('D') refuses nothing.
         let enabled = Set(
             try db.rows(
                 """
                 SELECT t.tgname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                WHERE c.oid = to_regclass('audit') AND t.tgenabled <> 'D'
+                JOIN pg_proc p ON p.oid = t.tgfoid
+                WHERE c.oid = to_regclass('audit') AND t.tgenabled IN ('O', 'A')
+                    AND p.proname = 'ramp_audit_append_only'
                 """
             ) { $0.text(0) })
         let missing = ["audit_refuses_update", "audit_refuses_delete", "audit_refuses_truncate"].filter {
             !enabled.contains($0)
         }
-        return missing.isEmpty
-            ? "ok" : "the audit log's trigger \(missing.joined(separator: ", ")) is missing or disabled"
+        if !missing.isEmpty {
+            return "the audit log's trigger \(missing.joined(separator: ", ")) is missing or disabled"
+        }
+        // The function they call must still refuse: its body as the schema wrote it.
+        let body =
+            try db.rows("SELECT prosrc FROM pg_proc WHERE proname = 'ramp_audit_append_only'") { $0.text(0) }
+        let expected = "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END"
+        guard body.count == 1, body[0].trimmingSpacesAndNewlines == expected else {
+            return "the audit log's trigger function ramp_audit_append_only was changed"
+        }
+        return "ok"
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpacesAndNewlines: String {
+        var text = Substring(self).drop(while: { $0 == " " || $0 == "\n" })
+        while let last = text.last, last == " " || last == "\n" { text = text.dropLast() }
+        return String(text)
     }
 }

@@ -26,12 +26,8 @@ enum StoreCommands {
         guard let to = context.args["to"], !to.isEmpty else {
             throw RampError.badInput("store copy: --to STORE is required")
         }
-        for (option, value) in [("--from", from), ("--to", to)]
-        where ConnectionString.isPostgres(value) && ConnectionString.redacted(value) != value {
-            throw RampError.badInput(
-                "\(option): \(ConnectionString.redacted(value)) has a password, which the command line shows to "
-                    + "anyone on this host (ps); put it in ~/.pgpass or PGPASSWORD")
-        }
+        try Context.checkStore(from, option: "--from", commandLine: true)
+        try Context.checkStore(to, option: "--to", commandLine: true)
         let copy = try Ramp.copyStore(from: from, to: to)
         let shownFrom = ConnectionString.redacted(from)
         let shownTo = ConnectionString.redacted(to)

@@ -30,15 +30,30 @@ struct Context {
         args["store"] ?? ProcessInfo.processInfo.environment["RAMP_STORE"] ?? "ramp.db"
     }
 
-    /// Refuses a PostgreSQL password given in `--store`: the command line is there for anyone on the host to read
-    /// (`ps`). libpq reads it from PGPASSWORD or ~/.pgpass; `$RAMP_STORE` may hold it too.
+    /// Refuses a store that names nothing (empty), libpq's key=value form (ramp would take it for a file name),
+    /// and a PostgreSQL password in `--store`: the command line is there for anyone on the host to read (`ps`).
+    /// libpq reads the password from PGPASSWORD or ~/.pgpass; `$RAMP_STORE` may hold it too.
     func checkStoreArgument() throws(RampError) {
-        if let given = args["store"], ConnectionString.isPostgres(given),
-            ConnectionString.redacted(given) != given
-        {
+        if let given = args["store"] {
+            try Self.checkStore(given, option: "--store", commandLine: true)
+        } else if let environment = ProcessInfo.processInfo.environment["RAMP_STORE"] {
+            try Self.checkStore(environment, option: "RAMP_STORE", commandLine: false)
+        }
+    }
+
+    static func checkStore(_ value: String, option: String, commandLine: Bool) throws(RampError) {
+        guard !value.isEmpty else {
+            throw .badInput("\(option) is empty: name a store file or a postgres:// connection string")
+        }
+        if ConnectionString.isKeywordForm(value) {
             throw .badInput(
-                "--store: \(ConnectionString.redacted(given)) has a password, which the command line shows to anyone "
-                    + "on this host (ps); put it in ~/.pgpass or PGPASSWORD, or the whole string in RAMP_STORE")
+                "\(option): \(ConnectionString.redacted(value)) is libpq's key=value form, which ramp does not take; "
+                    + "write it as postgres://USER@HOST:PORT/DATABASE")
+        }
+        if commandLine, ConnectionString.isPostgres(value), ConnectionString.redacted(value) != value {
+            throw .badInput(
+                "\(option): \(ConnectionString.redacted(value)) has a password, which the command line shows to "
+                    + "anyone on this host (ps); put it in ~/.pgpass or PGPASSWORD, or the whole string in RAMP_STORE")
         }
     }
 
