@@ -188,6 +188,14 @@ private func apply(_ rule: String, _ data: String = "null") throws -> String {
 
     static let semVer: [Case] = [
         (#"{"sem_ver": ["1.2.3", "=", "1.2.3"]}"#, "null", "true"),
+        // Numbers are read by their text, as flagd's providers read them.
+        (#"{"sem_ver": [{"var": "v"}, "=", "2.0.0"]}"#, #"{"v": 2}"#, "true"),
+        (#"{"sem_ver": [{"var": "v"}, "=", "2.0.0"]}"#, #"{"v": 2.0}"#, "true"),
+        (#"{"sem_ver": [{"var": "v"}, ">", "2.1.0"]}"#, #"{"v": 2.5}"#, "true"),
+        (#"{"sem_ver": [{"var": "v"}, "<", "2.1.0"]}"#, #"{"v": 2.05}"#, "null"),  // "2.05": a leading zero
+        (#"{"sem_ver": [{"var": "v"}, "=", "1.0.0"]}"#, #"{"v": -1}"#, "null"),
+        (#"{"sem_ver": [{"var": "v"}, "=", "1.0.0"]}"#, #"{"v": 1e20}"#, "null"),
+        (#"{"sem_ver": [{"var": "v"}, "=", "1.0.0"]}"#, #"{"v": true}"#, "null"),
         (#"{"sem_ver": ["v1.2.3", "=", "1.2.3"]}"#, "null", "true"),
         (#"{"sem_ver": ["1.2", "=", "1.2.0"]}"#, "null", "true"),  // a missing patch is 0, as flagd pads it
         (#"{"sem_ver": ["1.2.3", "!=", "1.2.4"]}"#, "null", "true"),

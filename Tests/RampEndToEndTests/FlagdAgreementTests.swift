@@ -152,7 +152,11 @@ private struct Fleet {
         var context: [String: JSONValue] = [
             "email": .string(i % 7 == 0 ? "u\(i)@example.com" : "u\(i)@mail.org"),
             "region": .string(i % 11 == 0 ? "cn-1" : i % 13 == 0 ? "ru-1" : "eu-1"),
-            "app": .string(["1.9.0", "2.1.0", "v2.3.4", "2.1.0-beta.1", "3.0"][i % 5]),
+            // Versions as text and as numbers (read by their text: 2 is 2.0.0, 2.5 is 2.5.0).
+            "app": [
+                .string("1.9.0"), .string("2.1.0"), .string("v2.3.4"), .string("2.1.0-beta.1"), .string("3.0"),
+                .number(2), .number(3), .number(2.5), .number(2.05), .number(-4),
+            ][i % 10],
             "plan": .string(i % 3 == 0 ? "beta" : "free"),
         ]
         if i % 997 != 5 { context["targetingKey"] = .string("user-\(i * 7919 % 1_000_003)") }

@@ -63,7 +63,8 @@ enum FlagdOperators {
 
     /// `{"sem_ver": [version, operator, version]}` with `=`, `!=`, `<`, `<=`, `>`, `>=`, `^` (same major) and `~`
     /// (same major and minor). Versions are semantic versions; a leading `v` is allowed and a missing minor or patch
-    /// is 0 (`"1.2"` is 1.2.0), as flagd does. Anything else gives null.
+    /// is 0 (`"1.2"` is 1.2.0), as flagd does; a number is read as its text (`2` is 2.0.0, `2.5` is 2.5.0), as
+    /// flagd's providers read it. Anything else gives null.
     static func semVer(_ args: [JSONValue]) -> JSONValue {
         guard args.count == 3, case .string(let op) = args[1], let a = SemanticVersion(args[0]),
             let b = SemanticVersion(args[2])
@@ -91,7 +92,16 @@ struct SemanticVersion: Comparable {
     var prerelease: [Substring]
 
     init?(_ value: JSONValue) {
-        guard case .string(var text) = value else { return nil }
+        var text: String
+        switch value {
+        case .string(let given): text = given
+        case .number(let n) where n.isFinite:
+            // A number is read as flagd's providers read it, by its text: 2 (or 2.0) is 2.0.0, 2.5 is 2.5.0.
+            // Integral values print as integers below 10^16, the rest in their shortest form (which with an
+            // exponent, like 1e+16, is no version).
+            text = n == n.rounded() && abs(n) < 1e16 ? String(Int64(n)) : "\(n)"
+        default: return nil
+        }
         if text.hasPrefix("v") || text.hasPrefix("V") { text.removeFirst() }
         let withoutBuild = text.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false)[0]
         let parts = withoutBuild.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
