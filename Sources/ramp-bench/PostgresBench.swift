@@ -55,12 +55,7 @@ func runPostgres(_ arguments: [String]) {
         for backend in ["sqlite", "postgres"] {
             let store =
                 backend == "sqlite" ? dir.appendingPathComponent("tick.db").path : try databases.make("tick")
-            let setup = Process()
-            setup.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            setup.arguments = ["tick-build", String(rollouts), store, dir.path, String(start.seconds)]
-            try setup.run()
-            setup.waitUntilExit()
-            guard setup.terminationStatus == 0 else { fail("tick-build failed for \(backend)") }
+            buildInChild(n: rollouts, path: store, dir: dir.path, start: start)
             let ramp = try Ramp(storePath: store, create: false)
             var outcomes: [TickOutcome] = []
             let starting = try timed { outcomes = try ramp.tick(now: start, actor: "bench", reportNotDue: false) }
@@ -72,21 +67,16 @@ func runPostgres(_ arguments: [String]) {
             guard started == rollouts, held == rollouts else { fail("\(backend): \(started) starts, \(held) holds") }
             print(
                 backend.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + "\(seconds(starting)) (\(perRollout(starting, rollouts)))".padding(
+                    + "\(ms(starting)) (\(perRollout(starting, rollouts)))".padding(
                         toLength: 29, withPad: " ", startingAt: 0)
-                    + "\(seconds(holding)) (\(perRollout(holding, rollouts)))")
+                    + "\(ms(holding)) (\(perRollout(holding, rollouts)))")
         }
 
         print("\n== \(tickers) tickers on two simulated hosts racing over \(race) due rollouts (PostgreSQL)")
         print("lease   decisions  transitions written  duplicates  lost races  skipped ticks  wall time")
         for lease in [true, false] {
             let store = try databases.make(lease ? "race_lease" : "race_nolease")
-            let setup = Process()
-            setup.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            setup.arguments = ["tick-build", String(race), store, dir.path, String(start.seconds)]
-            try setup.run()
-            setup.waitUntilExit()
-            guard setup.terminationStatus == 0 else { fail("tick-build failed for the race") }
+            buildInChild(n: race, path: store, dir: dir.path, start: start)
             let began = DispatchTime.now().uptimeNanoseconds
             let children = (0..<tickers).map { k in
                 child(
@@ -116,7 +106,7 @@ func runPostgres(_ arguments: [String]) {
             print(
                 [
                     lease ? "on" : "off", String(decisions), String(written), String(duplicates), String(lost),
-                    String(skipped), seconds(wall),
+                    String(skipped), ms(wall),
                 ].enumerated().map {
                     $1.padding(toLength: [8, 11, 21, 12, 12, 15, 10][$0], withPad: " ", startingAt: 0)
                 }
@@ -243,14 +233,6 @@ private func wallSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-private func seconds(_ milliseconds: Double) -> String {
-    milliseconds >= 1000 ? String(format: "%.2f s", milliseconds / 1000) : String(format: "%.1f ms", milliseconds)
-}
-
-private func perRollout(_ milliseconds: Double, _ n: Int) -> String {
-    String(format: "%.3f ms/rollout", milliseconds / Double(n))
 }
 
 /// A child `ramp-bench` process with its stdout read line by line.

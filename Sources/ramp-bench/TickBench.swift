@@ -66,8 +66,8 @@ func runTick(_ arguments: [String]) {
     }
 }
 
-/// Builds the store of `runTick` in a child process: `ramp-bench tick-build N PATH DIR SECONDS`.
-private func buildInChild(n: Int, path: String, dir: String, start: Instant) {
+/// Builds the store of `runTick` (and `runPostgres`) in a child process: `ramp-bench tick-build N PATH DIR SECONDS`.
+func buildInChild(n: Int, path: String, dir: String, start: Instant) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
     process.arguments = ["tick-build", String(n), path, dir, String(start.seconds)]
@@ -118,11 +118,11 @@ func timed(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
 }
 
-private func ms(_ milliseconds: Double) -> String {
+func ms(_ milliseconds: Double) -> String {
     milliseconds >= 1000 ? String(format: "%.2f s", milliseconds / 1000) : String(format: "%.1f ms", milliseconds)
 }
 
-private func perRollout(_ milliseconds: Double, _ n: Int) -> String {
+func perRollout(_ milliseconds: Double, _ n: Int) -> String {
     String(format: "%.3f ms/rollout", milliseconds / Double(n))
 }
 
