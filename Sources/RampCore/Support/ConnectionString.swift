@@ -18,25 +18,51 @@ public enum ConnectionString {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }
 
-    /// The user part is everything before the string's last `@` (a password may hold `?`, `/` or `@`, and libpq
-    /// takes them), so more is hidden rather than less; a query parameter whose key, percent-decoded, names a
-    /// password (`password`, `sslpassword`, `%70assword`) is hidden too.
+    /// A `postgres://` URI cut where ramp needs it: the password, and the query's `key=value` pairs. The user
+    /// part is everything before the string's last `@` (a password may hold `?`, `/` or `@`, and libpq takes
+    /// them), so more is taken for the password rather than less; the query starts at the first `?` after it.
+    private struct URI {
+        let text: String
+        /// Between the user part's first `:` and the last `@`.
+        let password: Range<String.Index>?
+        /// After the query's `?`, to the end.
+        let query: Range<String.Index>?
+
+        init?(_ text: String) {
+            guard let schemeEnd = text.firstRange(of: "://")?.upperBound else { return nil }
+            self.text = text
+            let rest = text[schemeEnd...]
+            let at = rest.lastIndex(of: "@")
+            password = at.flatMap { at in rest[..<at].firstIndex(of: ":").map { rest.index(after: $0)..<at } }
+            let userEnd = at.map { rest.index(after: $0) } ?? rest.startIndex
+            query = rest[userEnd...].firstIndex(of: "?").map { text.index(after: $0)..<text.endIndex }
+        }
+
+        /// The query's pairs as written, each split at its first `=` (a pair without one is a key alone).
+        var pairs: [(key: Substring, value: Substring?)] {
+            guard let query else { return [] }
+            return text[query].split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return (parts[0], parts.count == 2 ? parts[1] : nil)
+            }
+        }
+    }
+
+    /// The password in the user part, and a query parameter whose key, percent-decoded, names a password
+    /// (`password`, `sslpassword`, `%70assword`), hidden.
     private static func redactedURI(_ text: String) -> String {
-        guard let schemeEnd = text.firstRange(of: "://") else { return text }
-        var rest = String(text[schemeEnd.upperBound...])
-        if let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-            rest = String(rest[..<colon]) + ":***" + String(rest[at...])
+        guard let uri = URI(text) else { return text }
+        let queryStart = uri.query?.lowerBound ?? text.endIndex
+        var out =
+            uri.password.map { String(text[..<$0.lowerBound]) + "***" + String(text[$0.upperBound..<queryStart]) }
+            ?? String(text[..<queryStart])
+        if uri.query != nil {
+            out += uri.pairs.map { pair in
+                isPasswordKey(percentDecoded(String(pair.key)))
+                    ? pair.key + "=***" : pair.key + (pair.value.map { "=" + $0 } ?? "")
+            }.joined(separator: "&")
         }
-        let userEnd = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
-        if let question = rest[userEnd...].firstIndex(of: "?") {
-            let query = rest[rest.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false)
-                .map { pair -> String in
-                    let key = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                    return isPasswordKey(percentDecoded(String(key))) ? String(key) + "=***" : String(pair)
-                }
-            rest = String(rest[...question]) + query.joined(separator: "&")
-        }
-        return String(text[..<schemeEnd.upperBound]) + rest
+        return out
     }
 
     private static func isPasswordKey(_ key: String) -> Bool {
@@ -68,19 +94,10 @@ public enum ConnectionString {
     /// quotes them (libpq's do) can have them hidden wherever they appear.
     public static func secrets(in text: String) -> [String] {
         var found: [String] = []
-        if isPostgres(text), let schemeEnd = text.firstRange(of: "://") {
-            let rest = text[schemeEnd.upperBound...]
-            if let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-                found.append(String(rest[rest.index(after: colon)..<at]))
-            }
-            let userEnd = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
-            if let question = rest[userEnd...].firstIndex(of: "?") {
-                for pair in rest[rest.index(after: question)...].split(separator: "&") {
-                    let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    if parts.count == 2, isPasswordKey(percentDecoded(String(parts[0]))) {
-                        found.append(String(parts[1]))
-                    }
-                }
+        if isPostgres(text), let uri = URI(text) {
+            if let password = uri.password { found.append(String(text[password])) }
+            for (key, value) in uri.pairs where isPasswordKey(percentDecoded(String(key))) {
+                if let value { found.append(String(value)) }
             }
         } else {
             var rest = Substring(text)
@@ -131,18 +148,13 @@ public enum ConnectionString {
             ("connect_timeout", "10"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
             ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
         ]
-        let schemeEnd = text.firstRange(of: "://")!.upperBound
-        let rest = text[schemeEnd...]
-        let userEnd = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
-        let question = rest[userEnd...].firstIndex(of: "?")
-        let given = Set(
-            (question.map { rest[rest.index(after: $0)...] } ?? "").split(separator: "&").map {
-                percentDecoded(String($0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]))
-            })
+        guard let uri = URI(text) else { return text }
+        let given = Set(uri.pairs.map { percentDecoded(String($0.key)) })
         let added = defaults.filter { !given.contains($0.0) }.map { "\($0.0)=\($0.1)" }
         guard !added.isEmpty else { return text }
         let separator =
-            question == nil ? (text.hasSuffix("?") ? "" : "?") : (text.hasSuffix("&") || text.hasSuffix("?") ? "" : "&")
+            uri.query == nil
+            ? (text.hasSuffix("?") ? "" : "?") : (text.hasSuffix("&") || text.hasSuffix("?") ? "" : "&")
         return text + separator + added.joined(separator: "&")
     }
 
