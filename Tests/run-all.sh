@@ -68,6 +68,19 @@ if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.vers
 fi
 export RAMP_JSONSCHEMA_PYTHON="$PWD/$venv/bin/python"
 
+# spotify-confidence (from PyPI), an independent implementation of group-sequential boundaries, with scipy for
+# the exit probabilities: Tests/Support/check_group_sequential.py pins ramp's boundaries against both.
+confidence_version=4.1.0
+venv=".build/python-confidence"
+if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('spotify-confidence') != '$confidence_version')" \
+    >/dev/null 2>&1; then
+    echo "installing spotify-confidence==$confidence_version into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "spotify-confidence==$confidence_version"
+fi
+export RAMP_CONFIDENCE_PYTHON="$PWD/$venv/bin/python"
+
 swift build --build-tests
 # Every plan a test submits successfully is collected here, then checked against the plan schema below.
 export RAMP_PLAN_CORPUS="$PWD/.build/plan-corpus"
