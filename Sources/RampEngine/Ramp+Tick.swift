@@ -250,32 +250,47 @@ extension Ramp {
     ) -> Decided {
         var next = answers.startIndex
         var checks: [GateCheck] = []
+        var sequential: [String: JSONValue] = [:]
         for gateReads in reads.gates {
-            var check = judge(gateReads, Array(answers[next..<(next + gateReads.jobs.count)]), item)
+            let gate = gateReads.gate
+            let context = SequentialContext(
+                step: item.rollout.step, stepEnteredAt: item.rollout.stepEnteredAt,
+                previous: previous?.sequential[gate.name])
+            var check = judge(gateReads, Array(answers[next..<(next + gateReads.jobs.count)]), item, context)
             next += gateReads.jobs.count
             if let before = previous?.streaks[check.gate], before.outcome == check.outcome {
                 check.streak = before.count + 1
+            }
+            // A group-sequential gate's looks so far go on to its next check; a check that could not read its
+            // inputs (or had too few samples to look) keeps the state it was given.
+            if case .statistical(let spec) = gate.rule, spec.test == .groupSequential {
+                sequential[gate.name] =
+                    check.statistics.flatMap(GroupSequentialState.init(json:))?.json ?? context.previous
             }
             checks.append(check)
         }
         return Decided(
             rollout: item.rollout, plan: item.plan, checks: checks, checksJSON: checks.map(\.json.canonical),
-            lastChecked: item.lastChecked, previous: previous,
+            sequential: sequential, lastChecked: item.lastChecked, previous: previous,
             decision: RolloutMachine.tick(item.rollout, plan: item.plan, checks: checks, now: now))
     }
 
     /// One gate's check from its own answers (in the order of its `jobs`).
-    private static func judge(_ reads: GateReads, _ answers: [Poller.Result], _ item: DueItem) -> GateCheck {
+    private static func judge(
+        _ reads: GateReads, _ answers: [Poller.Result], _ item: DueItem, _ context: SequentialContext
+    ) -> GateCheck {
         let gate = reads.gate
         var check: GateCheck
         switch reads.kind {
         case .events(let canary, let baseline):
-            check = gate.judge(canary: canary, baseline: baseline, share: share(item.rollout, item.plan))
+            check = gate.judge(
+                canary: canary, baseline: baseline, share: share(item.rollout, item.plan), sequential: context)
             check.query = gate.query
         case .statistical(let spec, let names):
             let canary = arm(spec, names, Array(answers.prefix(names.count)))
             let baseline = arm(spec, names, Array(answers.dropFirst(names.count)))
-            check = gate.judge(canary: canary.0, baseline: baseline.0, share: share(item.rollout, item.plan))
+            check = gate.judge(
+                canary: canary.0, baseline: baseline.0, share: share(item.rollout, item.plan), sequential: context)
             check.seconds = max(canary.1, baseline.1)
         case .relative:
             check = gate.judge(canary: answers[0].reading, baseline: answers[1].reading)
@@ -380,19 +395,22 @@ extension Ramp {
         /// Each check's canonical JSON, encoded once: for the observation's evidence, gate_checks and the audit
         /// entry.
         let checksJSON: [String]
+        /// Each group-sequential gate's state after this check, for the observation's evidence.
+        let sequential: [String: JSONValue]
         let lastChecked: Instant?
         /// The latest observation when this tick read it (it gave the streaks); still the latest if its time is.
         let previous: LastCheck?
         let decision: Decision
 
         init(
-            rollout: Rollout, plan: Plan, checks: [GateCheck], checksJSON: [String], lastChecked: Instant?,
-            previous: LastCheck?, decision: Decision
+            rollout: Rollout, plan: Plan, checks: [GateCheck], checksJSON: [String], sequential: [String: JSONValue],
+            lastChecked: Instant?, previous: LastCheck?, decision: Decision
         ) {
             self.rollout = rollout
             self.plan = plan
             self.checks = checks
             self.checksJSON = checksJSON
+            self.sequential = sequential
             self.lastChecked = lastChecked
             self.previous = previous
             self.decision = decision
@@ -439,7 +457,8 @@ extension Ramp {
         func observation(holdCause: String) -> ObservationRecord {
             ObservationRecord(
                 checkedAt: now, reason: item.decision.reason,
-                evidence: ObservationRecord.evidence(checks: item.checksJSON, holdCause: holdCause),
+                evidence: ObservationRecord.evidence(
+                    checks: item.checksJSON, holdCause: holdCause, sequential: item.sequential),
                 holdCause: holdCause, streaks: streaks)
         }
         let kind: TickOutcome.Kind

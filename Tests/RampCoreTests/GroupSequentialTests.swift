@@ -161,3 +161,201 @@ import Testing
         }
     }
 }
+
+/// The group-sequential gate, check by check, with its state handed from each check to the next as a tick does.
+@Suite struct GroupSequentialGateTests {
+    static let spec = StatisticalSpec(
+        test: .groupSequential, metric: .proportion, alpha: 0.05, minSamples: 100, expectedSamples: 10_000)
+
+    /// Checks a gate on cumulative (canary errors, baseline errors, requests per arm), carrying its state.
+    static func run(
+        _ spec: StatisticalSpec, _ checks: [(Double, Double, Double)], step: Int = 1, start: JSONValue? = nil
+    ) -> [GateCheck] {
+        let gate = Gate(name: "errors", source: "ev", rule: .statistical(spec))
+        var state = start
+        return checks.map { c, b, n in
+            let check = gate.judge(
+                canary: .summary(.proportion(successes: c, trials: n)),
+                baseline: .summary(.proportion(successes: b, trials: n)), share: 0.5,
+                sequential: SequentialContext(step: step, stepEnteredAt: Instant(seconds: 1000), previous: state))
+            state = check.statistics.flatMap(GroupSequentialState.init(json:))?.json ?? state
+            return check
+        }
+    }
+
+    static func plan(_ gate: String) -> String {
+        """
+        {"flag": "f", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
+         "steps": [{"percent": 5, "bake": "1h"}], "sources": {"s": {"type": "events"}}, "gates": [\(gate)]}
+        """
+    }
+
+    static func looks(_ check: GateCheck) -> [Double] {
+        (check.statistics?["looks"]?.arrayValue ?? []).compactMap(\.numberValue)
+    }
+
+    /// Looks come each tenth of the planned sample, whatever the ticks in between; the boundaries are those of
+    /// the fractions actually reached, and a healthy canary passes at the planned sample.
+    @Test func itLooksEachTenthOfThePlannedSampleAndPassesAtTheEnd() throws {
+        // Ticks every 400 requests per arm, both arms at 1%.
+        let ticks = (1...25).map { (k: Int) -> (Double, Double, Double) in
+            let x = Double(k)
+            return (4 * x, 4 * x, 400 * x)
+        }
+        let checks = Self.run(Self.spec, ticks)
+        let outcomes = checks.map(\.outcome)
+        #expect(outcomes.dropLast().allSatisfy { $0 == .inconclusive }, "\(outcomes)")
+        #expect(outcomes.last == .pass)
+        let last = try #require(checks.last)
+        // A look at 1,200 (the first tick past 1,000), then each time 1,000 more have come, and at 10,000.
+        let counts = Self.looks(last)
+        #expect(counts == [1200, 2400, 3600, 4800, 6000, 7200, 8400, 9600, 10_000], "\(counts)")
+        let expected = GroupSequential.boundaries(
+            fractions: counts.map { $0 / 10_000 }, spending: .obrienFleming, alpha: 0.05)
+        let recorded = (last.statistics?["boundaries"]?.arrayValue ?? []).compactMap(\.numberValue)
+        #expect(recorded == expected)
+        #expect(abs((last.statistics?["alpha_spent"]?.numberValue ?? 0) - 0.05) < 1e-9)
+        #expect(last.statistics?["stopped"]?.stringValue == "pass")
+        #expect(last.message.contains("no regression at the planned sample"), "\(last.message)")
+        // Between looks the message says when the next one comes.
+        #expect(checks[3].message.contains("next look at 2,200 samples per arm"), "\(checks[3].message)")
+    }
+
+    /// A doubled error rate crosses a boundary before the planned sample; the verdict then stands for the step.
+    @Test func aRegressionFailsAtTheFirstLookWhoseBoundaryItReachesAndStaysFailed() throws {
+        let ticks = (1...10).map { (k: Int) -> (Double, Double, Double) in
+            let x = Double(k)
+            return (20 * x, 10 * x, 1000 * x)
+        }
+        let checks = Self.run(Self.spec, ticks)
+        let first = try #require(checks.firstIndex { $0.outcome == .fail })
+        let check = checks[first]
+        let z = try #require(check.statistics?["z"]?.numberValue)
+        let boundary = try #require(check.statistics?["boundary"]?.numberValue)
+        #expect(z >= boundary)
+        // Every check before it was inconclusive: no earlier look's boundary was reached.
+        #expect(checks[..<first].allSatisfy { $0.outcome == .inconclusive })
+        #expect(first < checks.count - 1, "it stopped before the planned sample")
+        #expect(checks[(first + 1)...].allSatisfy { $0.outcome == .fail })
+        // Later data that looks healthy does not undo a crossed boundary within the step.
+        let after = Self.run(Self.spec, [(60, 10, 1000), (70, 60, 6000), (80, 80, 8000)])
+        #expect(after.map(\.outcome) == [.fail, .fail, .fail])
+        #expect(after.last?.message.contains("ended at look 1") == true, "\(after.last?.message ?? "")")
+    }
+
+    /// The fail rule is exactly z ≥ the boundary solved for this look.
+    @Test func theGateFailsExactlyAtTheBoundary() throws {
+        let n = 5000.0
+        let boundary = GroupSequential.boundaries(fractions: [0.5], spending: .obrienFleming, alpha: 0.05)[0]
+        // Means with variance 1 per unit: z = excess / √(2/n).
+        func outcome(_ z: Double) -> GateOutcome {
+            var spec = Self.spec
+            spec.metric = .mean
+            let gate = Gate(name: "g", source: "ev", rule: .statistical(spec))
+            let excess = z * (2 / n).squareRoot()
+            return gate.judge(
+                canary: .summary(ArmSummary(count: n, mean: 10 + excess, variance: 1)),
+                baseline: .summary(ArmSummary(count: n, mean: 10, variance: 1)), share: 0.5
+            ).outcome
+        }
+        #expect(outcome(boundary * (1 + 1e-9)) == .fail)
+        #expect(outcome(boundary * (1 - 1e-9)) == .inconclusive)
+    }
+
+    /// A state from another step (or the same step entered anew) is not continued; one that cannot be read is an
+    /// error, not a fresh start that would spend α again; samples that shrink are an error.
+    @Test func stateFromElsewhereStartsAfreshAndBrokenStateIsAnError() {
+        let earlier = GroupSequentialState(
+            step: 0, stepEnteredAt: Instant(seconds: 1000), looks: [1000, 2000], stopped: .fail
+        ).json
+        let fresh = Self.run(Self.spec, [(10, 10, 1000)], step: 1, start: earlier)
+        #expect(fresh[0].outcome == .inconclusive)
+        #expect(Self.looks(fresh[0]) == [1000])
+        let same = GroupSequentialState(step: 1, stepEnteredAt: Instant(seconds: 1000), looks: [1000, 2000]).json
+        let continued = Self.run(Self.spec, [(30, 30, 3000)], step: 1, start: same)
+        #expect(Self.looks(continued[0]) == [1000, 2000, 3000])
+        let shrunk = Self.run(Self.spec, [(15, 15, 1500)], step: 1, start: same)
+        #expect(shrunk[0].outcome == .error)
+        #expect(shrunk[0].message.contains("samples fell from 2,000 to 1,500"), "\(shrunk[0].message)")
+        for broken: JSONValue in [
+            ["step": 1, "step_entered_at": 1000, "looks": [2000, 1000]],
+            ["step": 1, "step_entered_at": 1000, "looks": [.number(.nan)]],
+            ["step": 1, "step_entered_at": 1000, "looks": [], "stopped": "inconclusive"],
+            ["step": 1.5, "step_entered_at": 1000, "looks": []], "looks",
+        ] {
+            let check = Self.run(Self.spec, [(10, 10, 1000)], step: 1, start: broken)[0]
+            #expect(check.outcome == .error, "\(broken)")
+            #expect(check.message.contains("stored group-sequential state is unreadable"))
+        }
+    }
+
+    /// Arms without variation: a certain excess crosses any boundary; none passes at the planned sample.
+    @Test func armsWithoutVariationFailOnlyWhenTheCanaryIsWorse() {
+        #expect(Self.run(Self.spec, [(1000, 0, 1000)]).map(\.outcome) == [.fail])
+        #expect(Self.run(Self.spec, [(0, 0, 1000), (0, 0, 10_000)]).map(\.outcome) == [.inconclusive, .pass])
+    }
+
+    /// Before min_samples nothing is looked at, and the state given is kept for the next check.
+    @Test func tooFewSamplesTakeNoLook() {
+        var spec = Self.spec
+        spec.minSamples = 2000
+        let checks = Self.run(spec, [(10, 10, 1500), (20, 20, 2100)])
+        #expect(checks[0].outcome == .inconclusive && checks[0].statistics?["looks"] == nil)
+        #expect(Self.looks(checks[1]) == [2100])
+    }
+
+    @Test func aGroupSequentialGateParsesWithItsDefaultsAndRefusesWhatItCannotDo() throws {
+        let gate =
+            #"{"name": "e", "source": "s", "kind": "statistical", "test": "group_sequential", "metric": "proportion", "query": "error""#
+        let plan = try PlanParser.parse(
+            Self.plan(gate + #", "expected_samples": 5000, "tolerance": 0.001}"#), file: "p.json")
+        let spec = try #require(plan.gates.first?.statistical)
+        #expect(spec.test == .groupSequential && spec.spending == .obrienFleming && spec.looks == 10)
+        #expect(spec.pass == .samples && spec.tolerance == 0.001)
+        let pocock = try PlanParser.parse(
+            Self.plan(gate + #", "expected_samples": 5000, "spending": "pocock", "looks": 4}"#),
+            file: "p.json")
+        #expect(pocock.gates.first?.statistical?.spending == .pocock && pocock.gates.first?.statistical?.looks == 4)
+        let refused: [(String, String)] = [
+            (
+                gate + "}",
+                "gates[0].expected_samples: is required by group_sequential (the planned maximum sample per arm)"
+            ),
+            (
+                gate + #", "expected_samples": 5000, "tolerance": 0.1, "pass": "non_inferiority"}"#,
+                "gates[0].pass: group_sequential passes at its planned sample (samples), not by non_inferiority"
+            ),
+            (
+                gate + #", "expected_samples": 5000, "mixture": 0.01}"#,
+                "gates[0].mixture: is for the sequential test (mSPRT), not group_sequential"
+            ),
+            (
+                gate + #", "expected_samples": 5000, "spending": "haybittle"}"#,
+                "gates[0].spending: \"haybittle\" is not one of obrien_fleming, pocock"
+            ),
+            (
+                gate + #", "expected_samples": 5000, "looks": 0}"#,
+                "gates[0].looks: 0 is not a whole number from 1 to 100"
+            ),
+            (
+                gate + #", "expected_samples": 5000, "looks": 2.5}"#,
+                "gates[0].looks: 2.5 is not a whole number from 1 to 100"
+            ),
+            (
+                #"{"name": "e", "source": "s", "kind": "statistical", "test": "sequential", "metric": "proportion", "query": "error", "expected_samples": 1000, "spending": "pocock"}"#,
+                "gates[0].spending: is only for test group_sequential"
+            ),
+            (
+                #"{"name": "e", "source": "s", "kind": "statistical", "test": "group_sequential", "metric": "distribution", "query": "x", "expected_samples": 1000}"#,
+                "gates[0].metric: test group_sequential takes mean or proportion, not distribution"
+            ),
+        ]
+        for (text, message) in refused {
+            #expect {
+                try PlanParser.parse(Self.plan(text), file: "p.json")
+            } throws: { error in
+                (error as? PlanError)?.description == "p.json: " + message
+            }
+        }
+    }
+}

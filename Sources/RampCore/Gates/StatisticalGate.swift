@@ -1,7 +1,10 @@
 extension Gate {
     /// Judges a statistical gate from what was read for each arm. `share` is the canary's planned share of units
-    /// (for `srm`), `now` nothing: the verdict depends on the evidence alone.
-    public func judge(canary: ArmReading, baseline: ArmReading, share: Double) -> GateCheck {
+    /// (for `srm`), `sequential` where a group-sequential test stands (a fresh start at step 0 when nil); the verdict
+    /// depends on the evidence alone.
+    public func judge(canary: ArmReading, baseline: ArmReading, share: Double, sequential: SequentialContext? = nil)
+        -> GateCheck
+    {
         var check = GateCheck(
             gate: name, source: source, value: nil, bound: boundDescription, outcome: .noData, message: "")
         check.shadow = shadow
@@ -40,7 +43,9 @@ extension Gate {
         case (.samples(let c), .samples(let b)):
             judgement = StatisticalJudgement.mannWhitney(spec, canary: c, baseline: b)
         case (.summary(let c), .summary(let b)):
-            judgement = StatisticalJudgement.summaries(spec, canary: c, baseline: b, share: share)
+            judgement = StatisticalJudgement.summaries(
+                spec, canary: c, baseline: b, share: share,
+                sequential: sequential ?? SequentialContext(step: 0, stepEnteredAt: nil, previous: nil))
         default:
             check.outcome = .error
             check.message = "the arms were read as different kinds of input"
@@ -63,9 +68,10 @@ struct StatisticalJudgement {
     var baselineValue: Double?
     var evidence: JSONValue
 
-    static func summaries(_ spec: StatisticalSpec, canary c: ArmSummary, baseline b: ArmSummary, share: Double)
-        -> StatisticalJudgement
-    {
+    static func summaries(
+        _ spec: StatisticalSpec, canary c: ArmSummary, baseline b: ArmSummary, share: Double,
+        sequential: SequentialContext
+    ) -> StatisticalJudgement {
         var evidence: [String: JSONValue] = [
             "test": .string(spec.test.rawValue), "metric": .string(spec.metric.rawValue),
             "canary": arm(c, spec.metric), "baseline": arm(b, spec.metric), "alpha": .number(spec.alpha),
@@ -80,7 +86,8 @@ struct StatisticalJudgement {
                 "\(look.comparison): too few samples (\(count(look.smaller)) of min \(count(spec.minSamples)) per arm)")
         }
         switch spec.test {
-        case .sequential: return sequential(&look)
+        case .sequential: return Self.sequential(&look)
+        case .groupSequential: return groupSequential(&look, context: sequential)
         case .z: return zTest(&look)
         case .welch: return welch(&look)
         case .mannWhitney, .srm:

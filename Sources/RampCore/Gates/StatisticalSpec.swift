@@ -3,6 +3,9 @@ public struct StatisticalSpec: Sendable, Equatable {
     public enum Test: String, Sendable, CaseIterable {
         /// The mixture SPRT: safe to check at every tick (proportions and means).
         case sequential
+        /// A group-sequential test with alpha spending: looks as samples accumulate, up to `expected_samples`
+        /// (proportions and means).
+        case groupSequential = "group_sequential"
         /// The two-proportion z-test: one look, when both arms reach `expected_samples`.
         case z
         /// Welch's t-test: one look, when both arms reach `expected_samples`.
@@ -44,13 +47,19 @@ public struct StatisticalSpec: Sendable, Equatable {
     public var expectedSamples: Double?
     /// The mixture's width τ (in the metric's units); derived from `expectedSamples` when nil.
     public var mixture: Double?
+    /// How a group-sequential test spends α over the planned sample.
+    public var spending: AlphaSpending
+    /// The most looks a group-sequential test takes: one each time the smaller arm has grown by this fraction of
+    /// `expectedSamples`, and the last at `expectedSamples`.
+    public var looks: Int
     public var pass: PassRule
     /// Input name → query (templated with `{{variant}}`), read once per arm; empty for the events source.
     public var inputs: [String: String]
 
     public init(
         test: Test, metric: Metric, worse: Worse = .higher, alpha: Double = 0.05, tolerance: Double = 0,
-        minSamples: Double = 100, expectedSamples: Double? = nil, mixture: Double? = nil, pass: PassRule = .samples,
+        minSamples: Double = 100, expectedSamples: Double? = nil, mixture: Double? = nil,
+        spending: AlphaSpending = .obrienFleming, looks: Int = 10, pass: PassRule = .samples,
         inputs: [String: String] = [:]
     ) {
         self.test = test
@@ -61,6 +70,8 @@ public struct StatisticalSpec: Sendable, Equatable {
         self.minSamples = minSamples
         self.expectedSamples = expectedSamples
         self.mixture = mixture
+        self.spending = spending
+        self.looks = looks
         self.pass = pass
         self.inputs = inputs
     }
@@ -81,6 +92,10 @@ public struct StatisticalSpec: Sendable, Equatable {
         case .srm: return "split fits the share (χ² p ≥ \(JSONValue.format(alpha)))"
         case .mannWhitney:
             return "shift ≤ \(JSONValue.format(tolerance)) (Mann-Whitney, \(percent(1 - alpha)) interval)"
+        case .groupSequential:
+            let name = spending == .obrienFleming ? "O'Brien-Fleming" : "Pocock"
+            return
+                "canary worse by ≤ \(JSONValue.format(tolerance)) (group-sequential, \(name), α \(JSONValue.format(alpha)))"
         default:
             let name = test == .sequential ? "mSPRT" : test == .z ? "z-test" : "Welch t"
             return "canary worse by ≤ \(JSONValue.format(tolerance)) (\(name), α \(JSONValue.format(alpha)))"

@@ -343,7 +343,7 @@ extension Fields {
                 case "statistical":
                     [
                         "test", "metric", "direction", "alpha", "tolerance", "min_samples", "expected_samples",
-                        "mixture", "pass", "inputs",
+                        "mixture", "spending", "looks", "pass", "inputs",
                     ]
                 default:
                     throw gate.fail("kind", "\"\(kind)\" is not a gate kind (threshold, relative or statistical)")
@@ -483,7 +483,8 @@ extension Fields {
         let metric: Spec.Metric = try choice(
             "metric", test == .srm ? .exposures : test == .mannWhitney ? .distribution : test == .z ? .proportion : nil)
         let fits: [Spec.Test: Set<Spec.Metric>] = [
-            .sequential: [.proportion, .mean], .z: [.proportion], .welch: [.mean], .mannWhitney: [.distribution],
+            .sequential: [.proportion, .mean], .groupSequential: [.proportion, .mean], .z: [.proportion],
+            .welch: [.mean], .mannWhitney: [.distribution],
             .srm: [.exposures],
         ]
         guard fits[test]!.contains(metric) else {
@@ -509,7 +510,29 @@ extension Fields {
         }
         spec.mixture = try number("mixture")
         if let tau = spec.mixture, tau <= 0 { throw fail("mixture", "must be positive (the effect size to tune for)") }
-        spec.pass = try choice("pass", spec.tolerance > 0 ? Spec.PassRule.nonInferiority : .samples)
+        if test == .groupSequential {
+            if spec.mixture != nil { throw fail("mixture", "is for the sequential test (mSPRT), not group_sequential") }
+            spec.spending = try choice("spending", AlphaSpending.obrienFleming)
+            if let looks = try number("looks") {
+                guard looks >= 1, looks <= 100, looks.rounded() == looks else {
+                    throw fail("looks", "\(JSONValue.format(looks)) is not a whole number from 1 to 100")
+                }
+                spec.looks = Int(looks)
+            }
+            if spec.expectedSamples == nil {
+                throw fail("expected_samples", "is required by group_sequential (the planned maximum sample per arm)")
+            }
+        } else {
+            for key in ["spending", "looks"] where value(key) != nil {
+                throw fail(key, "is only for test group_sequential")
+            }
+        }
+        // A group-sequential test passes only at its planned sample: it has no non-inferiority boundary.
+        let passByDefault: Spec.PassRule = spec.tolerance > 0 && test != .groupSequential ? .nonInferiority : .samples
+        spec.pass = try choice("pass", passByDefault)
+        if test == .groupSequential, spec.pass != .samples {
+            throw fail("pass", "group_sequential passes at its planned sample (samples), not by non_inferiority")
+        }
         if spec.pass == .nonInferiority, spec.tolerance == 0, [.sequential, .z, .welch].contains(test) {
             throw fail("pass", "non_inferiority needs a tolerance above 0 (how much worse may still pass)")
         }

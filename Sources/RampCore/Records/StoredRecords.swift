@@ -53,14 +53,20 @@ public struct ObservationRecord: Sendable {
     }
 
     /// The evidence's canonical JSON from checks already encoded: the same bytes as
-    /// `JSONValue.object(["checks": .array(checks), "hold_cause": .string(holdCause)]).canonical`.
-    public static func evidence(checks: [String], holdCause: String) -> String {
+    /// `JSONValue.object(["checks": .array(checks), "hold_cause": .string(holdCause)]).canonical`, with
+    /// `"group_sequential_state"` (each group-sequential gate's state) between them when there is any.
+    public static func evidence(checks: [String], holdCause: String, sequential: [String: JSONValue] = [:]) -> String {
         var out = Array(#"{"checks":["#.utf8)
         for (i, check) in checks.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out += check.utf8
         }
-        out += #"],"hold_cause":"#.utf8
+        out += "]".utf8
+        if !sequential.isEmpty {
+            out += #","group_sequential_state":"#.utf8
+            out += JSONValue.object(sequential).canonical.utf8
+        }
+        out += #","hold_cause":"#.utf8
         JSONValue.quote(holdCause, into: &out)
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
@@ -73,19 +79,34 @@ public struct LastCheck: Sendable, Equatable {
     public var checkedAt: Instant
     public var holdCause: String?
     public var streaks: [String: GateStreak]
+    /// Each group-sequential gate's state (`GroupSequentialState`'s JSON), as the observation's evidence keeps it.
+    public var sequential: [String: JSONValue]
 
-    public init(checkedAt: Instant, holdCause: String?, streaks: [String: GateStreak]) {
+    public init(
+        checkedAt: Instant, holdCause: String?, streaks: [String: GateStreak], sequential: [String: JSONValue] = [:]
+    ) {
         self.checkedAt = checkedAt
         self.holdCause = holdCause
         self.streaks = streaks
+        self.sequential = sequential
     }
 
     /// From an observation's evidence (rows written before the streaks had their own column).
     public init(checkedAt: Instant, evidence: JSONValue) {
         self.init(
             checkedAt: checkedAt, holdCause: evidence["hold_cause"]?.stringValue,
-            streaks: GateStreak.of((evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:))))
+            streaks: GateStreak.of((evidence["checks"]?.arrayValue ?? []).compactMap(GateCheck.init(json:))),
+            sequential: Self.sequential(evidence))
     }
+
+    /// The group-sequential gates' states in an observation's evidence.
+    public static func sequential(_ evidence: JSONValue) -> [String: JSONValue] {
+        guard case .object(let states)? = evidence[Self.sequentialKey] else { return [:] }
+        return states
+    }
+
+    /// Where an observation's evidence keeps the group-sequential gates' states.
+    public static let sequentialKey = "group_sequential_state"
 }
 
 /// One gate's outcome and how many checks in a row gave it.
