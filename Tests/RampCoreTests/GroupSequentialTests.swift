@@ -49,7 +49,8 @@ import Testing
             }
             #expect(test.boundaries.last! > Normal.quantile(0.95))
             let null = GroupSequential.crossings(fractions: fractions, boundaries: test.boundaries, drift: 0)
-            #expect(abs(null.reduce(0, +) - 0.05) < 1e-9)
+            // Recomputed on the lattice the crossings choose (for these looks' smallest step), not the test's.
+            #expect(abs(null.reduce(0, +) - 0.05) < 1e-7)
             let power = GroupSequential.crossings(fractions: fractions, boundaries: test.boundaries, drift: 2.5)
             #expect(power.reduce(0, +) > 0.7)
         }
@@ -62,14 +63,18 @@ import Testing
         .deletingLastPathComponent()
 
     /// Runs Tests/Support/check_group_sequential.py on `designs` and returns what it computed for each.
-    static func independent(_ designs: [(AlphaSpending, Double, [Double], [Double])]) throws -> [JSONValue] {
+    static func independent(_ designs: [(AlphaSpending, Double, [Double], [Double])], drift: Double? = nil) throws
+        -> [JSONValue]
+    {
         let input = JSONValue.array(
             designs.map { spending, alpha, fractions, boundaries in
-                [
+                var design: [String: JSONValue] = [
                     "spending": .string(spending.rawValue), "alpha": .number(alpha),
                     "fractions": .array(fractions.map(JSONValue.number)),
                     "boundaries": .array(boundaries.map(JSONValue.number)),
                 ]
+                if let drift { design["drift"] = .number(drift) }
+                return .object(design)
             })
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -162,6 +167,34 @@ import Testing
     }
 }
 
+/// The design `ramp plan check` plans with: its inflation factor gives the power asked for, by scipy's multivariate
+/// normal at ramp's boundaries, and its expected sample follows from the same crossing probabilities.
+@Suite struct GroupSequentialDesignTests {
+    @Test(arguments: [(AlphaSpending.obrienFleming, 4), (.pocock, 4), (.obrienFleming, 3)])
+    func theInflatedSampleHasThePowerAskedFor(spending: AlphaSpending, looks: Int) throws {
+        guard FileManager.default.isExecutableFile(atPath: GroupSequentialTests.python) else {
+            Issue.record("no spotify-confidence at \(GroupSequentialTests.python): run Tests/run-all.sh")
+            return
+        }
+        let (alpha, power) = (0.05, 0.8)
+        let design = GroupSequential.design(spending: spending, alpha: alpha, power: power, looks: looks)
+        let fractions = (1...looks).map { Double($0) / Double(looks) }
+        let boundaries = GroupSequential.boundaries(fractions: fractions, spending: spending, alpha: alpha)
+        let drift = design.maximum.squareRoot() * (Normal.quantile(1 - alpha) + Normal.quantile(power))
+        let result = try #require(
+            try GroupSequentialTests.independent([(spending, alpha, fractions, boundaries)], drift: drift).first)
+        let byLook = (result["crossed_under_drift"]?.arrayValue ?? []).compactMap(\.numberValue)
+        try #require(byLook.count == looks)
+        #expect(abs(byLook[looks - 1] - power) < 1e-5, "scipy's power at ramp's inflation: \(byLook)")
+        // Stopping at the look that first crosses, else at the maximum.
+        var stopped = 1 - byLook[looks - 1]
+        for (k, t) in fractions.enumerated() { stopped += t * (byLook[k] - (k > 0 ? byLook[k - 1] : 0)) }
+        #expect(abs(design.expected - design.maximum * stopped) < 1e-4, "\(design) vs \(design.maximum * stopped)")
+        // Looking more than once costs sample at the maximum and saves it on average under the effect.
+        #expect(design.maximum > 1 && design.expected < 1)
+    }
+}
+
 /// The group-sequential gate, check by check, with its state handed from each check to the next as a tick does.
 @Suite struct GroupSequentialGateTests {
     static let spec = StatisticalSpec(
@@ -213,7 +246,9 @@ import Testing
         let expected = GroupSequential.boundaries(
             fractions: counts.map { $0 / 10_000 }, spending: .obrienFleming, alpha: 0.05)
         let recorded = (last.statistics?["boundaries"]?.arrayValue ?? []).compactMap(\.numberValue)
-        #expect(recorded == expected)
+        // The gate's lattice is set by its 1/looks step, the direct computation's by these looks' smallest step.
+        #expect(recorded.count == expected.count)
+        for (gate, direct) in zip(recorded, expected) { #expect(abs(gate - direct) < 1e-5) }
         #expect(abs((last.statistics?["alpha_spent"]?.numberValue ?? 0) - 0.05) < 1e-9)
         #expect(last.statistics?["stopped"]?.stringValue == "pass")
         #expect(last.message.contains("no regression at the planned sample"), "\(last.message)")

@@ -48,6 +48,28 @@ import Testing
         #expect(ratio(s) >= 20 && ratio(s - 60) < 20)
     }
 
+    /// A group-sequential gate needs the fixed horizon's time inflated by its design's factor at most, and is
+    /// expected to stop at the design's expected share of that when the effect is there.
+    @Test func aGroupSequentialGateIsPlannedAtItsInflatedMaximumAndExpectedToStopSooner() throws {
+        let gate =
+            #"{"name": "e", "source": "ev", "kind": "statistical", "test": "group_sequential", "metric": "proportion", "query": "error", "expected_samples": 4000, "looks": 5}"#
+        let plan = try Self.plan(gate, steps: #"{"percent": 50, "bake": "5m"}, {"percent": 100}"#)
+        let planner = PowerPlanner(traffic: 200, baselineRate: 0.01, relativeEffect: 0.2)
+        let test = PowerPlanner.Test(plan: plan)
+        #expect(test.spending == .obrienFleming && test.looks == 5 && !test.sequential)
+        #expect(test.name == "group-sequential (O'Brien-Fleming, 5 looks)")
+        let design = GroupSequential.design(spending: .obrienFleming, alpha: 0.05, power: 0.8, looks: 5)
+        let need = try #require(planner.plan(plan).steps.first)
+        // The fixed horizon's 336.269 s (above), inflated.
+        let seconds = try #require(need.seconds)
+        #expect(abs(seconds - 336.26928784955504 * design.maximum) < 1e-6)
+        #expect(abs((need.expectedSeconds ?? 0) - 336.26928784955504 * design.expected) < 1e-6)
+        #expect(
+            need.warning
+                == "bake 5m is too short to be conclusive: it needs \(TimeSpan.describing(seconds: seconds)) at this traffic"
+        )
+    }
+
     @Test func stepsWhoseBakeIsTooShortAreWarnedAndUnjudgeableStepsSaySo() throws {
         let plan = try Self.plan(
             Self.fixed,

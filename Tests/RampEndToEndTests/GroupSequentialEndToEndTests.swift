@@ -101,13 +101,47 @@ final class FileJSONServer {
         let evidence = try #require(entry["evidence"]?["checks"]?.arrayValue?.first?["statistics"])
         #expect(evidence["looks"] == [600, 1200] && evidence["verdict"] == "fail")
         let boundaries = GroupSequential.boundaries(fractions: [0.3, 0.6], spending: .obrienFleming, alpha: 0.05)
-        #expect(evidence["boundaries"]?.arrayValue?.compactMap(\.numberValue) == boundaries)
-        #expect(evidence["boundary"]?.numberValue == boundaries[1])
+        let recorded = evidence["boundaries"]?.arrayValue?.compactMap(\.numberValue) ?? []
+        #expect(recorded.count == 2 && zip(recorded, boundaries).allSatisfy { abs($0 - $1) < 1e-5 }, "\(recorded)")
+        #expect(evidence["boundary"]?.numberValue == recorded.last)
         let spent = evidence["alpha_spent"]?.numberValue ?? 0
         #expect(abs(spent - AlphaSpending.obrienFleming.spent(0.6, alpha: 0.05)) < 1e-9)
         let explained = box.ramp(["explain", "gs"]).stdout
         #expect(explained.contains("worse, z "), "\(explained)")
-        #expect(explained.contains(" at look 2 at 60% of the planned sample, α spent "), "\(explained)")
+        #expect(explained.contains(" at look 2 at 60% of the planned sample, α spent 0.01140 of 0.05"), "\(explained)")
         #expect(box.ramp(["audit", "verify"]).status == 0)
+    }
+}
+
+extension GroupSequentialEndToEndTests {
+    /// `ramp plan check` plans a group-sequential gate at its inflated maximum and says when it is expected to stop.
+    @Test func planCheckPlansTheMaximumAndTheExpectedStop() throws {
+        let box = Sandbox()
+        box.write("gs.json", Self.plan(port: 9))
+        let ran = box.ramp(
+            ["plan", "check", "gs.json", "--traffic", "200/s", "--baseline-rate", "1%", "--mde", "20%"],
+            useStore: false)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let lines = ran.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasSuffix("group-sequential (O'Brien-Fleming, 4 looks) (gate errors)") == true)
+        let design = GroupSequential.design(spending: .obrienFleming, alpha: 0.05, power: 0.8, looks: 4)
+        let planner = PowerPlanner(traffic: 200, baselineRate: 0.01, relativeEffect: 0.2)
+        var single = PowerPlanner.Test(plan: try PlanParser.parse(Self.plan(port: 9), file: "gs.json"))
+        single.spending = nil
+        single.sequential = false
+        let fixed = planner.seconds(share: 0.5, test: single)
+        #expect(
+            lines.count > 2 && lines[1].contains("needs at most")
+                && lines[1].contains(TimeSpan.describing(seconds: fixed * design.maximum)), "\(lines)")
+        #expect(
+            lines[2]
+                == "    expected to stop by \(TimeSpan.describing(seconds: fixed * design.expected)) when the effect is there",
+            "\(lines)")
+        let json = box.ramp(
+            ["plan", "check", "gs.json", "--traffic", "200/s", "--baseline-rate", "1%", "--mde", "20%", "--json"],
+            useStore: false
+        ).json.first
+        #expect(json?["test"] == "group_sequential")
+        #expect(json?["steps"]?.arrayValue?.first?["expected_seconds"]?.numberValue != nil)
     }
 }

@@ -10,6 +10,8 @@ Reads a JSON list of designs on stdin, each {"spending": "obrien_fleming" | "poc
   each k, from scipy's multivariate normal CDF of (Z_1..Z_k) with corr(Z_i, Z_j) = sqrt(t_i / t_j) at ramp's
   boundaries: what the spending function says must have been spent by then.
 - "spent": the spending function's value at each look (scipy's normal, independent of ramp's).
+- "crossed_under_drift": when the design gives a "drift" theta (and has at most 4 looks), the same probabilities when
+  Z_k has mean theta*sqrt(t_k): the power of ramp's boundaries by each look.
 """
 
 import json
@@ -46,12 +48,13 @@ def confidence_bounds(kind, alpha, fractions):
     return [float(z) for z in result.df["zb"].values]
 
 
-def crossed(fractions, boundaries):
+def crossed(fractions, boundaries, drift=0.0):
     out = []
     for k in range(1, len(fractions) + 1):
         t = fractions[:k]
         cov = [[math.sqrt(min(a, b) / max(a, b)) for b in t] for a in t]
-        law = multivariate_normal(mean=np.zeros(k), cov=cov, abseps=1e-9, releps=1e-9, maxpts=200000 * k)
+        mean = [drift * math.sqrt(x) for x in t]
+        law = multivariate_normal(mean=mean, cov=cov, abseps=1e-9, releps=1e-9, maxpts=200000 * k)
         stay = law.cdf(np.array(boundaries[:k]))
         out.append(float(1 - stay))
     return out
@@ -70,6 +73,8 @@ def main():
         }
         if len(fractions) <= 4:
             entry["crossed"] = crossed(fractions, boundaries)
+            if "drift" in d:
+                entry["crossed_under_drift"] = crossed(fractions, boundaries, d["drift"])
         results.append(entry)
     json.dump(results, sys.stdout)
 

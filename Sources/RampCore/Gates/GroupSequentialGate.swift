@@ -91,8 +91,12 @@ extension StatisticalJudgement {
             if stored.continues(step: context.step, enteredAt: context.stepEnteredAt) { state = stored }
         }
         // The boundaries of the looks already taken, replayed: they depend only on where the looks fell.
-        var test = GroupSequential(spending: spec.spending, alpha: spec.alpha)
-        for count in state.looks { test.look(at: min(count / planned, 1)) }
+        let fractions = state.looks.map { min($0 / planned, 1) }
+        func replay(_ fractions: [Double]) -> GroupSequential {
+            GroupSequential.replay(
+                spending: spec.spending, alpha: spec.alpha, smallestStep: 1 / Double(spec.looks), fractions: fractions)
+        }
+        var test = replay(fractions)
         let excess = look.worseBy - spec.tolerance
         // No variation in either arm: any excess is certain, and crosses every boundary.
         let z =
@@ -113,7 +117,7 @@ extension StatisticalJudgement {
             return look.verdict(outcome, rule, said)
         }
         let zText = z.isFinite ? format(z) : z > 0 ? "∞ (no variation)" : "−∞ (no variation)"
-        let spent = "α spent \(format(test.spent)) of \(JSONValue.format(spec.alpha))"
+        var spent: String { "α spent \(format(test.spent)) of \(JSONValue.format(spec.alpha))" }
         if let stopped = state.stopped {
             let k = state.looks.count
             return record(
@@ -135,7 +139,8 @@ extension StatisticalJudgement {
                 "\(comparison): z \(zText), next look at \(count(next)) samples per arm "
                     + "(\(count(smaller)) of \(count(planned)) planned), \(spent)")
         }
-        let boundary = test.look(at: t)
+        test = replay(fractions + [t])
+        let boundary = test.boundaries[test.boundaries.count - 1]
         state.looks.append(smaller)
         let k = state.looks.count
         let at = "look \(k) at \(percent(t)) of the planned sample"

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -61,10 +63,15 @@ public struct GroupSequential: Sendable {
     private var end = 0.0
     private var endValue = 0.0
 
-    public init(spending: AlphaSpending, alpha: Double, drift: Double = 0) {
+    /// The smallest step in information expected between looks: the lattice is fine enough for it (a smaller step
+    /// is still integrated exactly, on a lattice coarser than it would need).
+    public let smallestStep: Double
+
+    public init(spending: AlphaSpending, alpha: Double, drift: Double = 0, smallestStep: Double = 0.01) {
         self.spending = spending
         self.alpha = alpha
         self.drift = drift
+        self.smallestStep = min(max(smallestStep, 1e-6), 1)
     }
 
     /// The α spent by the looks so far: the sum of their exit probabilities under the null.
@@ -85,16 +92,47 @@ public struct GroupSequential: Sendable {
 
     /// The boundaries (z) of the looks at `fractions` (increasing, in 0…1].
     public static func boundaries(fractions: [Double], spending: AlphaSpending, alpha: Double) -> [Double] {
-        var test = GroupSequential(spending: spending, alpha: alpha)
+        var test = GroupSequential(spending: spending, alpha: alpha, smallestStep: smallestStep(fractions))
         for t in fractions { test.look(at: t) }
         return test.boundaries
     }
 
     /// The probability of first crossing at each look, for `boundaries` at `fractions`, under drift θ.
     public static func crossings(fractions: [Double], boundaries: [Double], drift: Double) -> [Double] {
-        var test = GroupSequential(spending: .obrienFleming, alpha: 0, drift: drift)
+        var test = GroupSequential(
+            spending: .obrienFleming, alpha: 0, drift: drift, smallestStep: smallestStep(fractions))
         for (t, z) in zip(fractions, boundaries) { test.look(at: t, boundary: z) }
         return test.exits
+    }
+
+    /// A design with `looks` equally spaced looks that has `power` against the effect a single look at the fixed
+    /// horizon detects with that power: its maximum sample as a multiple of the fixed horizon's (the inflation
+    /// factor), and its expected sample under that effect (stopping at the look that crosses, else at the maximum).
+    public static func design(spending: AlphaSpending, alpha: Double, power: Double, looks: Int)
+        -> (maximum: Double, expected: Double)
+    {
+        let fractions = (1...max(1, looks)).map { Double($0) / Double(max(1, looks)) }
+        let boundaries = Self.boundaries(fractions: fractions, spending: spending, alpha: alpha)
+        let single = Normal.quantile(1 - alpha) + Normal.quantile(power)
+        func detects(_ drift: Double) -> [Double] {
+            crossings(fractions: fractions, boundaries: boundaries, drift: drift)
+        }
+        // The drift at the maximum that gives `power`: between the single look's and twice that.
+        var (low, high) = (single * 0.9, single * 2)
+        for _ in 0..<30 {
+            let mid = (low + high) / 2
+            if detects(mid).reduce(0, +) < power { low = mid } else { high = mid }
+        }
+        let drift = (low + high) / 2
+        let exits = detects(drift)
+        let stopped = zip(fractions, exits).map { $0 * $1 }.reduce(0, +) + (1 - exits.reduce(0, +))
+        let maximum = (drift / single) * (drift / single)
+        return (maximum, maximum * stopped)
+    }
+
+    /// The smallest step between successive `fractions` (the first from 0).
+    static func smallestStep(_ fractions: [Double]) -> Double {
+        zip([0] + fractions, fractions).map { $1 - $0 }.min() ?? 1
     }
 
     private mutating func advance(to t: Double, boundary given: Double?) -> Double {
@@ -105,7 +143,7 @@ public struct GroupSequential: Sendable {
         let root = t.squareRoot()
         let floor = -Self.truncation * root
         let cap = Self.truncation * root
-        if fractions.isEmpty { spacing = min(0.1, sigma) / 20 }
+        if fractions.isEmpty { spacing = min(smallestStep, delta).squareRoot() / 20 }
         let c: Double
         if let given {
             c = min(max(given * root, floor), cap)
@@ -255,4 +293,38 @@ public struct GroupSequential: Sendable {
     }
 
     static func normalDensity(_ z: Double) -> Double { exp(-z * z / 2) / (2 * Double.pi).squareRoot() }
+}
+
+extension GroupSequential {
+    /// The test after looks at `fractions`, each look solved once per process: a process that judges the same looks
+    /// again (a simulation's runs, a gate replaying its step's looks at every check) reuses what it solved. At most
+    /// `cacheLimit` designs are kept; the cache starts over when full.
+    public static func replay(spending: AlphaSpending, alpha: Double, smallestStep: Double, fractions: [Double])
+        -> GroupSequential
+    {
+        guard let last = fractions.last else {
+            return GroupSequential(spending: spending, alpha: alpha, smallestStep: smallestStep)
+        }
+        let key = Key(spending: spending, alpha: alpha, smallestStep: smallestStep, fractions: fractions)
+        if let known = solved.withLock({ $0[key] }) { return known }
+        var test = replay(
+            spending: spending, alpha: alpha, smallestStep: smallestStep, fractions: Array(fractions.dropLast()))
+        test.look(at: last)
+        solved.withLock {
+            if $0.count >= cacheLimit { $0.removeAll() }
+            $0[key] = test
+        }
+        return test
+    }
+
+    static let cacheLimit = 512
+
+    struct Key: Hashable {
+        let spending: AlphaSpending
+        let alpha: Double
+        let smallestStep: Double
+        let fractions: [Double]
+    }
+
+    private static let solved = Mutex<[Key: GroupSequential]>([:])
 }

@@ -23,6 +23,9 @@ public struct PowerPlanner: Sendable {
         public var alpha: Double
         public var mixture: Double?
         public var expectedSamples: Double?
+        /// A group-sequential gate's spending function and most looks (nil spending for the other tests).
+        public var spending: AlphaSpending?
+        public var looks: Int
 
         public init(plan: Plan) {
             let gate = plan.gates.first { $0.statistical.map { [.proportion, .mean].contains($0.metric) } == true }
@@ -32,6 +35,17 @@ public struct PowerPlanner: Sendable {
             alpha = spec?.alpha ?? 0.05
             mixture = spec?.mixture
             expectedSamples = spec?.expectedSamples
+            spending = spec?.test == .groupSequential ? spec?.spending : nil
+            looks = spec?.looks ?? 10
+        }
+
+        /// `sequential (mSPRT)`, `group-sequential (O'Brien-Fleming, 10 looks)` or `fixed horizon`.
+        public var name: String {
+            if let spending {
+                let kind = spending == .obrienFleming ? "O'Brien-Fleming" : "Pocock"
+                return "group-sequential (\(kind), \(looks) looks)"
+            }
+            return sequential ? "sequential (mSPRT)" : "fixed horizon"
         }
     }
 
@@ -44,6 +58,9 @@ public struct PowerPlanner: Sendable {
         public var canarySamples: Double?
         public var baselineSamples: Double?
         public var seconds: Double?
+        /// For a group-sequential test: the expected time to stop when the effect is there (it may cross a boundary
+        /// before its maximum, `seconds`).
+        public var expectedSeconds: Double?
         public var bake: TimeSpan
         /// Why this step cannot be judged, or why its bake is too short.
         public var warning: String?
@@ -57,6 +74,14 @@ public struct PowerPlanner: Sendable {
 
     /// The seconds a split `share` : 1 − share needs before the test detects the effect with `power`.
     public func seconds(share: Double, test: Test) -> Double {
+        let inflation = test.spending.map {
+            GroupSequential.design(spending: $0, alpha: test.alpha, power: power, looks: test.looks).maximum
+        }
+        return seconds(share: share, test: test, inflation: inflation)
+    }
+
+    /// The same, with a group-sequential design's inflation factor already solved.
+    func seconds(share: Double, test: Test, inflation: Double?) -> Double {
         let (pc, pb, delta) = rates
         let sc = pc * (1 - pc)
         let sb = pb * (1 - pb)
@@ -66,6 +91,8 @@ public struct PowerPlanner: Sendable {
         // One look: δ − z_power·√V ≥ z_(1−α)·√V.
         let z = Normal.quantile(1 - test.alpha) + zPower
         let fixedSeconds = k * z * z / (delta * delta)
+        // A group-sequential test's maximum sample: the fixed horizon's, inflated so its looks keep the power.
+        if let inflation { return fixedSeconds * inflation }
         if !test.sequential { return fixedSeconds }
         // The mixture, as the gate would derive it: tuned at its expected sample, else at the fixed test's.
         let tau =
@@ -95,6 +122,10 @@ public struct PowerPlanner: Sendable {
     /// Every step's need for `plan`.
     public func plan(_ plan: Plan) -> (test: Test, steps: [StepNeed]) {
         let test = Test(plan: plan)
+        // The group-sequential design is the same at every step: its expected share of the maximum, solved once.
+        let design = test.spending.map {
+            GroupSequential.design(spending: $0, alpha: test.alpha, power: power, looks: test.looks)
+        }
         let needs = plan.steps.enumerated().map { i, step -> StepNeed in
             let share = step.percent.value / 100
             var need = StepNeed(step: i + 1, share: share, bake: step.bake)
@@ -103,8 +134,9 @@ public struct PowerPlanner: Sendable {
             } else if share <= 0 || share >= 1 {
                 need.warning = share >= 1 ? "no baseline left to compare with" : "no canary traffic"
             } else {
-                let seconds = self.seconds(share: share, test: test)
+                let seconds = self.seconds(share: share, test: test, inflation: design?.maximum)
                 need.seconds = seconds
+                if let design { need.expectedSeconds = seconds * design.expected / design.maximum }
                 need.canarySamples = (traffic * share * seconds).rounded(.up)
                 need.baselineSamples = (traffic * (1 - share) * seconds).rounded(.up)
                 if seconds.isFinite, Double(step.bake.seconds) < seconds, i < plan.steps.count - 1 {

@@ -69,7 +69,9 @@ extension PlanCommands {
             under the plan's first statistical gate on a proportion or mean (its test, alpha and mixture; without
             one, a sequential test at alpha 0.05), and a warning for each step whose bake is too short ever to be
             conclusive at that traffic. The sequential figure is the time at which the estimate, at its power
-            quantile, crosses the mixture SPRT's boundary. Warnings do not change the exit code (0).
+            quantile, crosses the mixture SPRT's boundary. A group-sequential gate needs at most the fixed horizon's
+            sample inflated so its looks keep the power, and is expected to stop sooner when the effect is there.
+            Warnings do not change the exit code (0).
             """,
         values: ["traffic", "baseline-rate", "mde", "power"], switches: ["json"]
     ) { context in
@@ -91,7 +93,7 @@ extension PlanCommands {
         let plan = try Ramp.validate(try PlanFile.read(file), file: file)
         let planner = PowerPlanner(traffic: traffic, baselineRate: baseline, relativeEffect: effect, power: power)
         let (test, steps) = planner.plan(plan)
-        let testName = test.sequential ? "sequential (mSPRT)" : "fixed horizon"
+        let testName = test.name
         if context.json {
             let rows: [JSONValue] = steps.map { s in
                 [
@@ -99,6 +101,7 @@ extension PlanCommands {
                     "canary_samples": s.canarySamples.map(JSONValue.number) ?? .null,
                     "baseline_samples": s.baselineSamples.map(JSONValue.number) ?? .null,
                     "seconds": s.seconds.map(JSONValue.number) ?? .null,
+                    "expected_seconds": s.expectedSeconds.map(JSONValue.number) ?? .null,
                     "bake_seconds": .number(Double(s.bake.seconds)),
                     "warning": s.warning.map(JSONValue.string) ?? .null,
                     "approval": .bool(plan.steps[s.step - 1].approval),
@@ -108,7 +111,8 @@ extension PlanCommands {
                 JSONValue.object([
                     "file": .string(file), "traffic_per_second": .number(traffic), "baseline_rate": .number(baseline),
                     "mde": .number(effect), "power": .number(power), "alpha": .number(test.alpha),
-                    "test": .string(test.sequential ? "sequential" : "fixed"),
+                    "test": .string(
+                        test.spending != nil ? "group_sequential" : test.sequential ? "sequential" : "fixed"),
                     "gate": test.gate.map(JSONValue.string) ?? .null,
                     "steps": .array(rows),
                 ]).canonical)
@@ -124,9 +128,14 @@ extension PlanCommands {
             let head = "  step \(s.step)  \(JSONValue.format(s.share * 100))%"
             if let seconds = s.seconds, let c = s.canarySamples, let b = s.baselineSamples, c.isFinite, b.isFinite {
                 let time = seconds.isFinite ? TimeSpan.describing(seconds: seconds) : "never"
+                let most = s.expectedSeconds == nil ? "" : " at most"
                 Output.print(
-                    "\(head)  needs \(JSONValue.format(c)) canary + \(JSONValue.format(b)) baseline samples: \(time) (bake \(s.bake))"
+                    "\(head)  needs\(most) \(JSONValue.format(c)) canary + \(JSONValue.format(b)) baseline samples: \(time) (bake \(s.bake))"
                 )
+                if let expected = s.expectedSeconds, expected.isFinite {
+                    Output.print(
+                        "    expected to stop by \(TimeSpan.describing(seconds: expected)) when the effect is there")
+                }
             } else {
                 Output.print("\(head)  —")
             }
