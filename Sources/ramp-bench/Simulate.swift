@@ -96,6 +96,7 @@ func runSimulate(_ args: [String]) {
     print("  naive z-test every look   \(samples(ab.naive))")
     print("  z-test at \(looks * perLook) per arm   detected in \(rate(ab.fixed.filter { $0 }.count))")
     print(String(format: "(%.1f s)", Date().timeIntervalSince(start)))
+    runDesigns(runs: Int(option(args, "design-runs") ?? "") ?? runs, seed: seed, alpha: alpha)
 }
 
 func runRecord(_ args: [String]) {

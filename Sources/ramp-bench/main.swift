@@ -1,7 +1,7 @@
 // ramp-bench: benchmarks that anyone can rerun, reported in BENCHMARKS.md.
 //
 //   swift run -c release ramp-bench eval [--python PATH] [--evaluations N]
-//   swift run -c release ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S]
+//   swift run -c release ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S] [--design-runs N]
 //   swift run -c release ramp-bench record [--events N] [--ramp .build/release/ramp]
 //   swift run -c release ramp-bench tick [--rollouts 1000,3000,10000]
 //   swift run -c release ramp-bench verify [--entries 100000,1000000] --ramp .build/release/ramp
@@ -184,7 +184,7 @@ default:
     print(
         """
         usage: ramp-bench eval [--python PATH] [--evaluations N]
-               ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S] [--alpha A]
+               ramp-bench simulate [--runs N] [--looks N] [--per-look N] [--seed S] [--alpha A] [--design-runs N]
                ramp-bench record [--events N] [--baseline-events N] [--ramp PATH]
                ramp-bench tick [--rollouts N[,N...]]
                ramp-bench verify [--entries N[,N...]] --ramp PATH

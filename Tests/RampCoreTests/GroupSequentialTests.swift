@@ -273,7 +273,7 @@ import Testing
         #expect(first < checks.count - 1, "it stopped before the planned sample")
         #expect(checks[(first + 1)...].allSatisfy { $0.outcome == .fail })
         // Later data that looks healthy does not undo a crossed boundary within the step.
-        let after = Self.run(Self.spec, [(60, 10, 1000), (70, 60, 6000), (80, 80, 8000)])
+        let after = Self.run(Self.spec, [(80, 10, 1000), (90, 60, 6000), (100, 80, 8000)])
         #expect(after.map(\.outcome) == [.fail, .fail, .fail])
         #expect(after.last?.message.contains("ended at look 1") == true, "\(after.last?.message ?? "")")
     }

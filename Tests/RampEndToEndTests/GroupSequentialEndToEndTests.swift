@@ -107,7 +107,7 @@ final class FileJSONServer {
         let spent = evidence["alpha_spent"]?.numberValue ?? 0
         #expect(abs(spent - AlphaSpending.obrienFleming.spent(0.6, alpha: 0.05)) < 1e-9)
         let explained = box.ramp(["explain", "gs"]).stdout
-        #expect(explained.contains("worse, z "), "\(explained)")
+        #expect(explained.contains("worse, z 3.926 ≥ boundary 2.281 at look 2"), "\(explained)")
         #expect(explained.contains(" at look 2 at 60% of the planned sample, α spent 0.01140 of 0.05"), "\(explained)")
         #expect(box.ramp(["audit", "verify"]).status == 0)
     }

@@ -98,10 +98,14 @@ extension StatisticalJudgement {
         }
         var test = replay(fractions)
         let excess = look.worseBy - spec.tolerance
+        // A proportion's variance is pooled over both arms, as the z-test's: with rare events the arms' own
+        // variances understate the null's and spend more than α.
+        let (c, b) = (look.canary, look.baseline)
+        let pooled = (c.mean * c.count + b.mean * b.count) / (c.count + b.count)
+        let variance =
+            spec.metric == .proportion ? pooled * (1 - pooled) * (1 / c.count + 1 / b.count) : look.variance
         // No variation in either arm: any excess is certain, and crosses every boundary.
-        let z =
-            look.variance > 0
-            ? excess / look.variance.squareRoot() : excess > 0 ? .infinity : excess < 0 ? -.infinity : 0
+        let z = variance > 0 ? excess / variance.squareRoot() : excess > 0 ? .infinity : excess < 0 ? -.infinity : 0
         let t = min(smaller / planned, 1)
         let last = state.looks.last ?? 0
         look.evidence["spending"] = .string(spec.spending.rawValue)
