@@ -303,3 +303,35 @@ private func variant(_ flag: Flag, _ key: String) -> String? {
         #expect(Resolution(value: nil, variant: nil, reason: .disabled).double(default: 2.5) == 2.5)
     }
 }
+
+/// The next bucketing generation's hash of any JSON value: murmur3 of its canonical CBOR, pinned to the bytes the
+/// Python flagd provider 0.6.x hashes — `cbor2.dumps(normalize_numbers(json.loads(text)), canonical=True)` with
+/// cbor2 5.9.0 — for every kind of JSON value and each width of number.
+@Suite struct CBORBucketingTests {
+    static let vectors: [(String, String)] = [
+        (#"{"b":1,"aa":2,"a":3}"#, "a361610361620162616102"), ("1.5", "f93e00"), ("0.1", "fb3fb999999999999a"),
+        ("100000.5", "fa47c35040"), ("1e300", "fb7e37e43c8800759c"),
+        ("-9223372036854775808.0", "3b7fffffffffffffff"), ("9223372036854775808.0", "1b8000000000000000"),
+        ("18446744073709551616.0", "fa5f800000"), ("true", "f5"), (#"[1,"x",null]"#, "83016178f6"),
+        ("5.960464477539063e-08", "f90001"), ("1e-7", "fb3e7ad7f29abcaf48"),
+        ("3.4028234663852886e+38", "fa7f7fffff"), ("1.401298464324817e-45", "fa00000001"), ("100.5", "f95648"),
+        ("1000.5", "f963d1"), ("-0.5", "f9b800"), ("3.0", "03"), ("-1.0", "20"), ("24", "1818"), ("256", "190100"),
+        ("65536", "1a00010000"), ("4294967296", "1b0000000100000000"), ("-0.0", "00"), (#""""#, "60"),
+        (#"{"id":7,"name":"n0","tags":[1.5,true,null]}"#, "a362696407646e616d65626e30647461677383f93e00f5f6"),
+        ("-4294967297.0", "3b0000000100000000"), ("1e20", "fb4415af1d78b58c40"),
+    ]
+
+    @Test func eachJSONValueHashesAsItsCanonicalCBOR() throws {
+        for (text, hex) in Self.vectors {
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                let start = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            }
+            var hasher = Murmur3.Hasher()
+            hasher.combine(bytes)
+            #expect(Bucketing.cborHash(try JSONParser.parse(text)) == hasher.finalize(), "\(text)")
+        }
+        // A string hashes the same through either path.
+        #expect(Bucketing.cborHash("acme") == Bucketing.hash("acme", generation: .cbor))
+    }
+}

@@ -274,6 +274,21 @@ private func apply(_ rule: String, _ data: String = "null") throws -> String {
         )
     }
 
+    /// A targetingKey that is no string is read by rules as given, and placed by no split: the default variant.
+    @Test func aTargetingKeyThatIsNoStringIsReadButNotHashed() throws {
+        for generation in BucketingGeneration.allCases {
+            for key: JSONValue in [42, true, ["id": 7], [1, 2]] {
+                let context = try EvaluationContext(json: ["targetingKey": key, "plan": "pro"])
+                #expect(context.targetingKey == nil && context.otherTargetingKey == key)
+                let environment = TargetingEnvironment(
+                    flagKey: "f", context: context, timestamp: 0, bucketing: generation)
+                #expect(try rule(#"{"var": "targetingKey"}"#).apply(environment) == key)
+                #expect(try rule(#"{"var": ""}"#).apply(environment)["targetingKey"] == key)
+                #expect(try rule(#"{"fractional": [["on", 50], ["off", 50]]}"#).apply(environment) == .null)
+            }
+        }
+    }
+
     /// python3 -c "import mmh3; h = mmh3.hash('checkout-v2user-42', signed=False); print(h, h*10000 >> 32)"
     ///   → 3621864327 8432
     /// python3 -c "import mmh3, cbor2; h = mmh3.hash(cbor2.dumps(['checkout-v2', 'user-42'], canonical=True),

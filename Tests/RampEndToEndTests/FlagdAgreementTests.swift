@@ -132,6 +132,19 @@ private struct Fleet {
             box.ramp(["submit", plan(flag, steps: ladder), "--now", t(0)])
         }
         flags += ladderFlags
+        // A rule that buckets by an attribute of any JSON type (`fractional` with a bucketBy): strings under both
+        // generations, numbers, booleans and objects hashed by their CBOR under the next one.
+        box.write(
+            "bucket-by.json",
+            """
+            {"flag": "bucket-by", "variants": {"on": {"color": "green"}, "off": {"color": "grey"}},
+             "canary": "on", "baseline": "off",
+             "rules": [{"when": {"==": [{"fractional": [{"var": "org"}, ["a", 50], ["b", 30], ["c", 20]]}, "a"]},
+                        "variant": "on"}],
+             "steps": [{"percent": 1, "bake": "1d"}]}
+            """)
+        box.ramp(["submit", box.dir.appendingPathComponent("bucket-by.json").path, "--now", t(0)])
+        flags.append("bucket-by")
         #expect(box.ramp(["pause", "pending", "--now", t(0)]).status == 0)
         let stops: [Int64: [(String, String)]] = [
             0: [("pause", "segment-step")],
@@ -161,13 +174,39 @@ private struct Fleet {
             ][i % 10],
             "plan": .string(i % 3 == 0 ? "beta" : "free"),
         ]
+        // The bucketing attribute in every JSON type: integers (small, negative, past 2^32), integral floats,
+        // fractions that are exact halves, singles or only doubles, booleans, objects with nested values, empty
+        // text, null, missing.
+        let org: JSONValue? = [
+            .string("acme-\(i % 50)"), .number(Double(i)), .number(-Double(i)), .number(Double(i) * 1_000_003),
+            .number(Double(i) + 0.5), .number(Double(i) / 3), .number(Double(i % 100) / 1024),
+            .number(Double(i) * 1e300), .bool(i % 2 == 0),
+            ["id": .number(Double(i)), "name": .string("n\(i % 7)"), "tags": [.number(1.5), .bool(true), .null]],
+            .string(""), .null, nil,
+        ][i % 13]
+        if let org { context["org"] = org }
         if i % 997 != 5 { context["targetingKey"] = .string("user-\(i * 7919 % 1_000_003)") }
         return .object(context)
     }
 
+    /// Contexts whose targetingKey is not a string: flagd's split serves them the default variant. The Python
+    /// provider 0.5.x raises on them instead (it adds the key to the flag key as text), so only the next
+    /// generation's provider is asked.
+    static let otherKeys: [JSONValue] = (0..<200).map { i in
+        [
+            "targetingKey": [.number(Double(i)), .bool(i % 2 == 0), ["id": .number(Double(i))], [.string("u")]][i % 4],
+            "email": .string(i % 7 == 0 ? "u\(i)@example.com" : "u\(i)@mail.org"), "region": "eu-1",
+            "app": "2.1.0", "plan": .string(i % 3 == 0 ? "beta" : "free"), "org": .string("acme-\(i % 50)"),
+        ]
+    }
+
+    static func contexts(_ generation: BucketingGeneration) -> [JSONValue] {
+        generation == .cbor ? contexts + otherKeys : contexts
+    }
+
     /// `ramp eval --contexts -` for every flag: "variant<TAB>reason<TAB>error" per flag and context.
-    func rampAnswers() -> [String] {
-        let input = Self.contexts.map(\.canonical).joined(separator: "\n")
+    func rampAnswers(_ generation: BucketingGeneration) -> [String] {
+        let input = Self.contexts(generation).map(\.canonical).joined(separator: "\n")
         return flags.flatMap { flag in
             box.ramp(["eval", flag, "--contexts", "-"], stdin: input).lines.map { line in
                 let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -189,8 +228,8 @@ private struct Fleet {
         guard FlagdProvider.isInstalled(generation) else { return }
         let fleet = Fleet(generation)
         let file = fleet.export()
-        let ramp = fleet.rampAnswers()
-        let requests = fleet.flags.flatMap { flag in Fleet.contexts.map { (flag, $0) } }
+        let ramp = fleet.rampAnswers(generation)
+        let requests = fleet.flags.flatMap { flag in Fleet.contexts(generation).map { (flag, $0) } }
         let python = try FlagdProvider.evaluate(generation, file: file, requests)
         #expect(ramp.count == requests.count && python.count == requests.count)
         var disagreements: [String] = []
@@ -210,6 +249,13 @@ private struct Fleet {
             "rolled-back on\tTARGETING_MATCH\t", "completed on\tTARGETING_MATCH\t", "disabled \tDISABLED\t",
         ] {
             #expect(tally[expected, default: 0] > 0, "no \(expected)")
+        }
+        // The attribute split matches for about half of its hashable values, under either generation.
+        let byAttribute = tally["bucket-by on\tTARGETING_MATCH\t", default: 0]
+        #expect(byAttribute > (generation == .cbor ? 3000 : 200), "bucket-by matched \(byAttribute) times")
+        if generation == .cbor {
+            // A targetingKey that is no string gets the default variant from a split, not an error.
+            #expect(tally["share-5000 off\tDEFAULT\t", default: 0] >= Fleet.otherKeys.count)
         }
         let quarter = tally["quarter on\tTARGETING_MATCH\t", default: 0]
         #expect(quarter > 3000 && quarter < 5200)  // 25%, plus internal users and the beta rule, less blocked regions

@@ -132,6 +132,16 @@ public enum Bucketing {
         return hasher.finalize()
     }
 
+    /// The next generation's hash of any JSON bucketing value: murmur3 of its canonical CBOR encoding, an integral
+    /// number encoded as an integer (flagd's CBOR `fractional` design, as the Python provider 0.6.x implements it).
+    public static func cborHash(_ value: JSONValue) -> UInt32 {
+        var bytes: [UInt8] = []
+        CBOR.encode(value, into: &bytes)
+        var hasher = Murmur3.Hasher()
+        hasher.combine(bytes)
+        return hasher.finalize()
+    }
+
     /// The bucket in `0..<totalWeight` of a hash: (hash × totalWeight) >> 32.
     public static func bucket(hash: UInt32, totalWeight: Int) -> Int {
         Int((UInt64(hash) &* UInt64(totalWeight)) >> 32)
@@ -143,20 +153,93 @@ public enum Bucketing {
     }
 }
 
-/// The few CBOR (RFC 8949) headers the next bucketing generation hashes, in canonical (shortest) form.
+/// The canonical CBOR (RFC 8949) encoding of JSON values that the next bucketing generation hashes: shortest
+/// heads, integral numbers in [−2^63, 2^64) as integers, other numbers as the shortest float that holds them exactly
+/// (half, single, double), map keys in length-first then bytewise order (RFC 7049 canonical, as Python's cbor2
+/// `canonical=True` sorts them).
 enum CBOR {
-    static func arrayHeader(count: Int) -> [UInt8] { header(major: 4, count) }
-    static func textHeader(byteCount: Int) -> [UInt8] { header(major: 3, byteCount) }
+    static func arrayHeader(count: Int) -> [UInt8] { header(major: 4, UInt64(count)) }
+    static func textHeader(byteCount: Int) -> [UInt8] { header(major: 3, UInt64(byteCount)) }
 
-    private static func header(major: UInt8, _ n: Int) -> [UInt8] {
+    static func header(major: UInt8, _ n: UInt64) -> [UInt8] {
         let type = major << 5
         switch n {
         case ..<24: return [type | UInt8(n)]
         case ..<0x100: return [type | 24, UInt8(n)]
         case ..<0x1_0000: return [type | 25, UInt8(n >> 8), UInt8(n & 0xff)]
+        case ..<0x1_0000_0000:
+            return [type | 26] + (0..<4).reversed().map { UInt8(n >> (8 * UInt64($0)) & 0xff) }
         default:
-            return [type | 26, UInt8(n >> 24 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)]
+            return [type | 27] + (0..<8).reversed().map { UInt8(n >> (8 * UInt64($0)) & 0xff) }
         }
+    }
+
+    static func encode(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(0xf6)
+        case .bool(let b): out.append(b ? 0xf5 : 0xf4)
+        case .string(let text):
+            out += header(major: 3, UInt64(text.utf8.count))
+            out += text.utf8
+        case .number(let n): number(n, into: &out)
+        case .array(let items):
+            out += header(major: 4, UInt64(items.count))
+            for item in items { encode(item, into: &out) }
+        case .object(let members):
+            out += header(major: 5, UInt64(members.count))
+            let keyed = members.map { key, value -> ([UInt8], JSONValue) in
+                (header(major: 3, UInt64(key.utf8.count)) + Array(key.utf8), value)
+            }
+            for (key, value) in keyed.sorted(by: { a, b in
+                a.0.count != b.0.count ? a.0.count < b.0.count : a.0.lexicographicallyPrecedes(b.0)
+            }) {
+                out += key
+                encode(value, into: &out)
+            }
+        }
+    }
+
+    private static func number(_ n: Double, into out: inout [UInt8]) {
+        // 2^64 and −2^63 as doubles; every integral double in between converts exactly.
+        if n == n.rounded(), n >= -9_223_372_036_854_775_808, n < 18_446_744_073_709_551_616 {
+            if n >= 0 {
+                out += header(major: 0, UInt64(n))
+            } else {
+                out += header(major: 1, UInt64(-n) - 1)
+            }
+            return
+        }
+        if n.isNaN {
+            out += [0xf9, 0x7e, 0x00]
+        } else if let half = halfBits(n) {
+            out += [0xf9, UInt8(half >> 8), UInt8(half & 0xff)]
+        } else if Double(Float(n)) == n {
+            let bits = Float(n).bitPattern
+            out += [0xfa] + (0..<4).reversed().map { UInt8(bits >> (8 * UInt32($0)) & 0xff) }
+        } else {
+            let bits = n.bitPattern
+            out += [0xfb] + (0..<8).reversed().map { UInt8(bits >> (8 * UInt64($0)) & 0xff) }
+        }
+    }
+
+    /// The IEEE 754 half-precision bits of `x` when it holds `x` exactly (infinities included), else nil.
+    static func halfBits(_ x: Double) -> UInt16? {
+        if x.isInfinite { return x > 0 ? 0x7c00 : 0xfc00 }
+        let sign: UInt16 = x.sign == .minus ? 0x8000 : 0
+        let magnitude = abs(x)
+        if magnitude == 0 { return sign }
+        // Subnormal halves are multiples of 2^−24 below 2^−14; normal ones have 11 significant bits, exponent ≤ 15.
+        if magnitude < 0x1p-14 {
+            let units = magnitude * 0x1p24
+            guard units == units.rounded() else { return nil }
+            return sign | UInt16(units)
+        }
+        let exponent = Int(magnitude.exponent)
+        guard exponent <= 15 else { return nil }
+        let scaled = magnitude * Double(sign: .plus, exponent: 10 - exponent, significand: 1)
+        guard scaled == scaled.rounded() else { return nil }
+        let fraction = UInt16(scaled) - 0x400
+        return sign | UInt16(exponent + 15) << 10 | fraction
     }
 }
 

@@ -2,8 +2,8 @@
 /// (`starts_with` and `ends_with` are one line each and live with the standard ones).
 enum FlagdOperators {
     /// `{"fractional": [bucketBy?, [variant, weight], ...]}`: the variant whose share of the total weight holds the
-    /// hash of the bucketing value. Without a string `bucketBy`, the value is the flag key and the targeting key,
-    /// hashed as the store's bucketing generation says. A missing weight is 1 and a negative one 0, as in flagd.
+    /// hash of the bucketing value. Without a `bucketBy`, the value is the flag key and the targeting key (a
+    /// string: any other key gets null, so the flag's default), hashed as the store's bucketing generation says. A missing weight is 1 and a negative one 0, as in flagd.
     /// Null when there is nothing to hash (no targeting key), a share is malformed or the weights sum to 0.
     static func fractional(_ args: [JSONValue], environment: TargetingEnvironment?) -> JSONValue {
         guard let first = args.first else { return .null }
@@ -36,8 +36,8 @@ enum FlagdOperators {
             self.total = total
         }
 
-        /// The variant for this evaluation; `bucketBy` is a custom bucketing value (only strings are hashed the
-        /// same way by both generations), nil for the flag key and targeting key.
+        /// The variant for this evaluation; `bucketBy` is a custom bucketing value (a string under either
+        /// generation, any JSON value but null under the CBOR one), nil for the flag key and targeting key.
         func choose(bucketBy: JSONValue?, environment: TargetingEnvironment?) -> JSONValue {
             guard let environment else { return .null }
             let hash: UInt32
@@ -48,6 +48,9 @@ enum FlagdOperators {
                     flagKey: environment.flagKey, targetingKey: key, generation: environment.bucketing)
             case .string(let value)? where !value.isEmpty || environment.bucketing == .cbor:
                 hash = Bucketing.hash(value, generation: environment.bucketing)
+            case let value? where environment.bucketing == .cbor && value != .null:
+                // The next generation hashes any JSON value by its canonical CBOR (the Python provider 0.6.x).
+                hash = Bucketing.cborHash(value)
             default:
                 return .null
             }

@@ -20,11 +20,18 @@ public enum BucketingGeneration: String, Sendable, CaseIterable {
 public struct EvaluationContext: Sendable, Equatable {
     public var targetingKey: String?
     public var attributes: [String: JSONValue]
+    /// A `targetingKey` that is not a string (a number, a boolean, an object), as the context gave it: rules read
+    /// it, nothing hashes it. flagd's `fractional` places only string keys, so such a context gets the flag's
+    /// default variant from a split, as flagd's providers give it, rather than a refusal.
+    public var otherTargetingKey: JSONValue?
 
     public init(targetingKey: String? = nil, attributes: [String: JSONValue] = [:]) {
         self.targetingKey = targetingKey
         self.attributes = attributes
     }
+
+    /// `targetingKey` as rules read it: the string, the other value, or null.
+    var targetingKeyValue: JSONValue { targetingKey.map(JSONValue.string) ?? otherTargetingKey ?? .null }
 
     /// A context from a JSON object as OpenFeature writes one: `targetingKey` and the attributes beside it.
     public init(json: JSONValue) throws(JsonLogicError) {
@@ -34,8 +41,7 @@ public struct EvaluationContext: Sendable, Equatable {
         switch members.removeValue(forKey: "targetingKey") {
         case nil, .null?: targetingKey = nil
         case .string(let key)?: targetingKey = key
-        case let other?:
-            throw JsonLogicError(path: "targetingKey", message: "expected a string, found \(other.typeName)")
+        case let other?: otherTargetingKey = other
         }
         attributes = members
     }
@@ -60,7 +66,7 @@ public struct TargetingEnvironment: Sendable {
     /// The top-level value `name`, without building the whole document.
     func value(_ name: String) -> JSONValue? {
         switch name {
-        case "targetingKey": context.targetingKey.map(JSONValue.string) ?? .null
+        case "targetingKey": context.targetingKeyValue
         case "$flagd": flagd
         default: context.attributes[name]
         }
@@ -72,7 +78,7 @@ public struct TargetingEnvironment: Sendable {
     var document: JSONValue {
         var members = context.attributes
         members["$flagd"] = flagd
-        members["targetingKey"] = context.targetingKey.map(JSONValue.string) ?? .null
+        members["targetingKey"] = context.targetingKeyValue
         return .object(members)
     }
 }
