@@ -119,6 +119,7 @@ extension Ramp {
                 flag.canaryPercent = .zero
                 flag.segments.merge(plan.segments) { _, new in new }
                 flag.rules = plan.rules ?? flag.rules
+                flag.metadata = plan.metadata ?? flag.metadata
                 let reached = flag.canarySegments
                 flag.canarySegments = []
                 try store.updateFlag(flag, now: now)
@@ -129,7 +130,7 @@ extension Ramp {
                 var evidence: [String: JSONValue] = [
                     "plan_file": .string(file), "plan_dir": .string(baseDir), "created_flag": .bool(created),
                     "steps": .array(plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
-                    "rules": .array(flag.rules.map(\.json)),
+                    "rules": .array(flag.rules.map(\.json)), "metadata": .object(flag.metadata),
                     "segment_conditions": .object(flag.segments),
                     "segments_reset": .array(reached.map(JSONValue.string)),
                     "restart": .bool(restart && before > .zero),

@@ -185,6 +185,10 @@ enum Schema {
         ALTER TABLE observations ADD COLUMN hold_cause TEXT;
         ALTER TABLE observations ADD COLUMN streaks TEXT;
         """,
+        // Version 11: a flag's metadata (flagd's flag metadata, from its plan), returned by eval and exported.
+        """
+        ALTER TABLE flags ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+        """,
     ]
 
     static var version: Int { migrations.count }

@@ -12,7 +12,7 @@ enum Catalog {
             [
                 ("key", .text), ("variants", .text), ("baseline", .text), ("canary", .text), ("canary_bp", .int),
                 ("killed", .int), ("updated_at", .int), ("rules", .text), ("segments", .text),
-                ("canary_segments", .text), ("disabled", .int),
+                ("canary_segments", .text), ("disabled", .int), ("metadata", .text),
             ]
         ),
         (

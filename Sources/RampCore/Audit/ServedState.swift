@@ -73,6 +73,7 @@ public struct ServedState: Sendable {
             }
             flag.segments.merge(plan.segments) { _, new in new }
             flag.rules = plan.rules ?? flag.rules
+            flag.metadata = plan.metadata ?? flag.metadata
             flag.canarySegments = []
             flags[entry.flag] = flag
             rollouts[id] = Rollout(id: id, flag: entry.flag, planDigest: digest)

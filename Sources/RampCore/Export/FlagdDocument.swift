@@ -29,10 +29,12 @@ public enum FlagdDocument {
                 "defaultVariant": .string(flag.baseline),
             ]
             if let targeting = flag.targeting { object["targeting"] = targeting }
-            var metadata: [String: JSONValue] = [
+            // The plan's metadata, then ramp's own (plans cannot name theirs `ramp…`).
+            var metadata = flag.metadata
+            metadata.merge([
                 "rampCanary": .string(flag.canary), "rampPercent": .number(flag.servedPercent.value),
                 "rampKilled": .bool(flag.killed), "rampDisabled": .bool(flag.disabled),
-            ]
+            ]) { _, ramp in ramp }
             if !flag.canarySegments.isEmpty, !flag.killed {
                 metadata["rampSegments"] = .string(flag.canarySegments.joined(separator: ","))
             }

@@ -21,11 +21,14 @@ public struct Flag: Sendable, Equatable {
     public var segments: [String: JSONValue]
     /// The segments that get the canary now, in the order the rollout reached them.
     public var canarySegments: [String]
+    /// flagd's flag metadata from the flag's plan: name → string, number or boolean.
+    public var metadata: [String: JSONValue]
 
     public init(
         key: String, variants: [String: JSONValue], baseline: String, canary: String,
         canaryPercent: Percent = .zero, killed: Bool = false, rules: [TargetingRule] = [],
-        segments: [String: JSONValue] = [:], canarySegments: [String] = [], disabled: Bool = false
+        segments: [String: JSONValue] = [:], canarySegments: [String] = [], disabled: Bool = false,
+        metadata: [String: JSONValue] = [:]
     ) {
         self.key = key
         self.variants = variants
@@ -37,6 +40,7 @@ public struct Flag: Sendable, Equatable {
         self.segments = segments
         self.canarySegments = canarySegments
         self.disabled = disabled
+        self.metadata = metadata
     }
 
     /// The canary share applications get now: 0 when the flag is killed or disabled.

@@ -10,6 +10,9 @@ public struct Plan: Sendable, Equatable {
     public var segments: [String: JSONValue]
     /// Targeting rules for the flag; nil leaves the flag's rules as they are.
     public var rules: [TargetingRule]?
+    /// The flag's metadata (flagd's flag metadata: names to strings, numbers, booleans); nil leaves the flag's
+    /// metadata as it is.
+    public var metadata: [String: JSONValue]?
     public var steps: [Step]
     public var sources: [String: SourceSpec]
     public var gates: [Gate]
@@ -25,7 +28,8 @@ public struct Plan: Sendable, Equatable {
 
     public init(
         flag: String, description: String? = nil, variants: [String: JSONValue]?, canary: String, baseline: String,
-        segments: [String: JSONValue] = [:], rules: [TargetingRule]? = nil, steps: [Step],
+        segments: [String: JSONValue] = [:], rules: [TargetingRule]? = nil, metadata: [String: JSONValue]? = nil,
+        steps: [Step],
         sources: [String: SourceSpec] = [:], gates: [Gate] = [], policy: Policy = Policy(),
         maxHold: MaxHold? = nil, interval: TimeSpan = TimeSpan(seconds: 60), notify: [NotifyTarget] = [],
         alerts: Alerts = Alerts()
@@ -37,6 +41,7 @@ public struct Plan: Sendable, Equatable {
         self.baseline = baseline
         self.segments = segments
         self.rules = rules
+        self.metadata = metadata
         self.steps = steps
         self.sources = sources
         self.gates = gates

@@ -46,8 +46,8 @@ extension Fields {
 
     mutating func plan() throws(PlanError) -> Plan {
         try allow([
-            "$schema", "flag", "description", "variants", "canary", "baseline", "segments", "rules", "steps",
-            "sources", "gates", "on", "max_hold", "interval", "notify", "alerts",
+            "$schema", "flag", "description", "variants", "canary", "baseline", "segments", "rules", "metadata",
+            "steps", "sources", "gates", "on", "max_hold", "interval", "notify", "alerts",
         ])
         _ = value("$schema")
         let flag = try requiredString("flag")
@@ -74,6 +74,7 @@ extension Fields {
         }
         let segments = try self.segments()
         let rules = try self.rules(variants: variants)
+        let metadata = try self.metadata()
         let steps = try self.steps()
         let sources = try self.sources()
         let gates = try self.gates(sources: sources)
@@ -102,7 +103,8 @@ extension Fields {
         try rejectUnknown()
         return Plan(
             flag: flag, description: description, variants: variants, canary: canary, baseline: baseline,
-            segments: segments, rules: rules, steps: steps, sources: sources, gates: gates, policy: policy,
+            segments: segments, rules: rules, metadata: metadata, steps: steps, sources: sources, gates: gates,
+            policy: policy,
             maxHold: maxHold, interval: interval, notify: notify, alerts: alerts)
     }
 
@@ -147,6 +149,32 @@ extension Fields {
                 _ = try JsonLogic(object[name]!)
             } catch {
                 throw fail(error.path(under: "segments.\(name)"), error.message)
+            }
+        }
+        return object
+    }
+
+    /// `metadata`: flagd's flag metadata, name → string, finite number or boolean; names starting with `ramp` are
+    /// ramp's own in the export. Nil when the plan leaves the flag's metadata as it is.
+    mutating func metadata() throws(PlanError) -> [String: JSONValue]? {
+        guard let v = value("metadata") else { return nil }
+        guard case .object(let object) = v else {
+            throw fail("metadata", "expected an object of name to string, number or boolean, found \(v.typeName)")
+        }
+        for name in object.keys.sorted() {
+            guard !name.isEmpty else { throw fail("metadata", "a name is empty") }
+            try checkName(name, at: "metadata", what: "metadata name")
+            if name.hasPrefix("ramp") {
+                throw fail("metadata.\(name)", "names starting with \"ramp\" are ramp's own in the export")
+            }
+            switch object[name]! {
+            case .string(let text):
+                if text.unicodeScalars.contains(where: Escape.isControl) {
+                    throw fail("metadata.\(name)", "\"\(Escape.line(text))\" has a control character")
+                }
+            case .number, .bool: break
+            case let other:
+                throw fail("metadata.\(name)", "expected a string, number or boolean, found \(other.typeName)")
             }
         }
         return object

@@ -179,7 +179,10 @@ enum PostgresSchema {
     )
 
     /// PostgreSQL's twin of each SQLite migration after `base.version`, in order.
-    static let migrations: [String] = []
+    static let migrations: [String] = [
+        // Version 11: a flag's metadata.
+        "ALTER TABLE flags ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';"
+    ]
 
     /// The version `ramp_schema` records; nil when the database has no `ramp_schema` table. The table is looked
     /// for in the catalog with a fresh snapshot (`to_regclass` could answer from a cache that predates another

@@ -15,7 +15,8 @@ enum EvalCommand {
             --contexts -    contexts from standard input, one JSON object per line (with its targetingKey): same
                             output; a line that is not a JSON object gets ERROR PARSE_ERROR and the rest go on
             --type T        boolean, string, number or object: a value of another type is ERROR TYPE_MISMATCH
-            --json          one JSON object per evaluation: flag, key, value, variant, reason, errorCode, errorMessage
+            --json          one JSON object per evaluation: flag, key, value, variant, reason, errorCode, errorMessage,
+                            metadata (the flag's, from its plan, as flagd's flagMetadata)
 
             Reasons are flagd's: STATIC (no targeting), TARGETING_MATCH (a rule, a segment or the split chose),
             DEFAULT (targeting that did not apply: the baseline), DISABLED (ramp disable: no variant and no value,
@@ -58,6 +59,7 @@ enum EvalCommand {
                 var object = result.json.objectValue ?? [:]
                 object["flag"] = .string(flagKey)
                 object["key"] = key.map(JSONValue.string) ?? .null
+                if let compiled { object["metadata"] = .object(compiled.flag.metadata) }
                 return JSONValue.object(object).canonical
             }
             var columns = [result.variant ?? "", result.value?.canonical ?? "null", result.reason.rawValue]
@@ -75,7 +77,10 @@ enum EvalCommand {
                     throw RampError.badInput("--context: \(error)")
                 }
             }
-            if let key = context.args["key"] { evaluation.targetingKey = key }
+            if let key = context.args["key"] {
+                evaluation.targetingKey = key
+                evaluation.otherTargetingKey = nil
+            }
             let result = resolve(evaluation)
             // An error is one line on standard error (and the JSON result with --json), as for any bad input.
             if let code = result.errorCode { Output.error(result.errorMessage ?? code.rawValue) }
