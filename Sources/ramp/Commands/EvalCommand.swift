@@ -16,7 +16,7 @@ enum EvalCommand {
                             output; a line that is not a JSON object gets ERROR PARSE_ERROR and the rest go on
             --type T        boolean, string, number or object: a value of another type is ERROR TYPE_MISMATCH
             --json          one JSON object per evaluation: flag, key, value, variant, reason, errorCode, errorMessage,
-                            metadata (the flag's, from its plan, as flagd's flagMetadata)
+                            and metadata when the flag has any (from its plan, as flagd's flagMetadata)
 
             Reasons are flagd's: STATIC (no targeting), TARGETING_MATCH (a rule, a segment or the split chose),
             DEFAULT (targeting that did not apply: the baseline), DISABLED (ramp disable: no variant and no value,
@@ -59,7 +59,7 @@ enum EvalCommand {
                 var object = result.json.objectValue ?? [:]
                 object["flag"] = .string(flagKey)
                 object["key"] = key.map(JSONValue.string) ?? .null
-                if let compiled { object["metadata"] = .object(compiled.flag.metadata) }
+                if let metadata = compiled?.flag.metadata, !metadata.isEmpty { object["metadata"] = .object(metadata) }
                 return JSONValue.object(object).canonical
             }
             var columns = [result.variant ?? "", result.value?.canonical ?? "null", result.reason.rawValue]
