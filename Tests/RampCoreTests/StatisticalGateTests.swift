@@ -154,6 +154,16 @@ import Testing
         #expect(Self.verdicts(Self.gate(noPlan), [(80, 4000, 40, 4000)]) == [.fail])
     }
 
+    /// Every canary request failed and no baseline request did: no variation in either arm, and certainly worse.
+    /// The sequential gate fails instead of waiting for variation and passing at the planned sample.
+    @Test func aCanaryWhoseEveryUnitFailsAgainstAFlawlessBaselineFails() {
+        let gate = Self.gate(Self.sequential)
+        #expect(Self.verdicts(gate, [(500, 500, 0, 500), (20_000, 20_000, 0, 20_000)]) == [.fail, .fail])
+        // The same arms with the baseline worse, or equal, stay as before: no verdict until the planned sample.
+        #expect(Self.verdicts(gate, [(0, 500, 500, 500), (0, 500, 0, 500)]) == [.inconclusive, .inconclusive])
+        #expect(Self.verdicts(gate, [(0, 20_000, 0, 20_000)]) == [.pass])
+    }
+
     @Test func aSampleRatioMismatchFailsAndAFairSplitPasses() {
         let srm = Self.gate(StatisticalSpec(test: .srm, metric: .exposures, alpha: 0.001, minSamples: 100))
         func judge(_ canary: Double, _ baseline: Double, share: Double) -> GateCheck {

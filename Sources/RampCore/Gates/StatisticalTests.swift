@@ -9,6 +9,15 @@ extension StatisticalJudgement {
         let (difference, worseBy, v, smaller) = (look.difference, look.worseBy, look.variance, look.smaller)
         let (progress, comparison) = (look.progress, look.comparison)
         guard v > 0, v.isFinite else {
+            // No variation in either arm past a single unit: every canary unit alike, every baseline unit alike (all
+            // requests failed in one, none in the other). A canary worse by more than the tolerance is then
+            // certainly worse, never "no variation yet" that would pass at the planned sample.
+            if v == 0, smaller >= 2, worseBy - spec.tolerance > 0 {
+                look.evidence["p_value"] = .number(0)
+                return look.verdict(
+                    .fail, "fail when the canary is worse with no variation in either arm",
+                    "\(comparison): worse, with no variation in either arm")
+            }
             let enough = spec.pass == .samples && spec.expectedSamples.map { smaller >= $0 } == true
             return look.verdict(
                 enough ? .pass : .inconclusive, "no variation in either arm",
