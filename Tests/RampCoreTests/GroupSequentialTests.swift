@@ -317,6 +317,8 @@ import Testing
             ["step": 1, "step_entered_at": 1000, "looks": [.number(.nan)]],
             ["step": 1, "step_entered_at": 1000, "looks": [], "stopped": "inconclusive"],
             ["step": 1.5, "step_entered_at": 1000, "looks": []], "looks",
+            // A test still running after a look at the planned sample cannot be: its next look would have no width.
+            ["step": 1, "step_entered_at": 1000, "looks": [5000, 10_000]],
         ] {
             let check = Self.run(Self.spec, [(10, 10, 1000)], step: 1, start: broken)[0]
             #expect(check.outcome == .error, "\(broken)")

@@ -85,7 +85,11 @@ extension StatisticalJudgement {
         }
         var state = GroupSequentialState(step: context.step, stepEnteredAt: context.stepEnteredAt)
         if let previous = context.previous {
-            guard let stored = GroupSequentialState(json: previous) else {
+            // A state that could not have been written (unreadable, or running on past the planned sample) is an
+            // error: starting afresh would spend α again.
+            guard let stored = GroupSequentialState(json: previous),
+                stored.stopped != nil || stored.looks.allSatisfy({ $0 < planned })
+            else {
                 return look.verdict(.error, "", "\(comparison): the gate's stored group-sequential state is unreadable")
             }
             if stored.continues(step: context.step, enteredAt: context.stepEnteredAt) { state = stored }
