@@ -142,6 +142,15 @@ extension GroupSequentialEndToEndTests {
             useStore: false
         ).json.first
         #expect(json?["test"] == "group_sequential")
+        // A power at or below alpha plans nothing: refused, not answered with a sample.
+        let chance = box.ramp(
+            [
+                "plan", "check", "gs.json", "--traffic", "200/s", "--baseline-rate", "1%", "--mde", "20%", "--power",
+                "5%",
+            ],
+            useStore: false)
+        #expect(chance.status == 2 && chance.stdout.isEmpty)
+        #expect(chance.stderr.contains("--power 5% must be above the test's alpha 0.05"), "\(chance.stderr)")
         #expect(json?["steps"]?.arrayValue?.first?["expected_seconds"]?.numberValue != nil)
     }
 }

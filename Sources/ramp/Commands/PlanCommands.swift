@@ -63,7 +63,7 @@ extension PlanCommands {
             --traffic RATE       units reaching the flag: 200/s, 12000/m, 500/h (a bare number is per second)
             --baseline-rate P    the baseline's error (or conversion) rate: 1% or 0.01
             --mde E              the smallest relative worsening to catch: 20% means 1% → 1.2%
-            --power P            the chance of catching it when it is there (default 80%)
+            --power P            the chance of catching it when it is there, above alpha (default 80%)
 
             For each step: the samples per arm (canary, baseline) and the time to collect them at the step's split,
             under the plan's first statistical gate on a proportion or mean (its test, alpha and mixture; without
@@ -92,6 +92,14 @@ extension PlanCommands {
         }
         let plan = try Ramp.validate(try PlanFile.read(file), file: file)
         let planner = PowerPlanner(traffic: traffic, baselineRate: baseline, relativeEffect: effect, power: power)
+        // A power at or below alpha asks for less than chance: no sample is needed, and none can be planned.
+        let alpha = PowerPlanner.Test(plan: plan).alpha
+        guard power > alpha else {
+            throw Arguments.UsageError(
+                description:
+                    "--power \(JSONValue.format(power * 100))% must be above the test's alpha \(JSONValue.format(alpha))"
+            )
+        }
         let (test, steps) = planner.plan(plan)
         let testName = test.name
         if context.json {
