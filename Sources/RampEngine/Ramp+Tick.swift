@@ -230,7 +230,11 @@ extension Ramp {
         let results = Poller.poll(jobs, concurrency: concurrency)
         // Each gate's streak continues from the rollout's last observation.
         let previous = try run { () throws(StoreError) in
-            try chunk.map { (entry) throws(StoreError) in try store.lastCheck(rollout: entry.item.rollout.id) }
+            try chunk.map { (entry) throws(StoreError) in
+                try store.lastCheck(
+                    rollout: entry.item.rollout.id,
+                    sequential: entry.item.plan.gates.contains { $0.statistical?.test == .groupSequential })
+            }
         }
         var inputs: [(reads: RolloutReads, answers: ArraySlice<Poller.Result>, item: DueItem, previous: LastCheck?)] =
             []

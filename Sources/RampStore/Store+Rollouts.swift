@@ -179,21 +179,18 @@ extension Store {
     }
 
     /// What a tick needs of the rollout's latest observation, without parsing its evidence (unless the row was
-    /// written before the streaks had their own column, or it holds a group-sequential gate's state).
-    public func lastCheck(rollout: Int64) throws(StoreError) -> LastCheck? {
+    /// written before the streaks had their own column). `sequential`: the rollout's plan has a group-sequential
+    /// gate, whose state the evidence keeps, so the evidence is read for it.
+    public func lastCheck(rollout: Int64, sequential: Bool = false) throws(StoreError) -> LastCheck? {
         try db.rows(
             "SELECT checked_at, hold_cause, streaks, evidence FROM observations WHERE rollout_id = ?", [.int(rollout)]
         ) { row in
             let checkedAt = Instant(seconds: row.int(0))
             if !row.isNull(2), let streaks = GateStreak.decode(row.text(2)) {
-                // Only group-sequential gates keep state in the evidence: other rollouts never parse it.
-                let evidence = row.text(3)
-                let sequential =
-                    evidence.contains(LastCheck.sequentialKey)
-                    ? LastCheck.sequential((try? JSONParser.parse(evidence)) ?? .null) : [:]
+                // Only group-sequential gates keep state in the evidence: other rollouts never read it.
                 return LastCheck(
                     checkedAt: checkedAt, holdCause: row.isNull(1) ? nil : row.text(1), streaks: streaks,
-                    sequential: sequential)
+                    sequential: sequential ? LastCheck.sequential((try? JSONParser.parse(row.text(3))) ?? .null) : [:])
             }
             return LastCheck(checkedAt: checkedAt, evidence: (try? JSONParser.parse(row.text(3))) ?? .null)
         }.first
