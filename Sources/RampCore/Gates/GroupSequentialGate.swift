@@ -104,10 +104,9 @@ extension StatisticalJudgement {
         let excess = look.worseBy - spec.tolerance
         // A proportion's variance is pooled over both arms, as the z-test's: with rare events the arms' own
         // variances understate the null's and spend more than α.
-        let (c, b) = (look.canary, look.baseline)
-        let pooled = (c.mean * c.count + b.mean * b.count) / (c.count + b.count)
         let variance =
-            spec.metric == .proportion ? pooled * (1 - pooled) * (1 / c.count + 1 / b.count) : look.variance
+            spec.metric == .proportion
+            ? FixedHorizon.pooledVariance(canary: look.canary, baseline: look.baseline) : look.variance
         // No variation in either arm: any excess is certain, and crosses every boundary.
         let z = variance > 0 ? excess / variance.squareRoot() : excess > 0 ? .infinity : excess < 0 ? -.infinity : 0
         let t = min(smaller / planned, 1)

@@ -104,10 +104,15 @@ public enum FixedHorizon {
     public static func proportions(canary: ArmSummary, baseline: ArmSummary, worse: Worse, tolerance: Double = 0)
         -> (z: Double, p: Double)
     {
-        let pooled = (canary.mean * canary.count + baseline.mean * baseline.count) / (canary.count + baseline.count)
-        let se = (pooled * (1 - pooled) * (1 / canary.count + 1 / baseline.count)).squareRoot()
+        let se = pooledVariance(canary: canary, baseline: baseline).squareRoot()
         let z = (worse.worseBy(canary.mean - baseline.mean) - tolerance) / se
         return (z, Normal.sf(z))
+    }
+
+    /// The variance of the difference of two proportions with both arms pooled: p̄(1 − p̄)(1/nc + 1/nb).
+    static func pooledVariance(canary: ArmSummary, baseline: ArmSummary) -> Double {
+        let pooled = (canary.mean * canary.count + baseline.mean * baseline.count) / (canary.count + baseline.count)
+        return pooled * (1 - pooled) * (1 / canary.count + 1 / baseline.count)
     }
 
     /// Welch's t-test: t, the Welch–Satterthwaite degrees of freedom, and the one-sided p-value for "canary worse
