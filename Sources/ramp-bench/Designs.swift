@@ -69,22 +69,14 @@ func runDesigns(runs: Int, seed: UInt64, alpha: Double) {
         let spec = StatisticalSpec(
             test: .groupSequential, metric: .proportion, alpha: alpha, minSamples: 100,
             expectedSamples: Double(maximum), spending: spending, looks: 10)
-        let kind = spending == .obrienFleming ? "O'Brien-Fleming" : "Pocock"
         return GateUnderTest(
-            name: "group-sequential, \(kind)", gate: Gate(name: "errors", source: "events", rule: .statistical(spec)),
+            name: "group-sequential, \(spending.name)",
+            gate: Gate(name: "errors", source: "events", rule: .statistical(spec)),
             maximum: maximum)
     }
     // The mSPRT as `ramp plan check` plans it: tuned at the fixed horizon, run to the sample that gives it 80%.
     let tau = MixtureSPRT.tau(perUnitVariance: variance, samples: Double(fixed), alpha: alpha)
-    var plannerTest = PowerPlanner.Test(
-        plan: try! PlanParser.parse(
-            """
-            {"flag": "f", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off", "steps": [{"percent": 50}],
-             "sources": {"ev": {"type": "events"}}, "gates": [{"name": "e", "source": "ev", "kind": "statistical",
-             "test": "sequential", "metric": "proportion", "query": "error", "alpha": \(alpha), "mixture": \(tau),
-             "expected_samples": \(fixed)}]}
-            """, file: "designs"))
-    plannerTest.mixture = tau
+    let plannerTest = PowerPlanner.Test(sequential: true, alpha: alpha, mixture: tau)
     // At 2 units a second split evenly, a second is one sample per arm.
     let msprtMaximum = Int(
         PowerPlanner(
@@ -213,5 +205,5 @@ func wilson(_ hits: Int, _ runs: Int) -> String {
     let n = Double(runs)
     let center = (p + z * z / (2 * n)) / (1 + z * z / n)
     let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-    return String(format: "%5.1f%% (95%% CI %4.1f–%4.1f%%)", p * 100, (center - half) * 100, (center + half) * 100)
+    return String(format: "%5.1f%% (95%% CI %.1f–%.1f%%)", p * 100, (center - half) * 100, (center + half) * 100)
 }

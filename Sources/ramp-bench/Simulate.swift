@@ -64,15 +64,7 @@ func runSimulate(_ args: [String]) {
         return (seq, naive, fixed)
     }
 
-    func rate(_ hits: Int) -> String {
-        let p = Double(hits) / Double(runs)
-        // The 95% Wilson interval.
-        let z = 1.959963984540054
-        let n = Double(runs)
-        let center = (p + z * z / (2 * n)) / (1 + z * z / n)
-        let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-        return String(format: "%5.1f%% (95%% CI %.1f–%.1f%%)", p * 100, (center - half) * 100, (center + half) * 100)
-    }
+    func rate(_ hits: Int) -> String { wilson(hits, runs) }
 
     print(
         "simulate: \(runs) runs × \(looks) looks × \(perLook) users per arm per look, baseline 1%, alpha \(alpha), seed \(seed)"

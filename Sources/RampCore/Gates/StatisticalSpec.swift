@@ -93,9 +93,8 @@ public struct StatisticalSpec: Sendable, Equatable {
         case .mannWhitney:
             return "shift ≤ \(JSONValue.format(tolerance)) (Mann-Whitney, \(percent(1 - alpha)) interval)"
         case .groupSequential:
-            let name = spending == .obrienFleming ? "O'Brien-Fleming" : "Pocock"
             return
-                "canary worse by ≤ \(JSONValue.format(tolerance)) (group-sequential, \(name), α \(JSONValue.format(alpha)))"
+                "canary worse by ≤ \(JSONValue.format(tolerance)) (group-sequential, \(spending.name), α \(JSONValue.format(alpha)))"
         default:
             let name = test == .sequential ? "mSPRT" : test == .z ? "z-test" : "Welch t"
             return "canary worse by ≤ \(JSONValue.format(tolerance)) (\(name), α \(JSONValue.format(alpha)))"

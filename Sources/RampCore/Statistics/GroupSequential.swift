@@ -16,6 +16,9 @@ public enum AlphaSpending: String, Sendable, CaseIterable {
     /// maximum sample.
     case pocock
 
+    /// `O'Brien-Fleming` or `Pocock`, as status lines, plans and benchmarks say it.
+    public var name: String { self == .obrienFleming ? "O'Brien-Fleming" : "Pocock" }
+
     /// The α spent by information fraction `t` (clipped to 0…1).
     public func spent(_ t: Double, alpha: Double) -> Double {
         let t = min(max(t, 0), 1)

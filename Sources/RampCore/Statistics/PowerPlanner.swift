@@ -27,24 +27,31 @@ public struct PowerPlanner: Sendable {
         public var spending: AlphaSpending?
         public var looks: Int
 
+        public init(
+            gate: String? = nil, sequential: Bool, alpha: Double, mixture: Double? = nil,
+            expectedSamples: Double? = nil, spending: AlphaSpending? = nil, looks: Int = 10
+        ) {
+            self.gate = gate
+            self.sequential = sequential
+            self.alpha = alpha
+            self.mixture = mixture
+            self.expectedSamples = expectedSamples
+            self.spending = spending
+            self.looks = looks
+        }
+
         public init(plan: Plan) {
             let gate = plan.gates.first { $0.statistical.map { [.proportion, .mean].contains($0.metric) } == true }
             let spec = gate?.statistical
-            self.gate = gate?.name
-            sequential = spec.map { $0.test == .sequential } ?? true
-            alpha = spec?.alpha ?? 0.05
-            mixture = spec?.mixture
-            expectedSamples = spec?.expectedSamples
-            spending = spec?.test == .groupSequential ? spec?.spending : nil
-            looks = spec?.looks ?? 10
+            self.init(
+                gate: gate?.name, sequential: spec.map { $0.test == .sequential } ?? true, alpha: spec?.alpha ?? 0.05,
+                mixture: spec?.mixture, expectedSamples: spec?.expectedSamples,
+                spending: spec?.test == .groupSequential ? spec?.spending : nil, looks: spec?.looks ?? 10)
         }
 
         /// `sequential (mSPRT)`, `group-sequential (O'Brien-Fleming, 10 looks)` or `fixed horizon`.
         public var name: String {
-            if let spending {
-                let kind = spending == .obrienFleming ? "O'Brien-Fleming" : "Pocock"
-                return "group-sequential (\(kind), \(looks) looks)"
-            }
+            if let spending { return "group-sequential (\(spending.name), \(looks) looks)" }
             return sequential ? "sequential (mSPRT)" : "fixed horizon"
         }
     }
