@@ -41,45 +41,35 @@ if [ ${#missing[@]} -gt 0 ]; then
     done
 fi
 
+# A virtual environment VENV holding exactly PACKAGE==VERSION from PyPI, made (again) unless it already does.
+venv_with() {
+    local package=$1 version=$2 venv=$3
+    if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('$package') != '$version')" \
+        >/dev/null 2>&1; then
+        echo "installing $package==$version into $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check "$package==$version"
+    fi
+}
+
 # The Python OpenFeature flagd provider, an independent evaluator of ramp's flagd export (from PyPI), in both
 # bucketing generations: 0.5.x hashes flagKey + targetingKey, 0.6.x the CBOR array [flagKey, targetingKey].
 for version in 0.5.2 0.6.1; do
-    venv=".build/python-flagd-$version"
-    if ! "$venv/bin/python" -c "import openfeature.contrib.provider.flagd" >/dev/null 2>&1; then
-        echo "installing openfeature-provider-flagd==$version into $venv"
-        rm -rf "$venv"
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install -q --disable-pip-version-check "openfeature-provider-flagd==$version"
-    fi
+    venv_with openfeature-provider-flagd "$version" ".build/python-flagd-$version"
 done
 export RAMP_FLAGD_PYTHON="$PWD/.build/python-flagd-0.5.2/bin/python"
 export RAMP_FLAGD_PYTHON_NEXT="$PWD/.build/python-flagd-0.6.1/bin/python"
 
 # jsonschema (from PyPI), an independent validator that checks plans/ramp-plan.schema.json against the plans in
 # the repository (Tests/Support/check_plan_schema.py).
-jsonschema_version=4.26.0
-venv=".build/python-jsonschema"
-if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$jsonschema_version')" \
-    >/dev/null 2>&1; then
-    echo "installing jsonschema==$jsonschema_version into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "jsonschema==$jsonschema_version"
-fi
-export RAMP_JSONSCHEMA_PYTHON="$PWD/$venv/bin/python"
+venv_with jsonschema 4.26.0 .build/python-jsonschema
+export RAMP_JSONSCHEMA_PYTHON="$PWD/.build/python-jsonschema/bin/python"
 
 # spotify-confidence (from PyPI), an independent implementation of group-sequential boundaries, with scipy for
 # the exit probabilities: Tests/Support/check_group_sequential.py pins ramp's boundaries against both.
-confidence_version=4.1.0
-venv=".build/python-confidence"
-if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('spotify-confidence') != '$confidence_version')" \
-    >/dev/null 2>&1; then
-    echo "installing spotify-confidence==$confidence_version into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "spotify-confidence==$confidence_version"
-fi
-export RAMP_CONFIDENCE_PYTHON="$PWD/$venv/bin/python"
+venv_with spotify-confidence 4.1.0 .build/python-confidence
+export RAMP_CONFIDENCE_PYTHON="$PWD/.build/python-confidence/bin/python"
 
 swift build --build-tests
 # Every plan a test submits successfully is collected here, then checked against the plan schema below.

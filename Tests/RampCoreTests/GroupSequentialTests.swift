@@ -31,16 +31,22 @@ import Testing
         }
     }
 
-    /// Under the null, the looks' exit probabilities add up to the spending function at every look, however
-    /// irregular the looks; under a drift, crossing is likelier, and the last boundary is above the single look's.
-    @Test func eachLookSpendsWhatTheSpendingFunctionAllows() {
-        var random = SeededRandom(seed: 7)
+    /// Looks at irregular information fractions up to 1, each 0.01 plus up to `spread` after the last (seeded).
+    static func irregular(seed: UInt64, spread: Double) -> [Double] {
+        var random = SeededRandom(seed: seed)
         var fractions: [Double] = []
         var t = 0.0
         while t < 1 {
-            t = min(1, t + 0.01 + random.uniform() * 0.09)
+            t = min(1, t + 0.01 + random.uniform() * spread)
             fractions.append(t)
         }
+        return fractions
+    }
+
+    /// Under the null, the looks' exit probabilities add up to the spending function at every look, however
+    /// irregular the looks; under a drift, crossing is likelier, and the last boundary is above the single look's.
+    @Test func eachLookSpendsWhatTheSpendingFunctionAllows() {
+        let fractions = Self.irregular(seed: 7, spread: 0.09)
         for spending in AlphaSpending.allCases {
             var test = GroupSequential(spending: spending, alpha: 0.05)
             for (k, t) in fractions.enumerated() {
@@ -110,13 +116,7 @@ import Testing
             Issue.record("no spotify-confidence at \(Self.python): run Tests/run-all.sh, which installs it")
             return
         }
-        var random = SeededRandom(seed: 2026)
-        var irregular: [Double] = []
-        var t = 0.0
-        while t < 1 {
-            t = min(1, t + 0.01 + random.uniform() * 0.07)
-            irregular.append(t)
-        }
+        let irregular = Self.irregular(seed: 2026, spread: 0.07)
         let every = (1...100).map { Double($0) / 100 }
         let schedules: [(AlphaSpending, Double, [Double])] = [
             (.obrienFleming, 0.05, [0.25, 0.5, 0.75, 1]),

@@ -2,66 +2,26 @@ import Foundation
 import RampCore
 import Testing
 
-/// A Python HTTP server on 127.0.0.1 that answers /VARIANT with the file `stats-VARIANT.json` in `folder` (404 when
-/// it is missing): tests steer a source's per-arm numbers by writing those files between ticks.
-final class FileJSONServer {
-    let port = PrometheusServer.freePort()
-    private let process = Process()
-
-    static let script = #"""
-        import http.server, os, sys
-        folder = sys.argv[2]
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                path = os.path.join(folder, "stats-" + os.path.basename(self.path) + ".json")
-                if not os.path.exists(path):
-                    self.send_response(404); self.end_headers(); return
-                data = open(path, "rb").read()
-                self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers()
-                self.wfile.write(data)
-            def log_message(self, *a): pass
-        http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-        """#
-
-    init(folder: URL) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, String(port), folder.path]
-        try process.run()
-        for _ in 0..<100 {
-            if PrometheusServer.get("http://127.0.0.1:\(port)/none") != nil { break }
-            usleep(50_000)
-        }
-    }
-
-    deinit {
-        // SIGKILL: the test runner blocks SIGTERM in its threads, and Foundation's Process hands that mask on.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-}
-
 /// The group-sequential gate through `ramp tick`: its looks carried from tick to tick in the store.
 @Suite struct GroupSequentialEndToEndTests {
     static func plan(port: Int) -> String {
         """
         {"flag": "gs", "variants": {"on": 1, "off": 0}, "canary": "on", "baseline": "off",
          "steps": [{"percent": 50, "bake": "1h"}, {"percent": 100}], "interval": "1m",
-         "sources": {"stats": {"type": "http", "url": "http://127.0.0.1:\(port)/{{variant}}", "timeout": "5s"}},
+         "sources": {"stats": {"type": "http", "url": "http://127.0.0.1:\(port)/stats", "timeout": "5s"}},
          "gates": [{"name": "errors", "source": "stats", "kind": "statistical", "test": "group_sequential",
-                    "metric": "proportion", "inputs": {"count": "/errors", "total": "/requests"},
+                    "metric": "proportion",
+                    "inputs": {"count": "/{{variant}}/errors", "total": "/{{variant}}/requests"},
                     "min_samples": 100, "expected_samples": 2000, "looks": 4}]}
         """
     }
 
-    func arms(_ box: Sandbox, on: (Int, Int)?, off: (Int, Int)?) {
-        for (variant, numbers) in [("on", on), ("off", off)] {
-            let name = "stats-\(variant).json"
-            if let (errors, requests) = numbers {
-                box.write(name, #"{"errors": \#(errors), "requests": \#(requests)}"#)
-            } else {
-                try? FileManager.default.removeItem(at: box.dir.appendingPathComponent(name))
-            }
-        }
+    /// The source's answer: each arm's (errors, requests), or 404 for nil.
+    func arms(_ server: ScriptedServer, on: (Int, Int)?, off: (Int, Int)?) {
+        guard let on, let off else { return server.answer(404, "{}") }
+        server.answer(
+            200,
+            #"{"on": {"errors": \#(on.0), "requests": \#(on.1)}, "off": {"errors": \#(off.0), "requests": \#(off.1)}}"#)
     }
 
     func statistics(_ box: Sandbox, at time: String) -> JSONValue? {
@@ -73,27 +33,27 @@ final class FileJSONServer {
     /// carries the boundaries and the α spent.
     @Test func looksCarryFromTickToTickAndARegressionRollsBackWithItsBoundary() throws {
         let box = Sandbox()
-        let server = try FileJSONServer(folder: box.dir)
+        let server = ScriptedServer(in: box.dir)
         box.write("gs.json", Self.plan(port: server.port))
         #expect(box.ramp(["submit", "gs.json", "--now", t(0)]).status == 0)
-        arms(box, on: (6, 600), off: (6, 600))
+        arms(server, on: (6, 600), off: (6, 600))
         box.ramp(["tick", "--now", t(0)])
         box.ramp(["tick", "--now", t(1)])
         var stats = statistics(box, at: t(1))
         #expect(stats?["looks"] == [600], "\(String(describing: stats))")
         #expect(stats?["spending"] == "obrien_fleming" && stats?["verdict"] == "inconclusive")
         // The source answers 404: an error, and the look at 600 is kept.
-        arms(box, on: nil, off: nil)
+        arms(server, on: nil, off: nil)
         box.ramp(["tick", "--now", t(2)])
         #expect(box.status("gs", at: t(2))["checks"]?.arrayValue?.first?["verdict"] == "error")
-        arms(box, on: (8, 800), off: (8, 800))
+        arms(server, on: (8, 800), off: (8, 800))
         box.ramp(["tick", "--now", t(3)])
         stats = statistics(box, at: t(3))
         #expect(stats?["looks"] == [600], "no look until 1,100 per arm: \(String(describing: stats))")
         let waiting = box.status("gs", at: t(3))["checks"]?.arrayValue?.first?["message"]?.stringValue ?? ""
         #expect(waiting.contains("next look at 1,100 samples per arm"), "\(waiting)")
         // 3.3% against 1% at 1,200 per arm.
-        arms(box, on: (40, 1200), off: (12, 1200))
+        arms(server, on: (40, 1200), off: (12, 1200))
         box.ramp(["tick", "--now", t(4)])
         #expect(box.status("gs", at: t(4))["state"] == "rolled_back")
         let entry = try #require(box.ramp(["audit", "log", "--json", "--flag", "gs"]).json.last)
@@ -126,10 +86,7 @@ extension GroupSequentialEndToEndTests {
         #expect(lines.first?.hasSuffix("group-sequential (O'Brien-Fleming, 4 looks) (gate errors)") == true)
         let design = GroupSequential.design(spending: .obrienFleming, alpha: 0.05, power: 0.8, looks: 4)
         let planner = PowerPlanner(traffic: 200, baselineRate: 0.01, relativeEffect: 0.2)
-        var single = PowerPlanner.Test(plan: try PlanParser.parse(Self.plan(port: 9), file: "gs.json"))
-        single.spending = nil
-        single.sequential = false
-        let fixed = planner.seconds(share: 0.5, test: single)
+        let fixed = planner.seconds(share: 0.5, test: PowerPlanner.Test(sequential: false, alpha: 0.05))
         #expect(
             lines.count > 2 && lines[1].contains("needs at most")
                 && lines[1].contains(TimeSpan.describing(seconds: fixed * design.maximum)), "\(lines)")
