@@ -253,6 +253,8 @@ extension Ramp {
                     "canary segments", flag.canarySegments.joined(separator: ","),
                     logged.canarySegments.joined(separator: ",")
                 ),
+                ("metadata", JSONValue.object(flag.metadata).canonical, JSONValue.object(logged.metadata).canonical),
+                ("weights", flag.weightsJSON.canonical, logged.weightsJSON.canonical),
             ]
             for (name, store, log) in fields where store != log {
                 if name == "canary segments", served.inexactSegments.contains(flag.key) { continue }

@@ -120,6 +120,7 @@ extension Ramp {
                 flag.segments.merge(plan.segments) { _, new in new }
                 flag.rules = plan.rules ?? flag.rules
                 flag.metadata = plan.metadata ?? flag.metadata
+                flag.weights = plan.weights ?? flag.weights
                 let reached = flag.canarySegments
                 flag.canarySegments = []
                 try store.updateFlag(flag, now: now)
@@ -131,6 +132,7 @@ extension Ramp {
                     "plan_file": .string(file), "plan_dir": .string(baseDir), "created_flag": .bool(created),
                     "steps": .array(plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
                     "rules": .array(flag.rules.map(\.json)), "metadata": .object(flag.metadata),
+                    "weights": flag.weightsJSON,
                     "segment_conditions": .object(flag.segments),
                     "segments_reset": .array(reached.map(JSONValue.string)),
                     "restart": .bool(restart && before > .zero),
@@ -178,16 +180,46 @@ extension Ramp {
             if case .segment(let name) = rule.when, segments[name] == nil {
                 return unknown(name, at: "rules[\(i)].segment")
             }
-            if flag.variants[rule.variant] == nil {
+            if let variant = rule.variant, flag.variants[variant] == nil {
                 return .invalid(
                     PlanError(
                         file: file, path: "rules[\(i)].variant",
-                        message: "flag \"\(plan.flag)\" has no variant \"\(rule.variant)\" "
+                        message: "flag \"\(plan.flag)\" has no variant \"\(variant)\" "
                             + "(it has \(flag.variants.keys.sorted().joined(separator: ", ")))"))
             }
         }
         for (i, step) in plan.steps.enumerated() {
             if let name = step.segment, segments[name] == nil { return unknown(name, at: "steps[\(i)].segment") }
+        }
+        // The weights the flag will have: the plan's (checked against its own variants when it has them), or the
+        // stored ones, which must still give the new canary and baseline a pool to move.
+        let weights = plan.weights ?? flag.weights
+        for name in weights.keys.sorted() where flag.variants[name] == nil {
+            return .invalid(
+                PlanError(
+                    file: file, path: "weights.\(name)",
+                    message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
+                        + "(it has \(flag.variants.keys.sorted().joined(separator: ", ")))"))
+        }
+        if !weights.isEmpty, weights[plan.canary, default: 0] + weights[plan.baseline, default: 0] == 0 {
+            return .invalid(
+                PlanError(
+                    file: file, path: plan.weights == nil ? "canary" : "weights",
+                    message: "flag \"\(plan.flag)\"'s weights give the canary \"\(plan.canary)\" and baseline "
+                        + "\"\(plan.baseline)\" no weight: a rollout would move no one (give them weights)"))
+        }
+        if !weights.isEmpty,
+            let step = plan.steps.first(where: {
+                Flag.split(
+                    base: weights, canary: plan.canary, baseline: plan.baseline, basisPoints: $0.percent.basisPoints)
+                    == nil
+            })
+        {
+            return .invalid(
+                PlanError(
+                    file: file, path: "weights",
+                    message: "flag \"\(plan.flag)\"'s weights are too fine for a step at \(step.percent) "
+                        + "(use smaller weights)"))
         }
         return nil
     }

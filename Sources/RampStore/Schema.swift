@@ -189,6 +189,10 @@ enum Schema {
         """
         ALTER TABLE flags ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
         """,
+        // Version 12: a flag's base weights (variant → integer; '{}' is the baseline alone).
+        """
+        ALTER TABLE flags ADD COLUMN weights TEXT NOT NULL DEFAULT '{}';
+        """,
     ]
 
     static var version: Int { migrations.count }

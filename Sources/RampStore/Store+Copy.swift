@@ -13,6 +13,7 @@ enum Catalog {
                 ("key", .text), ("variants", .text), ("baseline", .text), ("canary", .text), ("canary_bp", .int),
                 ("killed", .int), ("updated_at", .int), ("rules", .text), ("segments", .text),
                 ("canary_segments", .text), ("disabled", .int), ("metadata", .text),
+                ("weights", .text),
             ]
         ),
         (

@@ -2,7 +2,8 @@ public import RampCore
 
 extension Store {
     private static let flagColumns =
-        "key, variants, baseline, canary, canary_bp, killed, rules, segments, canary_segments, disabled, metadata"
+        "key, variants, baseline, canary, canary_bp, killed, rules, segments, canary_segments, disabled, metadata, "
+        + "weights"
 
     private func flag(from row: Row) throws(StoreError) -> Flag {
         let key = row.text(0)
@@ -15,8 +16,16 @@ extension Store {
         guard case .object(let variants) = try json(1, "variants"), case .array(let ruleList) = try json(6, "rules"),
             case .object(let segments) = try json(7, "segments"),
             case .array(let reached) = try json(8, "canary segments"),
-            case .object(let metadata) = try json(10, "metadata")
+            case .object(let metadata) = try json(10, "metadata"),
+            case .object(let weightValues) = try json(11, "weights")
         else { throw .notAStore(path: path, message: "flag \(key) has a malformed definition") }
+        var weights: [String: Int] = [:]
+        for (name, value) in weightValues {
+            guard case .number(let n) = value, let weight = Int(exactly: n), weight >= 0 else {
+                throw .notAStore(path: path, message: "flag \(key) has a malformed weight for \(name)")
+            }
+            weights[name] = weight
+        }
         var rules: [TargetingRule] = []
         for rule in ruleList {
             guard let parsed = try? TargetingRule(json: rule) else {
@@ -28,7 +37,7 @@ extension Store {
             key: key, variants: variants, baseline: row.text(2), canary: row.text(3),
             canaryPercent: Percent(basisPoints: Int(row.int(4))), killed: row.int(5) != 0, rules: rules,
             segments: segments, canarySegments: reached.compactMap(\.stringValue), disabled: row.int(9) != 0,
-            metadata: metadata)
+            metadata: metadata, weights: weights)
     }
 
     public func flag(_ key: String) throws(StoreError) -> Flag? {
@@ -50,19 +59,21 @@ extension Store {
     }
 
     /// Sets everything about a flag but its key and variants: the variant pair, the canary's share and segments,
-    /// the kill switch, the rules and segments, whether it is disabled, its metadata.
+    /// the kill switch, the rules and segments, whether it is disabled, its metadata and weights.
     public func updateFlag(_ flag: Flag, now: Instant) throws(StoreError) {
         try db.query(
             """
             UPDATE flags SET baseline = ?, canary = ?, canary_bp = ?, killed = ?, rules = ?, segments = ?,
-                canary_segments = ?, disabled = ?, metadata = ?, updated_at = ? WHERE key = ?
+                canary_segments = ?, disabled = ?, metadata = ?, weights = ?,
+                updated_at = ? WHERE key = ?
             """,
             [
                 .text(flag.baseline), .text(flag.canary), .int(Int64(flag.canaryPercent.basisPoints)),
                 .int(flag.killed ? 1 : 0), .text(JSONValue.array(flag.rules.map(\.json)).canonical),
                 .text(JSONValue.object(flag.segments).canonical),
                 .text(JSONValue.array(flag.canarySegments.map(JSONValue.string)).canonical),
-                .int(flag.disabled ? 1 : 0), .text(JSONValue.object(flag.metadata).canonical), .int(now.seconds),
+                .int(flag.disabled ? 1 : 0), .text(JSONValue.object(flag.metadata).canonical),
+                .text(flag.weightsJSON.canonical), .int(now.seconds),
                 .text(flag.key),
             ])
     }

@@ -262,6 +262,12 @@ private func variant(_ flag: Flag, _ key: String) -> String? {
                 key: ["checkout-v2", "k", "ünï"][next(3)], variants: ["on": true, "off": false, "x": "third"],
                 baseline: "off", canary: "on")
             flag.canaryPercent = Percent(basisPoints: shares[next(shares.count)])
+            // Base weights: none (the baseline alone), small, or fine enough to need flagd's whole total.
+            flag.weights =
+                [
+                    [:], ["off": 1, "x": 1], ["on": 2, "off": 1, "x": 3], ["off": 100_000, "x": 7],
+                    ["off": 1, "x": 214_748], ["on": 0, "off": 3, "x": 0],
+                ][next(6)]
             flag.killed = next(6) == 0
             flag.disabled = next(10) == 0
             flag.segments = ["internal": ["ends_with": [["var": "email"], "@corp.example"]]]
@@ -290,6 +296,81 @@ private func variant(_ flag: Flag, _ key: String) -> String? {
             }
         }
         #expect(compared == 20_000)
+    }
+
+    @Test func theDefaultWeightsSplitExactlyAsBeforeCanaryFirst() {
+        for bp in [0, 1, 500, 9_999, 10_000] {
+            var flag = Flag(key: "k", variants: ["on": true, "off": false], baseline: "off", canary: "on")
+            flag.canaryPercent = Percent(basisPoints: bp)
+            #expect(flag.split.map(\.variant) == ["on", "off"])
+            #expect(flag.split.map(\.weight) == [bp, 10_000 - bp])
+            flag.weights = ["off": 1]
+            #expect(flag.split.map(\.weight) == [bp, 10_000 - bp])
+        }
+    }
+
+    @Test func aRolloutMovesUsersOnlyWithinTheCanaryAndBaselinePool() {
+        var flag = Flag(
+            key: "model", variants: ["a": 1, "b": 2, "c": 3, "d": 4], baseline: "a", canary: "b",
+            weights: ["a": 2, "b": 1, "c": 3, "d": 0])
+        var previous: [String: String] = [:]
+        let keys = (0..<4_000).map { "user-\($0)" }
+        for bp in [0, 100, 2_500, 5_000, 10_000] {
+            flag.canaryPercent = Percent(basisPoints: bp)
+            // Canary, baseline, then the others by name; a variant of weight 0 has no share.
+            #expect(flag.split.map(\.variant) == ["b", "a", "c"])
+            #expect(flag.split.map(\.weight) == [3 * bp, 3 * (10_000 - bp), 30_000])
+            let compiled = CompiledFlag(flag)
+            var now: [String: String] = [:]
+            for key in keys {
+                now[key] = compiled.resolve(EvaluationContext(targetingKey: key, attributes: [:]), timestamp: 0).variant
+            }
+            for key in keys where !previous.isEmpty {
+                // "c" keeps exactly its users; no canary user ever goes back; "d" gets no one.
+                #expect((previous[key] == "c") == (now[key] == "c"))
+                if previous[key] == "b" { #expect(now[key] == "b") }
+                #expect(now[key] != "d")
+            }
+            previous = now
+        }
+    }
+
+    @Test func weightsAreScaledDownOnlyPastFlagdsTotalAndNeverChangeAnAssignment() {
+        // 220,000 × 10,000 passes 2^31 − 1: divided by the greatest common divisor, the same ratios.
+        let fine = Flag.split(base: ["a": 200_000, "c": 20_000], canary: "b", baseline: "a", basisPoints: 2_500)
+        #expect(fine?.map(\.weight) == [5, 15, 2])
+        #expect(
+            Flag.split(base: ["a": 214_748, "c": 0], canary: "b", baseline: "a", basisPoints: 2_500)?.map(\.weight)
+                == [536_870_000, 1_610_610_000])
+        // Too fine to write within the total: refused by the plan (see PlanParserTests).
+        #expect(Flag.split(base: ["a": 2_000_000_001, "c": 7], canary: "b", baseline: "a", basisPoints: 2_500) == nil)
+        // Integer percents, basis points and their scalings assign every hash alike.
+        for hash in stride(from: UInt32(0), to: UInt32.max - 9_999_999, by: 9_999_991) {
+            let percent = Bucketing.bucket(hash: hash, totalWeight: 100) < 25
+            let basisPoints = Bucketing.bucket(hash: hash, totalWeight: 10_000) < 2_500
+            let fine = Bucketing.bucket(hash: hash, totalWeight: 2_000_000_000) < 500_000_000
+            #expect(percent == basisPoints && basisPoints == fine)
+        }
+    }
+
+    @Test func aChoosingRuleComesWholeAloneAndPassesNullOnOtherwise() {
+        let logic: JSONValue = ["if": [["==": [["var": "tier"], "gold"]], "c", .null]]
+        var flag = Flag(key: "k", variants: ["a": 1, "b": 2, "c": 3], baseline: "a", canary: "a")
+        flag.rules = [TargetingRule(choose: logic)]
+        #expect(flag.targeting == logic)
+        flag.canary = "b"
+        flag.canaryPercent = Percent(basisPoints: 5_000)
+        #expect(
+            flag.targeting
+                == ["if": [["!=": [logic, .null]], logic, ["fractional": [["b", 5_000], ["a", 5_000]]]]])
+        let compiled = CompiledFlag(flag)
+        let gold = compiled.resolve(EvaluationContext(targetingKey: "u", attributes: ["tier": "gold"]), timestamp: 0)
+        #expect(gold.variant == "c")
+        let answers = Set(
+            (0..<200).compactMap {
+                compiled.resolve(EvaluationContext(targetingKey: "u\($0)", attributes: [:]), timestamp: 0).variant
+            })
+        #expect(answers == ["a", "b"])
     }
 
     @Test func typedAccessorsGiveTheValueOrTheDefault() {

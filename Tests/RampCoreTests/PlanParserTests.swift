@@ -129,6 +129,36 @@ let validPlan = """
             #"plans/x.json: sources: source name "err\u{1b}ors" has a control character"#
         ),
         (#""interval": "1m""#, #""interval": "1m",}"#, "plans/x.json: line 10, column 20: expected a string key"),
+        (
+            #""canary": "on","#, #""weights": {"on": 1, "x": 2}, "canary": "on","#,
+            #"plans/x.json: weights.x: "x" is not a variant (off, on)"#
+        ),
+        (
+            #""canary": "on","#, #""weights": {"on": 1.5}, "canary": "on","#,
+            "plans/x.json: weights.on: expected a whole number from 0 to 2147483647, found 1.5"
+        ),
+        (
+            #""canary": "on","#, #""weights": {"on": -1}, "canary": "on","#,
+            "plans/x.json: weights.on: expected a whole number from 0 to 2147483647, found -1"
+        ),
+        (
+            #""canary": "on","#, #""weights": {"on": 2147483647, "off": 1}, "canary": "on","#,
+            "plans/x.json: weights: total 2147483648 is more than flagd's largest, 2147483647"
+        ),
+        (
+            #""canary": "on","#, #""weights": {"on": 0, "off": 0}, "canary": "on","#,
+            #"plans/x.json: weights: the canary "on" and baseline "off" hold no weight: a rollout would move no one"#
+        ),
+        (
+            #""variants": {"on": true, "off": false},"#,
+            #""variants": {"on": true, "off": false, "x": 0}, "weights": {"off": 2000000001, "x": 7},"#,
+            "plans/x.json: weights: are too fine for steps[0]: 1% of the canary and baseline's pool cannot be "
+                + "written within flagd's total 2147483647 (use smaller weights)"
+        ),
+        (
+            #""canary": "on","#, #""weights": [1], "canary": "on","#,
+            "plans/x.json: weights: expected an object of variant name to integer weight, found an array"
+        ),
     ])
     func refusesBadPlansNamingFileAndField(original: String, replacement: String, message: String) {
         let text = validPlan.replacingFirst(original, with: replacement)

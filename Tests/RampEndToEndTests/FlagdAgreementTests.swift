@@ -35,7 +35,15 @@ enum FlagdProvider {
             request = json.loads(line)
             attributes = dict(request["context"])
             key = attributes.pop("targetingKey", None)
-            d = client.get_object_details(request["flag"], {}, EvaluationContext(targeting_key=key, attributes=attributes))
+            context = EvaluationContext(targeting_key=key, attributes=attributes)
+            # Ask for the value's own type: the first typed call that is not a TYPE_MISMATCH answers.
+            for get, default in [(client.get_object_details, {}), (client.get_string_details, ""),
+                                 (client.get_boolean_details, False), (client.get_integer_details, 0),
+                                 (client.get_float_details, 0.0)]:
+                d = get(request["flag"], default, context)
+                code = d.error_code.value if d.error_code is not None and hasattr(d.error_code, "value") else d.error_code
+                if code != "TYPE_MISMATCH":
+                    break
             reason = d.reason.value if hasattr(d.reason, "value") else d.reason
             code = d.error_code.value if d.error_code is not None and hasattr(d.error_code, "value") else (d.error_code or "")
             out.append(f"{d.variant or ''}\t{reason}\t{code}")
@@ -145,6 +153,31 @@ private struct Fleet {
             """)
         box.ramp(["submit", box.dir.appendingPathComponent("bucket-by.json").path, "--now", t(0)])
         flags.append("bucket-by")
+        // Three variants with base weights (the third keeps its share while the canary takes 25% of the pool it
+        // shares with the baseline), and a rule that chooses its own variant or passes (null) to the split.
+        box.write(
+            "three-way.json",
+            """
+            {"flag": "three-way",
+             "variants": {"on": {"color": "green"}, "off": {"color": "grey"}, "third": {"color": "blue"}},
+             "canary": "on", "baseline": "off", "weights": {"off": 5, "on": 1, "third": 3},
+             "rules": [{"choose": {"if": [{"==": [{"var": "plan"}, "beta"]}, "third", null]}},
+                       {"when": {"ends_with": [{"var": "email"}, "@example.com"]}, "variant": "on"}],
+             "steps": [{"percent": 25, "bake": "1d"}, {"percent": 100}]}
+            """)
+        box.ramp(["submit", box.dir.appendingPathComponent("three-way.json").path, "--now", t(0)])
+        flags.append("three-way")
+        // The same weights without rules: ramp evaluates the split on its typed path.
+        box.write(
+            "weighted.json",
+            """
+            {"flag": "weighted",
+             "variants": {"on": {"color": "green"}, "off": {"color": "grey"}, "third": {"color": "blue"}},
+             "canary": "on", "baseline": "off", "weights": {"off": 5, "on": 1, "third": 3},
+             "steps": [{"percent": 25, "bake": "1d"}, {"percent": 100}]}
+            """)
+        box.ramp(["submit", box.dir.appendingPathComponent("weighted.json").path, "--now", t(0)])
+        flags.append("weighted")
         #expect(box.ramp(["pause", "pending", "--now", t(0)]).status == 0)
         let stops: [Int64: [(String, String)]] = [
             0: [("pause", "segment-step")],
@@ -256,6 +289,18 @@ private struct Fleet {
         if generation == .cbor {
             // A targetingKey that is no string gets the default variant from a split, not an error.
             #expect(tally["share-5000 off\tDEFAULT\t", default: 0] >= Fleet.otherKeys.count)
+        }
+        // Three ways: the beta plan gets the third variant by the choosing rule, internal users the canary, and the
+        // split gives the canary 25% of the on/off pool (6/9 of users), the third variant 3/9.
+        let threeWay = Fleet.contexts(generation).count
+        for (variant, low, high) in [("on", 0.12, 0.30), ("off", 0.25, 0.45), ("third", 0.45, 0.65)] {
+            let count = tally["three-way \(variant)\tTARGETING_MATCH\t", default: 0]
+            #expect(
+                Double(count) > low * Double(threeWay) && Double(count) < high * Double(threeWay),
+                "three-way \(variant): \(count) of \(threeWay)")
+        }
+        for variant in ["on", "off", "third"] {
+            #expect(tally["weighted \(variant)\tTARGETING_MATCH\t", default: 0] > 1_000, "weighted \(variant)")
         }
         let quarter = tally["quarter on\tTARGETING_MATCH\t", default: 0]
         #expect(quarter > 3000 && quarter < 5200)  // 25%, plus internal users and the beta rule, less blocked regions

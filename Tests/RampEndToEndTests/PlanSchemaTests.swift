@@ -49,6 +49,10 @@ import Testing
         let box = Sandbox()
         let written = [
             ("statistics.json", StatisticsEndToEndTests.plan), ("targeting.json", TargetingEndToEndTests.plan),
+            (
+                "weights.json",
+                #"{"flag": "f", "variants": {"on": 1, "off": 0, "x": 2}, "canary": "on", "baseline": "off", "weights": {"off": 5, "on": 1, "x": 2147483641}, "rules": [{"choose": {"if": [{"==": [{"var": "t"}, "g"]}, "x", null]}}, {"when": {"==": [1, 1]}, "variant": "on"}], "steps": [{"percent": 50}]}"#
+            ),
         ]
         .map { name, text in
             box.write(name, text)
@@ -95,6 +99,12 @@ import Testing
             head + #", "notify": [{"name": "n", "type": "webhook", "url": "https:///h"}]}"#,
             #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "sources": {"p": {"type": "prometheus", "url": "https://user:pw@prom:9090"}}, "gates": [{"name": "g", "source": "p", "query": "up", "max": 1}]}"#,
             #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 100}], "sources": {"e": {"type": "events"}}, "gates": [{"name": "g", "source": "e", "kind": "statistical", "test": "srm"}]}"#,
+            // Weights that are no whole number from 0 to 2^31 − 1, and rules that both choose and name a variant.
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "weights": {"on": 1.5}}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "weights": {"on": -1}}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "weights": {"on": 2147483648}}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "rules": [{"choose": "on", "variant": "on"}]}"#,
+            #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "rules": [{"when": true}]}"#,
         ]
         let paths = refused.enumerated().map { i, text in
             box.write("bad-\(i).json", text)

@@ -103,6 +103,8 @@ import Testing
         ),
         ("flags.segments", #"UPDATE flags SET segments = '{"staff":{"==":[1,1]}}' WHERE key = 'f'"#),
         ("flags.canary_segments", #"UPDATE flags SET canary_segments = '["staff"]' WHERE key = 'f'"#),
+        ("flags.metadata", #"UPDATE flags SET metadata = '{"team":"x"}' WHERE key = 'f'"#),
+        ("flags.weights", #"UPDATE flags SET weights = '{"off":1,"on":1}' WHERE key = 'f'"#),
         (
             "a flag row inserted by hand",
             #"INSERT INTO flags(key, variants, baseline, canary, canary_bp, updated_at) VALUES ('h', '{"a":1,"b":2}', 'a', 'b', 5000, 0)"#

@@ -39,6 +39,7 @@ func makeStore() throws -> Store {
         ]
         flag.canarySegments = ["internal"]
         flag.metadata = ["owner": "payments", "ticket": 1234, "experimental": true]
+        flag.weights = ["off": 1, "on": 3]
         flag.canaryPercent = Percent(5)!
         try store.insertFlag(flag, now: now)
         try store.setSetting("bucketing", "cbor")
@@ -57,22 +58,24 @@ func makeStore() throws -> Store {
         let first = try Store(path: path, create: true)
         try first.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
         let before = try first.dump()
-        #expect(before.hasPrefix("user_version=11\n"))
+        #expect(before.hasPrefix("user_version=12\n"))
         let again = try Store(path: path, create: true)
         #expect(try again.dump() == before)
         #expect(try again.flag("f")?.variants == ["a": 1, "b": 2])
         #expect(try again.integrityCheck() == "ok")
     }
 
-    /// A store from before flag metadata (version 10) gains the column, every flag with none.
-    @Test func aVersion10StoreGainsFlagMetadata() throws {
+    /// A store from before flag metadata and weights (version 10) gains both columns, every flag with none.
+    @Test func aVersion10StoreGainsFlagMetadataAndWeights() throws {
         let path = temporaryDirectory().appendingPathComponent("ramp.db").path
         let old = try Store(path: path, create: true)
         try old.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
-        try old.executeRaw("ALTER TABLE flags DROP COLUMN metadata; PRAGMA user_version = 10")
+        try old.executeRaw(
+            "ALTER TABLE flags DROP COLUMN weights; ALTER TABLE flags DROP COLUMN metadata; PRAGMA user_version = 10")
         let upgraded = try Store(path: path, create: true)
-        #expect(try upgraded.dump().hasPrefix("user_version=11\n"))
+        #expect(try upgraded.dump().hasPrefix("user_version=12\n"))
         #expect(try upgraded.flag("f")?.metadata == [:])
+        #expect(try upgraded.flag("f")?.weights == [:])
     }
 
     @Test func readingAMissingStoreCreatesNothing() throws {
@@ -103,7 +106,7 @@ func makeStore() throws -> Store {
             _ = try Store(path: path, create: true)
             Issue.record("opened a newer store")
         } catch {
-            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (11)"))
+            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (12)"))
         }
     }
 

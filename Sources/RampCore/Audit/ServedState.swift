@@ -74,6 +74,7 @@ public struct ServedState: Sendable {
             flag.segments.merge(plan.segments) { _, new in new }
             flag.rules = plan.rules ?? flag.rules
             flag.metadata = plan.metadata ?? flag.metadata
+            flag.weights = plan.weights ?? flag.weights
             flag.canarySegments = []
             flags[entry.flag] = flag
             rollouts[id] = Rollout(id: id, flag: entry.flag, planDigest: digest)
@@ -160,6 +161,14 @@ public struct ServedState: Sendable {
             }
             if event == AuditEvent.enable.rawValue { flag.disabled = false }
             flags[entry.flag] = flag
+        case (AuditEvent.import.rawValue, nil):
+            guard flags[entry.flag] == nil else {
+                throw problem("imports flag \(entry.flag), which the log already has")
+            }
+            guard let flag = Self.importedFlag(entry.flag, entry.evidence["flag"]) else {
+                throw problem("imports flag \(entry.flag) with a definition this ramp cannot read")
+            }
+            flags[entry.flag] = flag
         case (let event, nil):
             guard var flag = flags[entry.flag] else {
                 throw problem("names flag \(entry.flag), which the log never made")
@@ -189,6 +198,28 @@ public struct ServedState: Sendable {
 }
 
 extension ServedState {
+    /// The flag an `import` entry records (`Ramp.importedDefinition`), or nil when any part of it cannot be read.
+    static func importedFlag(_ key: String, _ definition: JSONValue?) -> Flag? {
+        guard case .object(let fields)? = definition, case .object(let variants)? = fields["variants"],
+            case .string(let baseline)? = fields["baseline"], case .string(let canary)? = fields["canary"],
+            case .bool(let disabled)? = fields["disabled"], case .array(let ruleList)? = fields["rules"],
+            case .object(let metadata)? = fields["metadata"], case .object(let weightValues)? = fields["weights"]
+        else { return nil }
+        var rules: [TargetingRule] = []
+        for rule in ruleList {
+            guard let read = try? TargetingRule(json: rule) else { return nil }
+            rules.append(read)
+        }
+        var weights: [String: Int] = [:]
+        for (name, value) in weightValues {
+            guard case .number(let n) = value, let weight = Int(exactly: n), weight >= 0 else { return nil }
+            weights[name] = weight
+        }
+        return Flag(
+            key: key, variants: variants, baseline: baseline, canary: canary, rules: rules, disabled: disabled,
+            metadata: metadata, weights: weights)
+    }
+
     /// The transitions only a tick makes.
     static let tickOnly: Set<String> = ["start", "advance", "complete", "await_approval"]
 

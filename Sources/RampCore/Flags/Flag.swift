@@ -1,5 +1,5 @@
-/// A feature flag as applications read it: variants, the baseline/canary pair, the canary's share and segments,
-/// targeting rules, the kill switch.
+/// A feature flag as applications read it: variants and their base weights, the baseline/canary pair, the canary's
+/// share and segments, targeting rules, the kill switch.
 public struct Flag: Sendable, Equatable {
     public var key: String
     /// Variant name → the value served.
@@ -23,12 +23,16 @@ public struct Flag: Sendable, Equatable {
     public var canarySegments: [String]
     /// flagd's flag metadata from the flag's plan: name → string, number or boolean.
     public var metadata: [String: JSONValue]
+    /// The base allocation: variant → integer weight, for the users no rule or segment chooses. Empty means the
+    /// baseline alone. A rollout moves users only within the pool the canary and baseline hold between them (see
+    /// `split`); every other variant keeps its weight, and so exactly its users.
+    public var weights: [String: Int]
 
     public init(
         key: String, variants: [String: JSONValue], baseline: String, canary: String,
         canaryPercent: Percent = .zero, killed: Bool = false, rules: [TargetingRule] = [],
         segments: [String: JSONValue] = [:], canarySegments: [String] = [], disabled: Bool = false,
-        metadata: [String: JSONValue] = [:]
+        metadata: [String: JSONValue] = [:], weights: [String: Int] = [:]
     ) {
         self.key = key
         self.variants = variants
@@ -41,70 +45,140 @@ public struct Flag: Sendable, Equatable {
         self.canarySegments = canarySegments
         self.disabled = disabled
         self.metadata = metadata
+        self.weights = weights
     }
 
     /// The canary share applications get now: 0 when the flag is killed or disabled.
     public var servedPercent: Percent { killed || disabled ? .zero : canaryPercent }
 
-    /// The weights in flagd `fractional` order: canary first, so a growing share never removes a canary user.
-    public var weights: [(variant: String, weight: Int)] {
-        let canaryWeight = killed ? 0 : canaryPercent.basisPoints
-        return [(canary, canaryWeight), (baseline, Percent.scale - canaryWeight)]
+    /// The weights as plans, the store and the audit log write them: `{"variant": weight}`.
+    public var weightsJSON: JSONValue { .object(weights.mapValues { .number(Double($0)) }) }
+
+    /// The base weights, with the default (the baseline alone) spelled out.
+    public var baseWeights: [String: Int] { weights.isEmpty ? [baseline: 1] : weights }
+
+    /// The `fractional` shares: the canary first (so a growing share never moves a canary user), then the baseline,
+    /// then every other variant with a weight, by name. The canary holds `canaryPercent` of the pool the canary
+    /// and baseline hold between them (none when the flag is killed), the baseline the rest of it; each other
+    /// variant keeps its base weight. Weights are scaled by `Percent.scale` so a share in basis points is exact,
+    /// and divided by their greatest common divisor only when the total would pass flagd's 2^31 − 1; a flag with
+    /// the default weights gives `[canary, basis points], [baseline, 10,000 − basis points]`. Scaling never changes
+    /// an assignment: a bucket is below a cumulative weight at one scale exactly when it is at any other.
+    public var split: [(variant: String, weight: Int)] {
+        Self.split(
+            base: baseWeights, canary: canary, baseline: baseline, basisPoints: killed ? 0 : canaryPercent.basisPoints)
+            ?? []
+    }
+
+    /// flagd's largest `fractional` total.
+    public static let maximumTotalWeight = Int(Int32.max)
+
+    /// The shares for `base` weights with the canary at `basisPoints` of its pool; nil when they cannot be written
+    /// within `maximumTotalWeight` (plans with such weights and steps are refused).
+    public static func split(base: [String: Int], canary: String, baseline: String, basisPoints: Int)
+        -> [(variant: String, weight: Int)]?
+    {
+        let scale = Percent.scale
+        let pool = base[baseline, default: 0] + (canary == baseline ? 0 : base[canary, default: 0])
+        var shares: [(variant: String, weight: Int)] =
+            canary == baseline
+            ? [(baseline, pool * scale)] : [(canary, pool * basisPoints), (baseline, pool * (scale - basisPoints))]
+        for (name, weight) in base.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+        where name != canary && name != baseline && weight > 0 {
+            shares.append((name, weight * scale))
+        }
+        if shares.reduce(0, { $0 + $1.weight }) > maximumTotalWeight {
+            let divisor = shares.reduce(0) { gcd($0, $1.weight) }
+            guard divisor > 0 else { return nil }
+            shares = shares.map { ($0.variant, $0.weight / divisor) }
+            guard shares.reduce(0, { $0 + $1.weight }) <= maximumTotalWeight else { return nil }
+        }
+        return shares
+    }
+
+    private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+    /// Whether the split chooses among more than one variant: the canary has a share, or another variant a weight.
+    public var hasSplit: Bool {
+        !killed && (canaryPercent > .zero || split.dropFirst(canary == baseline ? 1 : 2).contains { $0.weight > 0 })
     }
 
     /// The flag's targeting as a flagd JsonLogic rule, or nil when everyone gets the baseline (killed, or no rules,
-    /// no segments and 0%): the rules in order, then the canary's segments, then the `fractional` split. When no
-    /// branch applies the rule gives null, which flagd answers with the default variant (the baseline).
+    /// no segments and no split): the rules in order, then the canary's segments, then the `fractional` split.
+    /// When no branch applies the rule gives null, which flagd answers with the default variant (the baseline).
+    /// A rule that chooses its variant by its own logic (`choose`) comes in whole when nothing follows it, else as
+    /// `{"if": [{"!=": [logic, null]}, logic, what follows]}`: its answer when it gives one, the rest when null.
     public var targeting: JSONValue? {
         if killed { return nil }
-        var branches: [JSONValue] = []
-        for rule in rules {
-            guard let condition = rule.condition(in: segments) else { continue }
-            branches += [condition, .string(rule.variant)]
+        var tail: JSONValue? =
+            hasSplit ? ["fractional": .array(split.map { [.string($0.variant), .number(Double($0.weight))] })] : nil
+        // Condition branches in reverse, written out as one flat `if` before what follows them.
+        var flat: [JSONValue] = []
+        func close() {
+            guard !flat.isEmpty else { return }
+            tail = ["if": .array(flat.reversed() + (tail.map { [$0] } ?? []))]
+            flat = []
         }
         let reached = canarySegments.compactMap { segments[$0] }
         if !reached.isEmpty {
-            branches += [reached.count == 1 ? reached[0] : ["or": .array(reached)], .string(canary)]
+            flat += [.string(canary), reached.count == 1 ? reached[0] : ["or": .array(reached)]]
         }
-        let split: JSONValue? =
-            canaryPercent > .zero
-            ? ["fractional": .array(weights.map { [.string($0.variant), .number(Double($0.weight))] })] : nil
-        guard !branches.isEmpty else { return split }
-        if let split { branches.append(split) }
-        return ["if": .array(branches)]
+        for rule in rules.reversed() {
+            if case .choose(let logic) = rule.when {
+                close()
+                tail = tail.map { ["if": [["!=": [logic, .null]], logic, $0]] } ?? logic
+            } else if let condition = rule.condition(in: segments), let variant = rule.variant {
+                flat += [.string(variant), condition]
+            }
+        }
+        close()
+        return tail
     }
 }
 
-/// One targeting rule: when its condition holds, the flag serves `variant`.
+/// One targeting rule: when its condition holds, the flag serves `variant`; or its logic chooses the variant.
 public struct TargetingRule: Sendable, Equatable {
     public enum Condition: Sendable, Equatable {
         /// A JsonLogic condition written in the rule.
         case logic(JSONValue)
         /// A segment of the flag, by name.
         case segment(String)
+        /// JsonLogic that gives the variant's name itself (as a flagd flag's targeting does); null passes to what
+        /// follows.
+        case choose(JSONValue)
     }
 
     public var when: Condition
-    public var variant: String
+    /// The variant served when the condition holds; nil for a rule that chooses it (`choose`).
+    public var variant: String?
 
     public init(when: Condition, variant: String) {
         self.when = when
         self.variant = variant
     }
 
-    /// The JsonLogic condition, with a segment looked up among `segments`.
+    /// A rule whose logic gives the variant's name.
+    public init(choose logic: JSONValue) {
+        self.when = .choose(logic)
+        self.variant = nil
+    }
+
+    /// The JsonLogic condition, with a segment looked up among `segments`; nil for a rule that chooses.
     public func condition(in segments: [String: JSONValue]) -> JSONValue? {
         switch when {
         case .logic(let logic): logic
         case .segment(let name): segments[name]
+        case .choose: nil
         }
     }
 
-    /// `{"when": …, "variant": …}` or `{"segment": …, "variant": …}`, as plans and the store write a rule.
+    /// `{"when": …, "variant": …}`, `{"segment": …, "variant": …}` or `{"choose": …}`, as plans and the store write
+    /// a rule.
     public var json: JSONValue {
         switch when {
-        case .logic(let logic): ["when": logic, "variant": .string(variant)]
-        case .segment(let name): ["segment": .string(name), "variant": .string(variant)]
+        case .logic(let logic): ["when": logic, "variant": variant.map(JSONValue.string) ?? .null]
+        case .segment(let name): ["segment": .string(name), "variant": variant.map(JSONValue.string) ?? .null]
+        case .choose(let logic): ["choose": logic]
         }
     }
 }
@@ -248,29 +322,41 @@ enum CBOR {
 }
 
 extension TargetingRule {
-    /// Reads `{"when": <JsonLogic>, "variant": name}` or `{"segment": name, "variant": name}`, compiling the
-    /// condition to refuse what cannot be evaluated.
+    /// Reads `{"when": <JsonLogic>, "variant": name}`, `{"segment": name, "variant": name}` or
+    /// `{"choose": <JsonLogic giving a variant name>}`, compiling the logic to refuse what cannot be evaluated.
     public init(json: JSONValue) throws(JsonLogicError) {
         guard case .object(let members) = json else {
             throw JsonLogicError(path: "", message: "a rule is an object, not \(json.typeName)")
         }
-        if let unknown = members.keys.sorted().first(where: { !["when", "segment", "variant"].contains($0) }) {
+        let fields = ["when", "segment", "variant", "choose"]
+        if let unknown = members.keys.sorted().first(where: { !fields.contains($0) }) {
             throw JsonLogicError(
                 path: unknown,
-                message: "is not a rule field (when, segment, variant)"
-                    + Spelling.hint(for: unknown, among: ["when", "segment", "variant"]))
+                message: "is not a rule field (when, segment, variant, choose)"
+                    + Spelling.hint(for: unknown, among: fields))
+        }
+        func compiled(_ logic: JSONValue, at path: String) throws(JsonLogicError) {
+            do {
+                _ = try JsonLogic(logic)
+            } catch {
+                throw JsonLogicError(path: error.path(under: path), message: error.message)
+            }
+        }
+        if let logic = members["choose"] {
+            if let other = ["when", "segment", "variant"].first(where: { members[$0] != nil }) {
+                throw JsonLogicError(
+                    path: other, message: "a rule that chooses its variant (\"choose\") takes no \"\(other)\"")
+            }
+            try compiled(logic, at: "choose")
+            self.init(choose: logic)
+            return
         }
         guard case .string(let variant)? = members["variant"] else {
             throw JsonLogicError(path: "variant", message: "is required: the variant the rule serves")
         }
         switch (members["when"], members["segment"]) {
         case (let logic?, nil):
-            do {
-                _ = try JsonLogic(logic)
-            } catch {
-                throw JsonLogicError(
-                    path: error.path(under: "when"), message: error.message)
-            }
+            try compiled(logic, at: "when")
             self.init(when: .logic(logic), variant: variant)
         case (nil, .string(let name)?):
             self.init(when: .segment(name), variant: variant)
@@ -278,7 +364,8 @@ extension TargetingRule {
             throw JsonLogicError(path: "segment", message: "expected a segment name, found \(other.typeName)")
         default:
             throw JsonLogicError(
-                path: "", message: "give exactly one of \"when\" (a JsonLogic condition) or \"segment\"")
+                path: "",
+                message: "give exactly one of \"when\" (a JsonLogic condition), \"segment\" or \"choose\"")
         }
     }
 }

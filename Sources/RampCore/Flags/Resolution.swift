@@ -95,21 +95,20 @@ public final class CompiledFlag: Sendable {
     final class Branches: Sendable {
         /// Each rule's condition (then the reached segments') with the answer it gives.
         let conditions: [(logic: JsonLogic, result: Resolution)]
-        /// The canary's share of `Percent.scale`; 0: no split.
-        let canaryWeight: Int
-        let canaryMatch: Resolution
-        let baselineMatch: Resolution
+        /// The split's shares: the first whose cumulative weight passes the bucket chooses; empty: no split.
+        let shares: [(end: Int, match: Resolution)]
+        /// The split's total weight.
+        let total: Int
         /// The answer when nothing chooses: the baseline, by default (or statically, without any targeting).
         let fallback: Resolution
 
         init(
-            conditions: [(logic: JsonLogic, result: Resolution)], canaryWeight: Int, canaryMatch: Resolution,
-            baselineMatch: Resolution, fallback: Resolution
+            conditions: [(logic: JsonLogic, result: Resolution)], shares: [(end: Int, match: Resolution)],
+            fallback: Resolution
         ) {
             self.conditions = conditions
-            self.canaryWeight = canaryWeight
-            self.canaryMatch = canaryMatch
-            self.baselineMatch = baselineMatch
+            self.shares = shares
+            self.total = shares.last?.end ?? 0
             self.fallback = fallback
         }
     }
@@ -129,8 +128,11 @@ public final class CompiledFlag: Sendable {
         }
         var conditions: [(logic: JsonLogic, result: Resolution)] = []
         for rule in flag.rules {
+            // A rule that chooses its own variant is evaluated by the general path.
+            if case .choose = rule.when { return nil }
             guard let condition = rule.condition(in: flag.segments) else { continue }
-            guard let logic = try? JsonLogic(condition), let result = match(rule.variant) else { return nil }
+            guard let logic = try? JsonLogic(condition), let variant = rule.variant, let result = match(variant)
+            else { return nil }
             conditions.append((logic, result))
         }
         let reached = flag.canarySegments.compactMap { flag.segments[$0] }
@@ -140,23 +142,26 @@ public final class CompiledFlag: Sendable {
             else { return nil }
             conditions.append((logic, result))
         }
-        guard flag.canaryPercent > .zero else {
+        guard flag.hasSplit else {
             // No split: with conditions, none held (JsonLogic's `if` gives null); without, no targeting at all.
             let fallback = Resolution(
                 value: flag.variants[flag.baseline], variant: flag.baseline,
                 reason: conditions.isEmpty ? .static : .default
             ).orMissingVariant(flag)
-            return Branches(
-                conditions: conditions, canaryWeight: 0, canaryMatch: fallback, baselineMatch: fallback,
-                fallback: fallback)
+            return Branches(conditions: conditions, shares: [], fallback: fallback)
         }
-        guard let canary = match(flag.canary), let baseline = match(flag.baseline) else { return nil }
+        var shares: [(end: Int, match: Resolution)] = []
+        var end = 0
+        for share in flag.split {
+            guard let result = match(share.variant) else { return nil }
+            end += share.weight
+            shares.append((end, result))
+        }
+        guard end > 0, let baseline = match(flag.baseline) else { return nil }
         // `fractional` with nothing to hash gives null: the default variant.
         var fallback = baseline
         fallback.reason = .default
-        return Branches(
-            conditions: conditions, canaryWeight: flag.canaryPercent.basisPoints, canaryMatch: canary,
-            baselineMatch: baseline, fallback: fallback)
+        return Branches(conditions: conditions, shares: shares, fallback: fallback)
     }
 
     /// The variant, value and reason for one caller, as a flagd provider of `bucketing`'s generation answers
@@ -180,10 +185,11 @@ public final class CompiledFlag: Sendable {
             for (logic, result) in branches.conditions where logic.matches(environment) { return result }
         }
         // `fractional` without a bucketing value: nothing to hash without a targeting key (or with an empty one).
-        guard branches.canaryWeight > 0, let key = context.targetingKey, !key.isEmpty else { return branches.fallback }
+        guard branches.total > 0, let key = context.targetingKey, !key.isEmpty else { return branches.fallback }
         let hash = Bucketing.hash(flagKey: flag.key, targetingKey: key, generation: bucketing)
-        return Bucketing.bucket(hash: hash, totalWeight: Percent.scale) < branches.canaryWeight
-            ? branches.canaryMatch : branches.baselineMatch
+        let bucket = Bucketing.bucket(hash: hash, totalWeight: branches.total)
+        for share in branches.shares where bucket < share.end { return share.match }
+        return branches.fallback
     }
 
     /// The general path: the stored targeting as JsonLogic (also what the typed path must agree with).

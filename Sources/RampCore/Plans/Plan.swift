@@ -13,6 +13,8 @@ public struct Plan: Sendable, Equatable {
     /// The flag's metadata (flagd's flag metadata: names to strings, numbers, booleans); nil leaves the flag's
     /// metadata as it is.
     public var metadata: [String: JSONValue]?
+    /// The flag's base weights (variant → integer); nil leaves the flag's as they are.
+    public var weights: [String: Int]?
     public var steps: [Step]
     public var sources: [String: SourceSpec]
     public var gates: [Gate]
@@ -29,7 +31,7 @@ public struct Plan: Sendable, Equatable {
     public init(
         flag: String, description: String? = nil, variants: [String: JSONValue]?, canary: String, baseline: String,
         segments: [String: JSONValue] = [:], rules: [TargetingRule]? = nil, metadata: [String: JSONValue]? = nil,
-        steps: [Step],
+        weights: [String: Int]? = nil, steps: [Step],
         sources: [String: SourceSpec] = [:], gates: [Gate] = [], policy: Policy = Policy(),
         maxHold: MaxHold? = nil, interval: TimeSpan = TimeSpan(seconds: 60), notify: [NotifyTarget] = [],
         alerts: Alerts = Alerts()
@@ -42,6 +44,7 @@ public struct Plan: Sendable, Equatable {
         self.segments = segments
         self.rules = rules
         self.metadata = metadata
+        self.weights = weights
         self.steps = steps
         self.sources = sources
         self.gates = gates

@@ -47,7 +47,7 @@ extension Fields {
     mutating func plan() throws(PlanError) -> Plan {
         try allow([
             "$schema", "flag", "description", "variants", "canary", "baseline", "segments", "rules", "metadata",
-            "steps", "sources", "gates", "on", "max_hold", "interval", "notify", "alerts",
+            "weights", "steps", "sources", "gates", "on", "max_hold", "interval", "notify", "alerts",
         ])
         _ = value("$schema")
         let flag = try requiredString("flag")
@@ -76,6 +76,7 @@ extension Fields {
         let rules = try self.rules(variants: variants)
         let metadata = try self.metadata()
         let steps = try self.steps()
+        let weights = try self.weights(variants: variants, canary: canary, baseline: baseline, steps: steps)
         let sources = try self.sources()
         let gates = try self.gates(sources: sources)
         let policy = try self.policy()
@@ -103,7 +104,8 @@ extension Fields {
         try rejectUnknown()
         return Plan(
             flag: flag, description: description, variants: variants, canary: canary, baseline: baseline,
-            segments: segments, rules: rules, metadata: metadata, steps: steps, sources: sources, gates: gates,
+            segments: segments, rules: rules, metadata: metadata, weights: weights, steps: steps, sources: sources,
+            gates: gates,
             policy: policy,
             maxHold: maxHold, interval: interval, notify: notify, alerts: alerts)
     }
@@ -180,6 +182,56 @@ extension Fields {
         return object
     }
 
+    /// `weights`: the flag's base allocation, variant → integer weight (total at most 2^31 − 1); nil leaves the
+    /// flag's as they are. The canary and baseline must hold some weight between them (the pool a rollout moves),
+    /// and every step's share of that pool must be writable within flagd's total (`Flag.split`).
+    mutating func weights(variants: [String: JSONValue]?, canary: String, baseline: String, steps: [Plan.Step])
+        throws(PlanError) -> [String: Int]?
+    {
+        guard let v = value("weights") else { return nil }
+        guard case .object(let object) = v else {
+            throw fail("weights", "expected an object of variant name to integer weight, found \(v.typeName)")
+        }
+        var weights: [String: Int] = [:]
+        var total = 0
+        for name in object.keys.sorted() {
+            if let variants, variants[name] == nil {
+                throw fail(
+                    "weights.\(name)",
+                    "\"\(Escape.line(name))\" is not a variant (\(variants.keys.sorted().joined(separator: ", ")))")
+            }
+            try checkName(name, at: "weights", what: "variant name")
+            guard case .number(let n) = object[name]!, n.isFinite, n == n.rounded(), n >= 0,
+                n <= Double(Flag.maximumTotalWeight)
+            else {
+                throw fail(
+                    "weights.\(name)",
+                    "expected a whole number from 0 to \(Flag.maximumTotalWeight), found \(object[name]!.canonical)")
+            }
+            weights[name] = Int(n)
+            total += Int(n)
+        }
+        guard total <= Flag.maximumTotalWeight else {
+            throw fail("weights", "total \(total) is more than flagd's largest, \(Flag.maximumTotalWeight)")
+        }
+        guard weights[canary, default: 0] + weights[baseline, default: 0] > 0 else {
+            throw fail(
+                "weights",
+                "the canary \"\(canary)\" and baseline \"\(baseline)\" hold no weight: a rollout would move no one")
+        }
+        for (i, step) in steps.enumerated() {
+            for percent in [step.percent, .zero, .full]
+            where Flag.split(base: weights, canary: canary, baseline: baseline, basisPoints: percent.basisPoints) == nil
+            {
+                throw fail(
+                    "weights",
+                    "are too fine for steps[\(i)]: \(percent) of the canary and baseline's pool cannot be written "
+                        + "within flagd's total \(Flag.maximumTotalWeight) (use smaller weights)")
+            }
+        }
+        return weights
+    }
+
     /// `rules`: ordered targeting rules; nil when the plan leaves the flag's rules as they are.
     mutating func rules(variants: [String: JSONValue]?) throws(PlanError) -> [TargetingRule]? {
         guard let items = try array("rules") else { return nil }
@@ -191,10 +243,10 @@ extension Fields {
             } catch {
                 throw fail(error.path(under: "rules[\(i)]"), error.message)
             }
-            if let variants, variants[rule.variant] == nil {
+            if let variants, let variant = rule.variant, variants[variant] == nil {
                 throw fail(
                     "rules[\(i)].variant",
-                    "\"\(rule.variant)\" is not a variant (\(variants.keys.sorted().joined(separator: ", ")))")
+                    "\"\(variant)\" is not a variant (\(variants.keys.sorted().joined(separator: ", ")))")
             }
             rules.append(rule)
         }

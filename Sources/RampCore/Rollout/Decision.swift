@@ -7,6 +7,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case disable, enable
     /// A store-wide setting changed (`ramp config`); its flag is `*`.
     case configure
+    /// `ramp import`: a flag brought under ramp from another tool's file, its whole definition in the evidence.
+    case `import`
 }
 
 /// An operator's command, as the state machine sees it.

@@ -181,7 +181,9 @@ enum PostgresSchema {
     /// PostgreSQL's twin of each SQLite migration after `base.version`, in order.
     static let migrations: [String] = [
         // Version 11: a flag's metadata.
-        "ALTER TABLE flags ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';"
+        "ALTER TABLE flags ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';",
+        // Version 12: a flag's base weights.
+        "ALTER TABLE flags ADD COLUMN weights TEXT NOT NULL DEFAULT '{}';",
     ]
 
     /// The version `ramp_schema` records; nil when the database has no `ramp_schema` table. The table is looked

@@ -1,0 +1,50 @@
+public import RampCore
+import RampStore
+
+extension Ramp {
+    /// Brings every flag of a flagd flag file under ramp: all of them or, when one cannot be represented or its key
+    /// is taken, none. Each gets an `import` audit entry with its whole definition, which `audit verify` replays.
+    public func importFlagd(text: String, file: String, actor: String, reason: String?, now: Instant)
+        throws(RampError) -> [(flag: Flag, entry: AuditEntry)]
+    {
+        let flags: [Flag]
+        do {
+            flags = try FlagdImport.flags(from: text)
+        } catch {
+            throw .badInput("\(Escape.line(file)): \(error)")
+        }
+        let imported = try run { () throws(StoreError) in
+            try store.immediate { () throws(StoreError) -> Result<[(flag: Flag, entry: AuditEntry)], RampError> in
+                for flag in flags where try store.flag(flag.key) != nil {
+                    return .failure(
+                        .conflict(
+                            "flag \"\(flag.key)\" is already in the store: ramp import brings in new flags only "
+                                + "(nothing was imported)"))
+                }
+                var imported: [(flag: Flag, entry: AuditEntry)] = []
+                for flag in flags {
+                    try store.insertFlag(flag, now: now)
+                    let entry = try store.appendAudit(
+                        AuditEntry(
+                            seq: 0, at: now, actor: actor, rollout: nil, flag: flag.key, event: .known(.import),
+                            fromState: nil, toState: nil, fromPercent: nil, toPercent: flag.servedPercent,
+                            reason: reason ?? "imported from \(file)",
+                            evidence: ["file": .string(file), "flag": Self.importedDefinition(flag)], planDigest: nil))
+                    imported.append((flag, entry))
+                }
+                return .success(imported)
+            }
+        }.get()
+        exportAfterCommit()
+        return imported
+    }
+
+    /// What an `import` entry records of its flag: everything a replay needs to rebuild it.
+    static func importedDefinition(_ flag: Flag) -> JSONValue {
+        [
+            "variants": .object(flag.variants), "baseline": .string(flag.baseline), "canary": .string(flag.canary),
+            "disabled": .bool(flag.disabled), "rules": .array(flag.rules.map(\.json)),
+            "metadata": .object(flag.metadata), "weights": flag.weightsJSON,
+        ]
+    }
+}
