@@ -42,6 +42,35 @@ import Testing
         }
     }
 
+    /// Flags with any number of variants — a plan's base weights, an imported flagd flag — evaluate in process
+    /// exactly as `ramp eval` resolves them.
+    @Test func evaluatesWeightedAndImportedFlagsLikeRampEval() throws {
+        let path = temporaryDirectory().appendingPathComponent("ramp.db").path
+        let ramp = try Ramp(storePath: path, create: true)
+        let plan = """
+            {"flag": "ranker", "variants": {"v1": "bm25", "v2": "dense", "v3": "hybrid"}, "canary": "v2",
+             "baseline": "v1", "weights": {"v1": 3, "v3": 1}, "steps": [{"percent": 50, "bake": "1h"}, {"percent": 100}]}
+            """
+        _ = try ramp.submit(text: plan, file: "p.json", baseDir: "/", actor: "t", reason: nil, now: now)
+        _ = try ramp.tick(now: now, actor: "t")
+        let flagd = """
+            {"flags": {"model": {"state": "ENABLED", "defaultVariant": "a", "variants": {"a": 1, "b": 2, "c": 3},
+              "targeting": {"fractional": [["a", 10], ["b", 20], ["c", 70]]}}}}
+            """
+        _ = try ramp.importFlagd(text: flagd, file: "f.json", actor: "t", reason: nil, now: now)
+        let flags = try FlagEvaluator(storePath: path)
+        var seen: [String: Set<String>] = [:]
+        for i in 0..<400 {
+            let context = EvaluationContext(targetingKey: "k\(i)", attributes: [:])
+            for key in ["ranker", "model"] {
+                let answer = flags.evaluate(key, context: context)
+                #expect(answer == (try ramp.resolve(flag: key, context: context, now: now)))
+                seen[key, default: []].insert(answer.variant ?? "")
+            }
+        }
+        #expect(seen == ["ranker": ["v1", "v2", "v3"], "model": ["a", "b", "c"]])
+    }
+
     /// The evaluator's clock is what `$flagd.timestamp` reads: a fixed one answers as of its time. The typed
     /// accessors give the value, or the caller's default when there is none of that type.
     @Test func aFixedClockDecidesTimedRulesAndTypedAccessorsFallBack() throws {
