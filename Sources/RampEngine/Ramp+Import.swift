@@ -29,7 +29,7 @@ extension Ramp {
                             seq: 0, at: now, actor: actor, rollout: nil, flag: flag.key, event: .known(.import),
                             fromState: nil, toState: nil, fromPercent: nil, toPercent: flag.servedPercent,
                             reason: reason ?? "imported from \(file)",
-                            evidence: ["file": .string(file), "flag": Self.importedDefinition(flag)], planDigest: nil))
+                            evidence: ["file": .string(file), "flag": FlagdImport.definition(flag)], planDigest: nil))
                     imported.append((flag, entry))
                 }
                 return .success(imported)
@@ -37,14 +37,5 @@ extension Ramp {
         }.get()
         exportAfterCommit()
         return imported
-    }
-
-    /// What an `import` entry records of its flag: everything a replay needs to rebuild it.
-    static func importedDefinition(_ flag: Flag) -> JSONValue {
-        [
-            "variants": .object(flag.variants), "baseline": .string(flag.baseline), "canary": .string(flag.canary),
-            "disabled": .bool(flag.disabled), "rules": .array(flag.rules.map(\.json)),
-            "metadata": .object(flag.metadata), "weights": flag.weightsJSON,
-        ]
     }
 }

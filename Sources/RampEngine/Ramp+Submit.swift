@@ -37,6 +37,7 @@ extension Ramp {
                                 message: "\"\(clash.name)\" names a store-wide target already (ramp config notify)")))
                 }
                 var created = false
+                var reallocated: [String]?
                 var flag: Flag
                 if let existing = try store.flag(plan.flag) {
                     flag = existing
@@ -86,6 +87,14 @@ extension Ramp {
                                 "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
                                     + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"
                             ))
+                    }
+                    reallocated = Self.reallocated(existing, by: plan)
+                    if !restart, let moved = reallocated {
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\"'s users would move between variants: the plan's weights, canary "
+                                    + "or baseline change the share of \(moved.map { "\"\($0)\"" }.joined(separator: ", ")) "
+                                    + "at 0%; pass --restart to reallocate them"))
                     }
                     if !restart, existing.canaryPercent > .zero || !existing.canarySegments.isEmpty {
                         let share =
@@ -138,6 +147,7 @@ extension Ramp {
                     "restart": .bool(restart && before > .zero),
                 ]
                 if !released.isEmpty { evidence["released"] = .array(released.map(JSONValue.string)) }
+                if let reallocated { evidence["reallocated"] = .array(reallocated.map(JSONValue.string)) }
                 let entry = try store.appendAudit(
                     AuditEntry(
                         seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: .known(.submit),
@@ -152,6 +162,36 @@ extension Ramp {
         let submission = try result.get()
         exportAfterCommit()
         return submission
+    }
+
+    /// With base weights on either side, the variants whose share of the split a plan changes (the flag at its
+    /// stored share against the plan's flag at 0%), by name; nil when none does. Flags without weights keep
+    /// today's rule: a new plan may change the canary and baseline while the canary has no one.
+    static func reallocated(_ flag: Flag, by plan: Plan) -> [String]? {
+        let weights = plan.weights ?? flag.weights
+        guard !flag.weights.isEmpty || !weights.isEmpty, !flag.killed else { return nil }
+        func fractions(_ base: [String: Int], canary: String, baseline: String, basisPoints: Int)
+            -> [String: (Int, Int)]
+        {
+            let shares =
+                Flag.split(base: base, canary: canary, baseline: baseline, basisPoints: basisPoints) ?? []
+            let total = shares.reduce(0) { $0 + $1.weight }
+            var out: [String: (Int, Int)] = [:]
+            for share in shares where share.weight > 0 { out[share.variant, default: (0, total)].0 += share.weight }
+            return out
+        }
+        let before = fractions(
+            flag.baseWeights, canary: flag.canary, baseline: flag.baseline,
+            basisPoints: flag.canaryPercent.basisPoints)
+        let after = fractions(
+            weights.isEmpty ? [plan.baseline: 1] : weights, canary: plan.canary, baseline: plan.baseline,
+            basisPoints: 0)
+        let moved = Set(before.keys).union(after.keys).filter { name in
+            let (a, x) = before[name] ?? (0, 1)
+            let (b, y) = after[name] ?? (0, 1)
+            return a * y != b * x
+        }
+        return moved.isEmpty ? nil : moved.sorted()
     }
 
     /// What a plan that creates its flag must hold: variants, and rules and steps that name only what it defines.

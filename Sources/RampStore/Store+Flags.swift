@@ -21,10 +21,15 @@ extension Store {
         else { throw .notAStore(path: path, message: "flag \(key) has a malformed definition") }
         var weights: [String: Int] = [:]
         for (name, value) in weightValues {
-            guard case .number(let n) = value, let weight = Int(exactly: n), weight >= 0 else {
+            guard case .number(let n) = value, let weight = Int(exactly: n),
+                (0...Flag.maximumTotalWeight).contains(weight)
+            else {
                 throw .notAStore(path: path, message: "flag \(key) has a malformed weight for \(name)")
             }
             weights[name] = weight
+        }
+        guard weights.values.reduce(0, +) <= Flag.maximumTotalWeight else {
+            throw .notAStore(path: path, message: "flag \(key)'s weights total more than \(Flag.maximumTotalWeight)")
         }
         var rules: [TargetingRule] = []
         for rule in ruleList {

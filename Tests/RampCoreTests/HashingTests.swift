@@ -342,6 +342,10 @@ private func variant(_ flag: Flag, _ key: String) -> String? {
         #expect(
             Flag.split(base: ["a": 214_748, "c": 0], canary: "b", baseline: "a", basisPoints: 2_500)?.map(\.weight)
                 == [536_870_000, 1_610_610_000])
+        // Weights outside flagd's range (a caller's own Flag) give no split, never an overflow.
+        #expect(Flag.split(base: ["a": Int.max], canary: "b", baseline: "a", basisPoints: 2_500) == nil)
+        #expect(Flag.split(base: ["a": 1, "c": -5], canary: "b", baseline: "a", basisPoints: 2_500) == nil)
+        #expect(Flag(key: "k", variants: ["a": 1], baseline: "a", canary: "b", weights: ["a": Int.max]).split.isEmpty)
         // Too fine to write within the total: refused by the plan (see PlanParserTests).
         #expect(Flag.split(base: ["a": 2_000_000_001, "c": 7], canary: "b", baseline: "a", basisPoints: 2_500) == nil)
         // Integer percents, basis points and their scalings assign every hash alike.
@@ -362,7 +366,7 @@ private func variant(_ flag: Flag, _ key: String) -> String? {
         flag.canaryPercent = Percent(basisPoints: 5_000)
         #expect(
             flag.targeting
-                == ["if": [["!=": [logic, .null]], logic, ["fractional": [["b", 5_000], ["a", 5_000]]]]])
+                == ["if": [["!==": [logic, .null]], logic, ["fractional": [["b", 5_000], ["a", 5_000]]]]])
         let compiled = CompiledFlag(flag)
         let gold = compiled.resolve(EvaluationContext(targetingKey: "u", attributes: ["tier": "gold"]), timestamp: 0)
         #expect(gold.variant == "c")

@@ -171,6 +171,13 @@ let validPlan = """
         }
     }
 
+    @Test func emptyWeightsGoBackToTheBaselineAlone() throws {
+        let plan = try PlanParser.parse(
+            validPlan.replacingFirst(#""canary": "on","#, with: #""weights": {}, "canary": "on","#), file: "p.json")
+        #expect(plan.weights == [:])
+        #expect(try PlanParser.parse(validPlan, file: "p.json").weights == nil)
+    }
+
     @Test func refusesADocumentThatIsNotAnObject() {
         #expect(throws: PlanError(file: "p.json", path: "", message: "expected an object, found an array")) {
             try PlanParser.parse("[]", file: "p.json")

@@ -167,6 +167,18 @@ private struct Fleet {
             """)
         box.ramp(["submit", box.dir.appendingPathComponent("three-way.json").path, "--now", t(0)])
         flags.append("three-way")
+        // A choosing rule whose answer is `false` (the variant "false"), with a split after it: strict `!==` keeps
+        // the answer where a loose `!=` would pass it on.
+        box.write(
+            "choose-false.json",
+            """
+            {"flag": "choose-false", "variants": {"on": 1, "off": 0, "false": -1},
+             "canary": "on", "baseline": "off",
+             "rules": [{"choose": {"if": [{"==": [{"var": "plan"}, "beta"]}, false, null]}}],
+             "steps": [{"percent": 50, "bake": "1d"}, {"percent": 100}]}
+            """)
+        box.ramp(["submit", box.dir.appendingPathComponent("choose-false.json").path, "--now", t(0)])
+        flags.append("choose-false")
         // The same weights without rules: ramp evaluates the split on its typed path.
         box.write(
             "weighted.json",
@@ -301,6 +313,10 @@ private struct Fleet {
         }
         for variant in ["on", "off", "third"] {
             #expect(tally["weighted \(variant)\tTARGETING_MATCH\t", default: 0] > 1_000, "weighted \(variant)")
+        }
+        // The beta third of users get "false"; the split shares the rest.
+        for variant in ["false", "on", "off"] {
+            #expect(tally["choose-false \(variant)\tTARGETING_MATCH\t", default: 0] > 2_000, "choose-false \(variant)")
         }
         let quarter = tally["quarter on\tTARGETING_MATCH\t", default: 0]
         #expect(quarter > 3000 && quarter < 5200)  // 25%, plus internal users and the beta rule, less blocked regions

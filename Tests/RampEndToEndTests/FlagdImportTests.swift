@@ -292,8 +292,15 @@ private enum TestbedLike {
             "plan.json",
             #"{"flag": "fractional-by-key", "canary": "two", "baseline": "one", "rules": [], "weights": {"one": 1, "five": 1}, "steps": [{"percent": 50}]}"#
         )
-        let submitted = box.ramp(["submit", box.dir.appendingPathComponent("plan.json").path, "--now", t(1)])
+        let plan = box.dir.appendingPathComponent("plan.json").path
+        // Its weights move users between variants: refused without --restart, recorded with it.
+        let refused = box.ramp(["submit", plan, "--now", t(1)])
+        #expect(refused.status == 5)
+        #expect(
+            refused.stderr.contains("change the share of \"five\", \"one\" at 0%; pass --restart"), "\(refused.stderr)")
+        let submitted = box.ramp(["submit", plan, "--restart", "--now", t(1), "--json"])
         #expect(submitted.status == 0, "\(submitted.stderr)")
+        #expect(submitted.json.first?["evidence"]?["reallocated"] == ["five", "one"])
         #expect(box.ramp(["tick", "--now", t(1)]).status == 0)
         let answers = box.ramp(
             ["eval", "fractional-by-key", "--contexts", "-"],
@@ -316,7 +323,7 @@ private enum TestbedLike {
             box.ramp(["import", "--format", "flagd", box.dir.appendingPathComponent("good.json").path]).status == 0)
         let before = try box.dump()
         let ok = #""fine": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a"}"#
-        let cases: [(String, Int32, String)] = [
+        var cases: [(String, Int32, String)] = [
             (#"{"flags": {\#(ok), "x": {"state": "ENABLED", "variants": {"a": 1}}}}"#, 3, "flags.x.defaultVariant"),
             (
                 #"{"flags": {\#(ok), "x": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": null}}}"#, 3,
@@ -358,6 +365,21 @@ private enum TestbedLike {
             ("[1, 2", 3, "not JSON"),
             (#"{"flags": {\#(ok), "x\u001b[2J": {}}}"#, 3, #"x\u{1b}[2J"#),
         ]
+        // Evaluators that refer to the next twice over (2^40 values once replaced), and targeting nested too deep
+        // to keep once it sits in a rule and an audit entry.
+        let doubling = (0..<40).map { #""e\#($0)": {"or": [{"$ref": "e\#($0 + 1)"}, {"$ref": "e\#($0 + 1)"}]}"# }
+            .joined(separator: ", ")
+        cases.append(
+            (
+                #"{"$evaluators": {\#(doubling), "e40": true}, "flags": {\#(ok), "x": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a", "targeting": {"$ref": "e0"}}}}"#,
+                3, "more than 100000 JSON values"
+            ))
+        let deep = String(repeating: #"{"!": "#, count: 252) + "true" + String(repeating: "}", count: 252)
+        cases.append(
+            (
+                #"{"flags": {\#(ok), "x": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a", "targeting": \#(deep)}}}"#,
+                3, "nested too deeply"
+            ))
         for (i, (text, status, words)) in cases.enumerated() {
             box.write("bad-\(i).json", text)
             let ran = box.ramp(["import", "--format", "flagd", box.dir.appendingPathComponent("bad-\(i).json").path])

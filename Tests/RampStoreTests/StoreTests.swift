@@ -78,6 +78,17 @@ func makeStore() throws -> Store {
         #expect(try upgraded.flag("f")?.weights == [:])
     }
 
+    /// Weights past flagd's range in a store edited by hand are a malformed store, not an overflow.
+    @Test func weightsOutOfRangeAreRefusedWhenRead() throws {
+        let path = temporaryDirectory().appendingPathComponent("ramp.db").path
+        let store = try Store(path: path, create: true)
+        try store.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
+        for weights in [#"{"a":1e15}"#, #"{"a":-1}"#, #"{"a":2147483647,"b":1}"#, #"{"a":0.5}"#] {
+            try store.executeRaw("UPDATE flags SET weights = '\(weights)'")
+            #expect(throws: StoreError.self) { try store.flag("f") }
+        }
+    }
+
     @Test func readingAMissingStoreCreatesNothing() throws {
         let path = temporaryDirectory().appendingPathComponent("absent.db").path
         #expect(throws: StoreError.self) { try Store(path: path, create: false) }

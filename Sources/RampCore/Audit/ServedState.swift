@@ -198,7 +198,7 @@ public struct ServedState: Sendable {
 }
 
 extension ServedState {
-    /// The flag an `import` entry records (`Ramp.importedDefinition`), or nil when any part of it cannot be read.
+    /// The flag an `import` entry records (`FlagdImport.definition`), or nil when any part of it cannot be read.
     static func importedFlag(_ key: String, _ definition: JSONValue?) -> Flag? {
         guard case .object(let fields)? = definition, case .object(let variants)? = fields["variants"],
             case .string(let baseline)? = fields["baseline"], case .string(let canary)? = fields["canary"],
@@ -212,9 +212,12 @@ extension ServedState {
         }
         var weights: [String: Int] = [:]
         for (name, value) in weightValues {
-            guard case .number(let n) = value, let weight = Int(exactly: n), weight >= 0 else { return nil }
+            guard case .number(let n) = value, let weight = Int(exactly: n),
+                (0...Flag.maximumTotalWeight).contains(weight)
+            else { return nil }
             weights[name] = weight
         }
+        guard weights.values.reduce(0, +) <= Flag.maximumTotalWeight else { return nil }
         return Flag(
             key: key, variants: variants, baseline: baseline, canary: canary, rules: rules, disabled: disabled,
             metadata: metadata, weights: weights)

@@ -17,7 +17,7 @@ public enum FlagdDocument {
     }
 
     /// The document. Each flag's targeting is `Flag.targeting` — its rules, the canary's segments, then a
-    /// `fractional` split in ramp's order (canary first, weights in basis points) — and its baseline is the
+    /// `fractional` split in ramp's order (canary first, then the baseline, then the other weighted variants: `Flag.split`) — and its baseline is the
     /// default variant, so a killed flag, or one with nothing targeted, serves the baseline. A disabled flag has
     /// state DISABLED: providers answer the caller's default with reason DISABLED.
     public static func render(_ entries: [Entry]) -> JSONValue {

@@ -106,7 +106,9 @@ public enum FlagdImport {
         var rules: [TargetingRule] = []
         // flagd reads an absent or empty targeting as none.
         if let targeting = fields["targeting"], targeting != .object([:]) {
-            let resolved = try resolveReferences(targeting, evaluators: evaluators, at: "\(at).targeting", depth: 0)
+            var budget = Self.nodeLimit
+            let resolved = try resolveReferences(
+                targeting, evaluators: evaluators, at: "\(at).targeting", depth: 0, budget: &budget)
             do {
                 _ = try JsonLogic(resolved)
             } catch {
@@ -116,9 +118,29 @@ public enum FlagdImport {
         }
         var metadata = setMetadata
         metadata.merge(try self.metadata(fields["metadata"], at: "\(at).metadata")) { _, flag in flag }
-        return Flag(
+        let flag = Flag(
             key: key, variants: variants, baseline: defaultVariant, canary: defaultVariant, rules: rules,
             disabled: disabled, metadata: metadata)
+        // What is stored must read back: the rules column, and the audit entry that records the definition (with
+        // a level to spare for the entry around it).
+        let stored: [JSONValue] = [
+            .array(rules.map(\.json)), ["entry": ["evidence": ["flag": definition(flag)]]],
+        ]
+        for value in stored where (try? JSONParser.parse(value.canonical)) == nil {
+            throw Problem(
+                path: "\(at).targeting", message: "is nested too deeply for ramp to keep (at most about 250 levels)")
+        }
+        return flag
+    }
+
+    /// What an `import` audit entry records of its flag: everything a replay needs to rebuild it
+    /// (`ServedState.importedFlag` reads it back).
+    public static func definition(_ flag: Flag) -> JSONValue {
+        [
+            "variants": .object(flag.variants), "baseline": .string(flag.baseline), "canary": .string(flag.canary),
+            "disabled": .bool(flag.disabled), "rules": .array(flag.rules.map(\.json)),
+            "metadata": .object(flag.metadata), "weights": flag.weightsJSON,
+        ]
     }
 
     /// Metadata as ramp keeps it: names to strings, finite numbers or booleans, none named `ramp…` (ramp's own in
@@ -152,10 +174,20 @@ public enum FlagdImport {
         return object
     }
 
-    /// `value` with every `{"$ref": name}` replaced by the named evaluator (itself resolved), as flagd does.
+    /// The most JSON values one flag's targeting may hold once its `$ref`s are replaced: evaluators that refer to
+    /// each other twice over would otherwise double at every level.
+    public static let nodeLimit = 100_000
+
+    /// `value` with every `{"$ref": name}` replaced by the named evaluator (itself resolved), as flagd does, within
+    /// `budget` values.
     private static func resolveReferences(
-        _ value: JSONValue, evaluators: [String: JSONValue], at path: String, depth: Int
+        _ value: JSONValue, evaluators: [String: JSONValue], at path: String, depth: Int, budget: inout Int
     ) throws(Problem) -> JSONValue {
+        budget -= 1
+        guard budget >= 0 else {
+            throw Problem(
+                path: path, message: "holds more than \(nodeLimit) JSON values once its $refs are replaced")
+        }
         // Evaluators that refer to each other in a ring would never end.
         guard depth < 64 else {
             throw Problem(path: path, message: "$ref evaluators refer to each other too deeply (a cycle?)")
@@ -169,17 +201,21 @@ public enum FlagdImport {
                         message: "$ref \(reference.canonical) names no evaluator under $evaluators"
                             + (evaluators.isEmpty ? " (the file has none)" : ""))
                 }
-                return try resolveReferences(evaluator, evaluators: evaluators, at: path, depth: depth + 1)
+                return try resolveReferences(
+                    evaluator, evaluators: evaluators, at: path, depth: depth + 1, budget: &budget)
             }
             var resolved: [String: JSONValue] = [:]
             for (key, member) in members {
-                resolved[key] = try resolveReferences(member, evaluators: evaluators, at: path, depth: depth)
+                resolved[key] = try resolveReferences(
+                    member, evaluators: evaluators, at: path, depth: depth, budget: &budget)
             }
             return .object(resolved)
         case .array(let items):
             var resolved: [JSONValue] = []
             for item in items {
-                resolved.append(try resolveReferences(item, evaluators: evaluators, at: path, depth: depth))
+                resolved.append(
+                    try resolveReferences(
+                        item, evaluators: evaluators, at: path, depth: depth, budget: &budget))
             }
             return .array(resolved)
         default:

@@ -79,6 +79,12 @@ public struct Flag: Sendable, Equatable {
         -> [(variant: String, weight: Int)]?
     {
         let scale = Percent.scale
+        // Weights outside flagd's range (a store edited by hand, a caller's own Flag) give no split rather than
+        // overflow.
+        guard (0...scale).contains(basisPoints),
+            base.values.allSatisfy({ (0...maximumTotalWeight).contains($0) }),
+            base.values.reduce(0, +) <= maximumTotalWeight
+        else { return nil }
         let pool = base[baseline, default: 0] + (canary == baseline ? 0 : base[canary, default: 0])
         var shares: [(variant: String, weight: Int)] =
             canary == baseline
@@ -107,7 +113,8 @@ public struct Flag: Sendable, Equatable {
     /// no segments and no split): the rules in order, then the canary's segments, then the `fractional` split.
     /// When no branch applies the rule gives null, which flagd answers with the default variant (the baseline).
     /// A rule that chooses its variant by its own logic (`choose`) comes in whole when nothing follows it, else as
-    /// `{"if": [{"!=": [logic, null]}, logic, what follows]}`: its answer when it gives one, the rest when null.
+    /// `{"if": [{"!==": [logic, null]}, logic, what follows]}`: its answer when it gives one, the rest when null
+    /// (strictly: `false` and `0` are answers, which the loose `!=` of some JsonLogic libraries would pass on).
     public var targeting: JSONValue? {
         if killed { return nil }
         var tail: JSONValue? =
@@ -126,7 +133,7 @@ public struct Flag: Sendable, Equatable {
         for rule in rules.reversed() {
             if case .choose(let logic) = rule.when {
                 close()
-                tail = tail.map { ["if": [["!=": [logic, .null]], logic, $0]] } ?? logic
+                tail = tail.map { ["if": [["!==": [logic, .null]], logic, $0]] } ?? logic
             } else if let condition = rule.condition(in: segments), let variant = rule.variant {
                 flat += [.string(variant), condition]
             }

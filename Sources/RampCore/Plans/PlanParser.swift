@@ -183,7 +183,7 @@ extension Fields {
     }
 
     /// `weights`: the flag's base allocation, variant → integer weight (total at most 2^31 − 1); nil leaves the
-    /// flag's as they are. The canary and baseline must hold some weight between them (the pool a rollout moves),
+    /// flag's as they are, `{}` goes back to the default (the baseline alone). The canary and baseline must hold some weight between them (the pool a rollout moves),
     /// and every step's share of that pool must be writable within flagd's total (`Flag.split`).
     mutating func weights(variants: [String: JSONValue]?, canary: String, baseline: String, steps: [Plan.Step])
         throws(PlanError) -> [String: Int]?
@@ -192,6 +192,7 @@ extension Fields {
         guard case .object(let object) = v else {
             throw fail("weights", "expected an object of variant name to integer weight, found \(v.typeName)")
         }
+        if object.isEmpty { return [:] }
         var weights: [String: Int] = [:]
         var total = 0
         for name in object.keys.sorted() {

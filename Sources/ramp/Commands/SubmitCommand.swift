@@ -11,10 +11,13 @@ enum SubmitCommand {
             variants). The next tick starts the rollout, from 0%, unless a gate fails or cannot be read (then it
             waits, and each tick says why). Refused (exit 5) while the flag has an active
             rollout, is killed or disabled, or serves its canary to anyone (a completed rollout at 100%): a new
-            plan would take the canary from them.
+            plan would take the canary from them; and, for a flag with base weights, when the plan's weights,
+            canary or baseline would move users between variants.
             --restart   start a flag that serves its canary, or is killed or disabled, over from 0% (the audit
                         entry records "restart": true when it takes the canary from users, and "released" for a
-                        kill switch or disabled state it lets go: no one is on the canary when it does)
+                        kill switch or disabled state it lets go: no one is on the canary when it does), or
+                        reallocate a weighted flag's users (the entry records "reallocated": the variants whose
+                        share changed)
             Warns (on stderr) about a command that does not exist or is not executable and a credential variable
             that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
             resolve against the plan's folder.
