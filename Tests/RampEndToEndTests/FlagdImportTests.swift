@@ -397,3 +397,52 @@ private enum TestbedLike {
         #expect(!fresh.storeExists())
     }
 }
+
+/// A split reweighted to move the fewest users holds a variant in several segments; flagd's `fractional` takes
+/// that as it is, so both providers answer as ramp and as the allocation itself does.
+@Suite struct AllocationAgreementTests {
+    @Test(arguments: BucketingGeneration.allCases)
+    func theProvidersServeAFragmentedAllocationExactlyAsItAssigns(_ generation: BucketingGeneration) throws {
+        guard FlagdProvider.isInstalled(generation) else { return }
+        var allocation = try #require(Allocation([("a", 2_500), ("b", 2_500), ("c", 2_500), ("d", 2_500)]))
+        for targets in [
+            ["a": 1_000, "b": 4_000, "c": 2_500, "d": 2_500], ["a": 3_000, "b": 1_000, "c": 2_000, "d": 4_000],
+            ["a": 500, "b": 5_000, "c": 4_000, "d": 500],
+        ] {
+            allocation = try #require(allocation.reweighted(to: targets))
+        }
+        #expect(allocation.segments.count > 4)
+        let box = Sandbox()
+        if generation != .concat {
+            #expect(box.ramp(["config", "bucketing", generation.rawValue, "--now", t(0)]).status == 0)
+        }
+        let file: JSONValue = [
+            "flags": [
+                "bandit": [
+                    "state": "ENABLED", "defaultVariant": "a",
+                    "variants": ["a": "model-a", "b": "model-b", "c": "model-c", "d": "model-d"],
+                    "targeting": ["fractional": .array(allocation.fractional)],
+                ]
+            ]
+        ]
+        box.write("bandit.json", file.canonical)
+        let path = box.dir.appendingPathComponent("bandit.json").path
+        #expect(box.ramp(["import", "--format", "flagd", path, "--now", t(0)]).status == 0)
+        let keys = (0..<3_000).map { "user-\($0)" }
+        let ramp = box.ramp(
+            ["eval", "bandit", "--contexts", "-"],
+            stdin: keys.map { #"{"targetingKey": "\#($0)"}"# }.joined(separator: "\n")
+        ).lines.map { String($0.split(separator: "\t")[1]) }
+        let python = try FlagdProvider.evaluate(
+            generation, file: path, keys.map { ("bandit", ["targetingKey": .string($0)]) }
+        )
+        .map { String($0.split(separator: "\t", omittingEmptySubsequences: false)[0]) }
+        let assigned = keys.map { key in
+            let hash = Bucketing.hash(flagKey: "bandit", targetingKey: key, generation: generation)
+            return allocation.variant(atBucket: Bucketing.bucket(hash: hash, totalWeight: allocation.total)) ?? ""
+        }
+        #expect(ramp == assigned)
+        #expect(python == assigned)
+        #expect(Set(assigned) == ["a", "b", "c", "d"])
+    }
+}
