@@ -82,27 +82,7 @@ import Testing
                 if let drift { design["drift"] = .number(drift) }
                 return .object(design)
             })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let inputFile = folder.appendingPathComponent("designs.json")
-        let outputFile = folder.appendingPathComponent("out.json")
-        try Data(input.canonical.utf8).write(to: inputFile)
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["Tests/Support/check_group_sequential.py"]
-        process.currentDirectoryURL = packageRoot
-        process.standardInput = try FileHandle(forReadingFrom: inputFile)
-        process.standardOutput = try FileHandle(forWritingTo: outputFile)
-        try process.run()
-        // Bounded: a solver that hangs fails the test instead of the run.
-        let deadline = Date().addingTimeInterval(300)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "check_group_sequential.py failed")
-        let text = try String(contentsOf: outputFile, encoding: .utf8)
+        let text = try PythonCheck.run("Tests/Support/check_group_sequential.py", input: input, python: python)
         guard case .array(let results) = try JSONParser.parse(text) else { throw CancellationError() }
         return results
     }
