@@ -180,6 +180,7 @@ case "tick-build": runTickBuild(Array(arguments.dropFirst()))
 case "postgres": runPostgres(Array(arguments.dropFirst()))
 case "race-ticker": runRaceTicker(Array(arguments.dropFirst()))
 case "listen": runListen(Array(arguments.dropFirst()))
+case "bandit": runBandit(Array(arguments.dropFirst()))
 default:
     print(
         """
@@ -188,6 +189,7 @@ default:
                ramp-bench record [--events N] [--baseline-events N] [--ramp PATH]
                ramp-bench tick [--rollouts N[,N...]]
                ramp-bench verify [--entries N[,N...]] --ramp PATH
+               ramp-bench bandit [--runs N] [--seed S] [--intervals N] [--per-interval N]
         """)
     exit(arguments.isEmpty || arguments == ["--help"] ? 0 : 2)
 }
