@@ -445,4 +445,46 @@ private enum TestbedLike {
         #expect(python == assigned)
         #expect(Set(assigned) == ["a", "b", "c", "d"])
     }
+
+    /// A layer's membership conditions, read by both providers: three experiments of one layer never share a
+    /// user, and each provider places every key as ramp does.
+    @Test(arguments: BucketingGeneration.allCases)
+    func theProvidersKeepALayersExperimentsApart(_ generation: BucketingGeneration) throws {
+        guard FlagdProvider.isInstalled(generation) else { return }
+        let layer = try #require(Layer(salt: "checkout-layer"))
+        let ranges = [("exp-a", 0, 2_500), ("exp-b", 2_500, 6_000), ("exp-c", 6_000, 10_000)]
+        var flags: [String: JSONValue] = [:]
+        for (name, lower, upper) in ranges {
+            flags[name] = [
+                "state": "ENABLED", "defaultVariant": "out", "variants": ["in": true, "out": false],
+                "targeting": ["if": [try #require(layer.condition(lower: lower, upper: upper)), "in", "out"]],
+            ]
+        }
+        let box = Sandbox()
+        if generation != .concat {
+            #expect(box.ramp(["config", "bucketing", generation.rawValue, "--now", t(0)]).status == 0)
+        }
+        box.write("layer.json", JSONValue.object(["flags": .object(flags)]).canonical)
+        let path = box.dir.appendingPathComponent("layer.json").path
+        #expect(box.ramp(["import", "--format", "flagd", path, "--now", t(0)]).status == 0)
+        let keys = (0..<2_000).map { "user-\($0)" }
+        var members = [[String]](repeating: [], count: keys.count)
+        for (name, lower, upper) in ranges {
+            let ramp = box.ramp(
+                ["eval", name, "--contexts", "-"],
+                stdin: keys.map { #"{"targetingKey": "\#($0)"}"# }.joined(separator: "\n")
+            ).lines.map { String($0.split(separator: "\t")[1]) }
+            let python = try FlagdProvider.evaluate(
+                generation, file: path, keys.map { (name, ["targetingKey": .string($0)]) }
+            )
+            .map { String($0.split(separator: "\t", omittingEmptySubsequences: false)[0]) }
+            let expected = keys.map {
+                (lower..<upper).contains(layer.unit(of: $0, generation: generation)) ? "in" : "out"
+            }
+            #expect(ramp == expected)
+            #expect(python == expected)
+            for (i, answer) in python.enumerated() where answer == "in" && i < members.count { members[i].append(name) }
+        }
+        #expect(members.allSatisfy { $0.count == 1 })
+    }
 }
