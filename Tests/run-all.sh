@@ -71,6 +71,11 @@ export RAMP_JSONSCHEMA_PYTHON="$PWD/.build/python-jsonschema/bin/python"
 venv_with spotify-confidence 4.1.0 .build/python-confidence
 export RAMP_CONFIDENCE_PYTHON="$PWD/.build/python-confidence/bin/python"
 
+# GrowthBook's gbstats (from PyPI), an independent implementation of the experiment readout's lift, intervals and
+# p-values, fixed-horizon and always-valid: Tests/Support/check_readout.py.
+venv_with gbstats 0.8.0 .build/python-gbstats
+export RAMP_GBSTATS_PYTHON="$PWD/.build/python-gbstats/bin/python"
+
 swift build --build-tests
 # Every plan a test submits successfully is collected here, then checked against the plan schema below.
 export RAMP_PLAN_CORPUS="$PWD/.build/plan-corpus"

@@ -78,6 +78,21 @@ public enum StudentT {
 
     /// P(T ≤ t).
     public static func cdf(_ t: Double, df: Double) -> Double { sf(-t, df: df) }
+
+    /// The t with P(T ≤ t) = p, 0 < p < 1, by bisection on the CDF (to the last representable step).
+    public static func quantile(_ p: Double, df: Double) -> Double {
+        guard p > 0, p < 1, df > 0, df.isFinite else { return .nan }
+        var low = -1.0
+        var high = 1.0
+        while cdf(low, df: df) > p, low > -1e300 { low *= 2 }
+        while cdf(high, df: df) < p, high < 1e300 { high *= 2 }
+        for _ in 0..<2_000 {
+            let middle = (low + high) / 2
+            guard middle > low, middle < high else { break }
+            if cdf(middle, df: df) < p { low = middle } else { high = middle }
+        }
+        return (low + high) / 2
+    }
 }
 
 /// The chi-square distribution's upper tail.
