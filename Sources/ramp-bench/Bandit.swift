@@ -15,6 +15,10 @@ func runBandit(_ args: [String]) {
     let floor = 0.01
     let epsilon = 0.1
     let total = 10_000
+    guard runs > 0, intervals > 0, perInterval > 0 else {
+        print("bandit: --runs, --intervals and --per-interval must be positive")
+        exit(2)
+    }
 
     enum Policy: String, CaseIterable {
         case equal = "equal split"
@@ -54,7 +58,7 @@ func runBandit(_ args: [String]) {
                     if units.allSatisfy({ $0 >= burnIn }) {
                         let arms = rates.indices.map { Thompson.Posterior.conversions(conversions[$0], of: units[$0])! }
                         // The seed a reweight's audit entry would carry.
-                        let drawSeed = seed &* 1_000_003 &+ UInt64(run) &* 1_009 &+ UInt64(interval)
+                        let drawSeed = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(run) << 32 ^ UInt64(interval)
                         let p = Thompson.probabilityBest(arms, draws: 1_000, seed: drawSeed)!
                         next = Thompson.weights(probabilityBest: p, floor: floor)!
                     }

@@ -62,6 +62,10 @@ import Testing
         #expect(Allocation([("a", -1), ("b", 2)]) == nil)
         #expect(Allocation([("a", 0)]) == nil)
         #expect(Allocation([("a", Int(Int32.max)), ("b", 1)]) == nil)
+        // Weights and totals far past flagd's are refused, not overflowed.
+        #expect(Allocation([("a", .max), ("b", 1)]) == nil)
+        #expect(start.reweighted(to: ["a": .max, "b": 1]) == nil)
+        #expect(Allocation.units(for: ["a": 1], total: .max) == nil)
         // A variant not named gives up everything.
         #expect(start.reweighted(to: ["b": 100])?.fractional == [["b", 100]])
     }

@@ -84,6 +84,23 @@ import Testing
         #expect(Layer.disjoint([(lower: 10, upper: 20), (lower: 0, upper: 10)]))
         #expect(
             layer.condition(lower: 0, upper: 10_000)
-                == ["==": [["fractional": [["cat": ["l", ["var": "targetingKey"]]], ["in", 10_000]]], "in"]])
+                == [
+                    "and": [
+                        ["!!": ["var": "targetingKey"]],
+                        [
+                            "==": [
+                                ["fractional": [["cat": ["layer:l", ["var": "targetingKey"]]], ["in", 10_000]]], "in",
+                            ]
+                        ],
+                    ]
+                ])
+        // A context without a targeting key is in no experiment of the layer.
+        let whole = try JsonLogic(try #require(layer.condition(lower: 0, upper: 10_000)))
+        for key: String? in [nil, ""] {
+            let environment = TargetingEnvironment(
+                flagKey: "any", context: EvaluationContext(targetingKey: key, attributes: [:]), timestamp: 0,
+                bucketing: .concat)
+            #expect(!whole.matches(environment))
+        }
     }
 }

@@ -92,6 +92,8 @@ import Testing
         let zero = ArmData(metric: .proportion, units: 100, sum: 0)!
         let some = ArmData(metric: .proportion, units: 100, sum: 10)!
         #expect(Lift.of(some, over: zero) == nil)
+        // A treatment with no variance (no conversions at all) has no interval, as gbstats refuses it.
+        #expect(Lift.of(zero, over: some) == nil)
         #expect(Lift.of(some, over: some, alpha: 1.5) == nil)
         #expect(Lift.of(some, over: some, tuning: 0) == nil)
         #expect(abs(StudentT.quantile(0.975, df: 10) - 2.2281388519649385) < 1e-9)  // scipy.stats.t.ppf(0.975, 10)

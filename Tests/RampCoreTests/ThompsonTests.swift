@@ -110,6 +110,13 @@ import Testing
     }
 
     @Test func badPosteriorsAndFloorsAreRefused() {
+        var random = SeededRandom(seed: 1)
+        for shape in [Double.nan, -.infinity, -1e7, -1, 0, .infinity] {
+            #expect(random.gamma(shape).isNaN, "\(shape)")
+        }
+        #expect(random.beta(.nan, 1).isNaN)
+        // Shapes so small that both Gamma draws underflow still give a draw in [0, 1].
+        #expect((0..<100).allSatisfy { _ in (0...1).contains(random.beta(1e-300, 1e-300)) })
         #expect(Thompson.Posterior.conversions(5, of: 4) == nil)
         #expect(Thompson.Posterior.conversions(-1, of: 4) == nil)
         #expect(Thompson.Posterior.mean(.nan, variance: 1, units: 10) == nil)

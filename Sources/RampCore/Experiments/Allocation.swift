@@ -2,7 +2,7 @@
 ///
 /// Reweighting moves the fewest users possible. A contiguous split (`[a, 50], [b, 50]` → `[a, 30], [b, 70]`)
 /// moves every user whose bucket lies between the old and new boundaries of every variant after the first
-/// change, which for three or more variants is more than the weights' difference. Here each variant that
+/// change, which with three or more variants can be more than the weights' difference. Here each variant that
 /// shrinks gives up units from its last segments, and the freed units go to the variants that grow, so exactly
 /// Σ max(0, old − new) units change owner: the total-variation distance between the two splits, times the total.
 /// flagd's `fractional` takes the same variant more than once, so the segments export as they are.
@@ -20,7 +20,8 @@ public struct Allocation: Sendable, Equatable {
 
     /// A contiguous split in the given order; nil when a weight is negative or the total is 0 or past flagd's.
     public init?(_ weights: [(variant: String, weight: Int)]) {
-        guard weights.allSatisfy({ $0.weight >= 0 }),
+        guard weights.allSatisfy({ (0...Flag.maximumTotalWeight).contains($0.weight) }),
+            weights.count <= 1_000_000,
             weights.reduce(0, { $0 + $1.weight }) > 0,
             weights.reduce(0, { $0 + $1.weight }) <= Flag.maximumTotalWeight
         else { return nil }
@@ -53,7 +54,9 @@ public struct Allocation: Sendable, Equatable {
     /// in bucket order, to the variants that grow, in name order. Nil unless the targets are non-negative and add
     /// up to `total`.
     public func reweighted(to targets: [String: Int]) -> Allocation? {
-        guard targets.values.allSatisfy({ $0 >= 0 }), targets.values.reduce(0, +) == total else { return nil }
+        guard targets.values.allSatisfy({ (0...Flag.maximumTotalWeight).contains($0) }), targets.count <= 1_000_000,
+            targets.values.reduce(0, +) == total
+        else { return nil }
         // Free each shrinking variant's excess from its last segments: nil marks a freed unit range.
         var excess: [String: Int] = [:]
         for (name, held) in units { excess[name] = max(0, held - targets[name, default: 0]) }
@@ -122,10 +125,11 @@ public struct Allocation: Sendable, Equatable {
 
     /// Integer units for `probabilities` (non-negative, summing to about 1) that add up to exactly `total`: the
     /// largest remainders get the units rounding left over, ties in name order. Nil for a probability that is not
-    /// finite or is negative, or a sum of 0.
+    /// finite or is negative, a sum of 0, or a total outside 1 ... 2^31 − 1.
     public static func units(for probabilities: [String: Double], total: Int) -> [String: Int]? {
         let sum = probabilities.values.reduce(0, +)
-        guard total > 0, probabilities.values.allSatisfy({ $0.isFinite && $0 >= 0 }), sum > 0, sum.isFinite
+        guard total > 0, total <= Flag.maximumTotalWeight,
+            probabilities.values.allSatisfy({ $0.isFinite && $0 >= 0 }), sum > 0, sum.isFinite
         else { return nil }
         let names = probabilities.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
         let exact = names.map { probabilities[$0]! / sum * Double(total) }

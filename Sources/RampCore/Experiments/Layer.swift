@@ -3,11 +3,16 @@
 /// disjoint; experiments in different layers are independent, their salts hashing each key apart.
 ///
 /// An experiment's membership is a flagd condition, so every provider evaluates it as ramp does:
-/// `{"==": [{"fractional": [{"cat": [salt, {"var": "targetingKey"}]}, ["out", lower], ["in", upper − lower],
-/// ["out", total − upper]]}, "in"]}` — `fractional` bucketing the salted key, not the flag's own split.
+/// `{"and": [{"!!": {"var": "targetingKey"}}, {"==": [{"fractional": [{"cat": ["layer:" + salt, {"var":
+/// "targetingKey"}]}, ["out", lower], ["in", upper − lower], ["out", total − upper]]}, "in"]}]}` — `fractional`
+/// bucketing the salted key, not the flag's own split. A context without a targeting key is in no experiment
+/// (else every such user would share one bucket), and the `layer:` prefix keeps a salt from ever hashing like a
+/// flag's own split (flag keys have no `:`).
 public struct Layer: Sendable, Equatable {
     /// The units of a layer's range.
     public static let total = 10_000
+    /// Before every salt: flag keys cannot hold `:`, so no salted key hashes like a flag's own split.
+    public static let prefix = "layer:"
 
     public let salt: String
 
@@ -19,7 +24,8 @@ public struct Layer: Sendable, Equatable {
 
     /// The unit of the layer's range that `targetingKey` falls in, as flagd's `fractional` places the salted key.
     public func unit(of targetingKey: String, generation: BucketingGeneration) -> Int {
-        Bucketing.bucket(hash: Bucketing.hash(salt + targetingKey, generation: generation), totalWeight: Self.total)
+        Bucketing.bucket(
+            hash: Bucketing.hash(Self.prefix + salt + targetingKey, generation: generation), totalWeight: Self.total)
     }
 
     /// The condition that a key falls in `lower ..< upper`; nil unless 0 ≤ lower < upper ≤ total.
@@ -29,8 +35,8 @@ public struct Layer: Sendable, Equatable {
         if lower > 0 { shares.append(["out", .number(Double(lower))]) }
         shares.append(["in", .number(Double(upper - lower))])
         if upper < Self.total { shares.append(["out", .number(Double(Self.total - upper))]) }
-        let bucketBy: JSONValue = ["cat": [.string(salt), ["var": "targetingKey"]]]
-        return ["==": [["fractional": .array([bucketBy] + shares)], "in"]]
+        let bucketBy: JSONValue = ["cat": [.string(Self.prefix + salt), ["var": "targetingKey"]]]
+        return ["and": [["!!": ["var": "targetingKey"]], ["==": [["fractional": .array([bucketBy] + shares)], "in"]]]]
     }
 
     /// Whether the ranges (each `lower ..< upper`) share no unit.

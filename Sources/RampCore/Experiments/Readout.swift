@@ -56,8 +56,9 @@ public struct Lift: Sendable, Equatable {
     }
 
     /// The lift of `treatment` over `control` at level `alpha` (two-sided); `tuning` is the confidence sequence's
-    /// tuning (the sample size it is tightest at). Nil when the control's mean is 0, both arms have no variance,
-    /// alpha is not in (0, 1), or tuning is not positive.
+    /// tuning (the sample size it is tightest at). Nil, as gbstats refuses them, when the control's mean is 0 or
+    /// either arm has no variance (a treatment with no conversions at all, or every conversion), alpha is not in
+    /// (0, 1), or tuning is not positive.
     public static func of(
         _ treatment: ArmData, over control: ArmData, alpha: Double = 0.05, tuning: Double = 5_000
     ) -> Lift? {
@@ -65,6 +66,7 @@ public struct Lift: Sendable, Equatable {
         let (ma, mb) = (control.mean, treatment.mean)
         let (va, vb) = (control.variance, treatment.variance)
         let (na, nb) = (Double(control.units), Double(treatment.units))
+        guard va > 0, vb > 0 else { return nil }
         let estimate = (mb - ma) / ma
         // The delta method's variance of the ratio of means.
         let variance = vb / (ma * ma * nb) + va * mb * mb / (ma * ma * ma * ma * na)

@@ -13,6 +13,7 @@ extension SeededRandom {
     /// A Gamma(shape, 1) draw, shape > 0: Marsaglia and Tsang's squeeze (2000), with Gamma(k) = Gamma(k + 1) ·
     /// U^(1/k) below 1.
     public mutating func gamma(_ shape: Double) -> Double {
+        guard shape.isFinite, shape > 0 else { return .nan }
         if shape < 1 { return gamma(shape + 1) * pow(uniform(), 1 / shape) }
         let d = shape - 1.0 / 3
         let c = 1 / (9 * d).squareRoot()
@@ -26,10 +27,13 @@ extension SeededRandom {
         }
     }
 
-    /// A Beta(a, b) draw, a, b > 0: X / (X + Y) of two Gamma draws.
+    /// A Beta(a, b) draw, a, b > 0 (else NaN): X / (X + Y) of two Gamma draws. With shapes so small that both
+    /// draws underflow to 0, the draw is 0 or 1 with the Beta's odds of being nearer either.
     public mutating func beta(_ a: Double, _ b: Double) -> Double {
         let x = gamma(a)
         let y = gamma(b)
+        guard x.isFinite, y.isFinite else { return .nan }
+        if x + y == 0 { return uniform() < a / (a + b) ? 1 : 0 }
         return x / (x + y)
     }
 }
@@ -94,7 +98,7 @@ public enum Thompson {
     }
 
     /// Thompson sampling's weights with a floor: each arm `floor` plus its share of the rest by its probability of
-    /// being best. Nil when the floors take more than everything or a probability is not one.
+    /// being best. Nil when the floors take more than everything, a probability is not in [0, 1], or all are 0.
     public static func weights(probabilityBest: [Double], floor: Double) -> [Double]? {
         let k = Double(probabilityBest.count)
         guard !probabilityBest.isEmpty, floor.isFinite, floor >= 0, floor * k <= 1,
