@@ -74,6 +74,42 @@ import Testing
         }
     }
 
+    /// The sample ratio mismatch check across all arms is scipy's `chisquare` (Tests/Support/check_srm.py).
+    @Test func theSampleRatioCheckAcrossAllArmsIsScipys() throws {
+        guard FileManager.default.isExecutableFile(atPath: GroupSequentialTests.python) else {
+            Issue.record("no scipy at \(GroupSequentialTests.python): run Tests/run-all.sh, which installs it")
+            return
+        }
+        let cases: [([Int], [Double])] = [
+            ([5_012, 4_988], [1, 1]), ([3_300, 3_350, 3_350], [1, 1, 1]), ([1_000, 2_100, 6_900], [10, 20, 70]),
+            ([250, 240, 260, 310], [0.25, 0.25, 0.25, 0.25]), ([100_000, 101_500], [1, 1]), ([7, 0, 3], [1, 1, 1]),
+        ]
+        let input = JSONValue.array(
+            cases.map { units, weights in
+                [
+                    "units": .array(units.map { .number(Double($0)) }),
+                    "weights": .array(weights.map(JSONValue.number)),
+                ]
+            })
+        let output = try JSONParser.parse(
+            PythonCheck.run("Tests/Support/check_srm.py", input: input, python: GroupSequentialTests.python))
+        let expected = output.arrayValue ?? []
+        #expect(expected.count == cases.count)
+        for ((units, weights), scipy) in zip(cases, expected) {
+            let pair = scipy.arrayValue?.compactMap(\.numberValue) ?? []
+            let ramp = try #require(SampleRatio.test(units: units, weights: weights))
+            #expect(pair.count == 2)
+            #expect(abs(ramp.chiSquare - (pair.first ?? .nan)) <= 1e-9 * max(1, ramp.chiSquare), "\(units)")
+            #expect(
+                abs(ramp.p - (pair.last ?? .nan)) <= 1e-9 * max(1e-3, pair.last ?? 0), "\(units): \(ramp.p) vs \(pair)")
+        }
+        #expect(SampleRatio.test(units: [1], weights: [1]) == nil)
+        #expect(SampleRatio.test(units: [1, 2], weights: [1, 0]) == nil)
+        #expect(SampleRatio.test(units: [-1, 2], weights: [1, 1]) == nil)
+        #expect(SampleRatio.test(units: [0, 0], weights: [1, 1]) == nil)
+        #expect(SampleRatio.test(units: [1, 2], weights: [1, .infinity]) == nil)
+    }
+
     @Test func theAlwaysValidIntervalIsWiderThanTheFixedOne() throws {
         let control = try #require(ArmData(metric: .proportion, units: 20_000, sum: 2_000))
         let treatment = try #require(ArmData(metric: .proportion, units: 20_000, sum: 2_200))

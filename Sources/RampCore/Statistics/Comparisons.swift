@@ -200,4 +200,22 @@ public enum SampleRatio {
             + (baseline - expectedBaseline) * (baseline - expectedBaseline) / expectedBaseline
         return (x2, ChiSquare.sf(x2, df: 1))
     }
+
+    /// Across any number of arms: Pearson's chi-square statistic (k − 1 degrees of freedom) and its p-value for
+    /// each arm's `units` against its planned `weights` (any scale). Nil unless there are at least two arms, the
+    /// counts are non-negative with a positive total, and the weights are finite and positive.
+    public static func test(units: [Int], weights: [Double]) -> (chiSquare: Double, p: Double)? {
+        guard units.count >= 2, units.count == weights.count, units.allSatisfy({ $0 >= 0 }),
+            weights.allSatisfy({ $0.isFinite && $0 > 0 })
+        else { return nil }
+        let total = units.reduce(0.0) { $0 + Double($1) }
+        let weightSum = weights.reduce(0, +)
+        guard total > 0, weightSum.isFinite else { return nil }
+        var x2 = 0.0
+        for (count, weight) in zip(units, weights) {
+            let expected = total * weight / weightSum
+            x2 += (Double(count) - expected) * (Double(count) - expected) / expected
+        }
+        return (x2, ChiSquare.sf(x2, df: Double(units.count - 1)))
+    }
 }
