@@ -2,17 +2,20 @@ public import RampCore
 import RampStore
 
 extension Ramp {
-    /// Brings every flag of a flagd flag file under ramp: all of them or, when one cannot be represented or its key
-    /// is taken, none. Each gets an `import` audit entry with its whole definition, which `audit verify` replays.
-    public func importFlagd(text: String, file: String, actor: String, reason: String?, now: Instant)
-        throws(RampError) -> [(flag: Flag, entry: AuditEntry)]
-    {
-        let flags: [Flag]
+    /// The flags of a flagd flag file `file` holds as `text`, or the one line saying what ramp cannot represent.
+    public static func readFlagd(_ text: String, file: String) throws(RampError) -> [Flag] {
         do {
-            flags = try FlagdImport.flags(from: text)
+            return try FlagdImport.flags(from: text)
         } catch {
             throw .badInput("\(Escape.line(file)): \(error)")
         }
+    }
+
+    /// Brings the flags of a flagd flag file (`readFlagd`) under ramp: all of them or, when one's key is taken,
+    /// none. Each gets an `import` audit entry with its whole definition, which `audit verify` replays.
+    public func importFlagd(_ flags: [Flag], file: String, actor: String, reason: String?, now: Instant)
+        throws(RampError) -> [(flag: Flag, entry: AuditEntry)]
+    {
         let imported = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<[(flag: Flag, entry: AuditEntry)], RampError> in
                 for flag in flags where try store.flag(flag.key) != nil {

@@ -19,17 +19,11 @@ extension Store {
             case .object(let metadata) = try json(10, "metadata"),
             case .object(let weightValues) = try json(11, "weights")
         else { throw .notAStore(path: path, message: "flag \(key) has a malformed definition") }
-        var weights: [String: Int] = [:]
-        for (name, value) in weightValues {
-            guard case .number(let n) = value, let weight = Int(exactly: n),
-                (0...Flag.maximumTotalWeight).contains(weight)
-            else {
-                throw .notAStore(path: path, message: "flag \(key) has a malformed weight for \(name)")
-            }
-            weights[name] = weight
-        }
-        guard weights.values.reduce(0, +) <= Flag.maximumTotalWeight else {
-            throw .notAStore(path: path, message: "flag \(key)'s weights total more than \(Flag.maximumTotalWeight)")
+        guard let weights = Flag.weights(from: weightValues) else {
+            throw .notAStore(
+                path: path,
+                message: "flag \(key) has malformed weights (whole numbers from 0, totalling at most "
+                    + "\(Flag.maximumTotalWeight))")
         }
         var rules: [TargetingRule] = []
         for rule in ruleList {

@@ -75,6 +75,34 @@ enum FlagdProvider {
         return output.split(separator: "\n", omittingEmptySubsequences: false).prefix(requests.count).map(String.init)
     }
 
+    /// `ramp eval --contexts -` in `box` for each of `flags` over `contexts`: "variant<TAB>reason<TAB>error" per flag
+    /// and context, in the order `evaluate` answers.
+    static func rampAnswers(_ box: Sandbox, flags: [String], contexts: [JSONValue]) -> [String] {
+        let input = contexts.map(\.canonical).joined(separator: "\n")
+        return flags.flatMap { flag in
+            box.ramp(["eval", flag, "--contexts", "-"], stdin: input).lines.map { line in
+                let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                return "\(parts[1])\t\(parts[3])\t\(parts.count > 4 ? parts[4] : "")"
+            }
+        }
+    }
+
+    /// Where ramp's and the provider's answers to `requests` differ, and how often each flag gave each of the
+    /// provider's answers ("flag variant<TAB>reason<TAB>error").
+    static func compare(_ requests: [(String, JSONValue)], ramp: [String], python: [String])
+        -> (disagreements: [String], tally: [String: Int])
+    {
+        var disagreements: [String] = []
+        var tally: [String: Int] = [:]
+        for (i, request) in requests.enumerated() where i < min(ramp.count, python.count) {
+            if ramp[i] != python[i] {
+                disagreements.append("\(request.0) \(request.1.canonical): ramp \(ramp[i]), flagd \(python[i])")
+            }
+            tally["\(request.0) \(python[i])", default: 0] += 1
+        }
+        return (disagreements, tally)
+    }
+
     static func isInstalled(_ generation: BucketingGeneration) -> Bool {
         guard FileManager.default.isExecutableFile(atPath: python(generation)) else {
             Issue.record("no Python flagd provider at \(python(generation)): run Tests/run-all.sh, which installs it")
@@ -117,6 +145,13 @@ private struct Fleet {
         return box.dir.appendingPathComponent("\(flag).json").path
     }
 
+    /// Writes the plan `json` for `flag`, submits it and counts the flag in.
+    mutating func submit(_ flag: String, _ json: String) {
+        box.write("\(flag).json", json)
+        box.ramp(["submit", box.dir.appendingPathComponent("\(flag).json").path, "--now", t(0)])
+        flags.append(flag)
+    }
+
     init(_ generation: BucketingGeneration) {
         if generation != .concat {
             #expect(box.ramp(["config", "bucketing", generation.rawValue, "--now", t(0)]).status == 0)
@@ -142,8 +177,8 @@ private struct Fleet {
         flags += ladderFlags
         // A rule that buckets by an attribute of any JSON type (`fractional` with a bucketBy): strings under both
         // generations, numbers, booleans and objects hashed by their CBOR under the next one.
-        box.write(
-            "bucket-by.json",
+        submit(
+            "bucket-by",
             """
             {"flag": "bucket-by", "variants": {"on": {"color": "green"}, "off": {"color": "grey"}},
              "canary": "on", "baseline": "off",
@@ -151,12 +186,10 @@ private struct Fleet {
                         "variant": "on"}],
              "steps": [{"percent": 1, "bake": "1d"}]}
             """)
-        box.ramp(["submit", box.dir.appendingPathComponent("bucket-by.json").path, "--now", t(0)])
-        flags.append("bucket-by")
         // Three variants with base weights (the third keeps its share while the canary takes 25% of the pool it
         // shares with the baseline), and a rule that chooses its own variant or passes (null) to the split.
-        box.write(
-            "three-way.json",
+        submit(
+            "three-way",
             """
             {"flag": "three-way",
              "variants": {"on": {"color": "green"}, "off": {"color": "grey"}, "third": {"color": "blue"}},
@@ -165,31 +198,25 @@ private struct Fleet {
                        {"when": {"ends_with": [{"var": "email"}, "@example.com"]}, "variant": "on"}],
              "steps": [{"percent": 25, "bake": "1d"}, {"percent": 100}]}
             """)
-        box.ramp(["submit", box.dir.appendingPathComponent("three-way.json").path, "--now", t(0)])
-        flags.append("three-way")
         // A choosing rule whose answer is `false` (the variant "false"), with a split after it: strict `!==` keeps
         // the answer where a loose `!=` would pass it on.
-        box.write(
-            "choose-false.json",
+        submit(
+            "choose-false",
             """
             {"flag": "choose-false", "variants": {"on": 1, "off": 0, "false": -1},
              "canary": "on", "baseline": "off",
              "rules": [{"choose": {"if": [{"==": [{"var": "plan"}, "beta"]}, false, null]}}],
              "steps": [{"percent": 50, "bake": "1d"}, {"percent": 100}]}
             """)
-        box.ramp(["submit", box.dir.appendingPathComponent("choose-false.json").path, "--now", t(0)])
-        flags.append("choose-false")
         // The same weights without rules: ramp evaluates the split on its typed path.
-        box.write(
-            "weighted.json",
+        submit(
+            "weighted",
             """
             {"flag": "weighted",
              "variants": {"on": {"color": "green"}, "off": {"color": "grey"}, "third": {"color": "blue"}},
              "canary": "on", "baseline": "off", "weights": {"off": 5, "on": 1, "third": 3},
              "steps": [{"percent": 25, "bake": "1d"}, {"percent": 100}]}
             """)
-        box.ramp(["submit", box.dir.appendingPathComponent("weighted.json").path, "--now", t(0)])
-        flags.append("weighted")
         #expect(box.ramp(["pause", "pending", "--now", t(0)]).status == 0)
         let stops: [Int64: [(String, String)]] = [
             0: [("pause", "segment-step")],
@@ -251,13 +278,7 @@ private struct Fleet {
 
     /// `ramp eval --contexts -` for every flag: "variant<TAB>reason<TAB>error" per flag and context.
     func rampAnswers(_ generation: BucketingGeneration) -> [String] {
-        let input = Self.contexts(generation).map(\.canonical).joined(separator: "\n")
-        return flags.flatMap { flag in
-            box.ramp(["eval", flag, "--contexts", "-"], stdin: input).lines.map { line in
-                let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                return "\(parts[1])\t\(parts[3])\t\(parts.count > 4 ? parts[4] : "")"
-            }
-        }
+        FlagdProvider.rampAnswers(box, flags: flags, contexts: Self.contexts(generation))
     }
 
     func export() -> String {
@@ -277,14 +298,7 @@ private struct Fleet {
         let requests = fleet.flags.flatMap { flag in Fleet.contexts(generation).map { (flag, $0) } }
         let python = try FlagdProvider.evaluate(generation, file: file, requests)
         #expect(ramp.count == requests.count && python.count == requests.count)
-        var disagreements: [String] = []
-        var tally: [String: Int] = [:]
-        for (i, request) in requests.enumerated() where i < min(ramp.count, python.count) {
-            if ramp[i] != python[i] {
-                disagreements.append("\(request.0) \(request.1.canonical): ramp \(ramp[i]), flagd \(python[i])")
-            }
-            tally["\(request.0) \(python[i])", default: 0] += 1
-        }
+        let (disagreements, tally) = FlagdProvider.compare(requests, ramp: ramp, python: python)
         #expect(disagreements.count == 0, "\(disagreements.count) disagreements, e.g. \(disagreements.prefix(3))")
         // Agreement is not agreement on one answer: every state shows the reasons it should.
         for expected in [

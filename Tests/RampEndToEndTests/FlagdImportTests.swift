@@ -195,17 +195,6 @@ private enum TestbedLike {
 }
 
 @Suite struct FlagdImportTests {
-    /// `ramp eval --contexts -` for each flag of the store: "variant<TAB>reason<TAB>error" per flag and context.
-    private func rampAnswers(_ box: Sandbox, _ generation: BucketingGeneration) -> [String] {
-        let input = TestbedLike.contexts(generation).map(\.canonical).joined(separator: "\n")
-        return TestbedLike.flags.flatMap { flag in
-            box.ramp(["eval", flag, "--contexts", "-"], stdin: input).lines.map { line in
-                let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                return "\(parts[1])\t\(parts[3])\t\(parts.count > 4 ? parts[4] : "")"
-            }
-        }
-    }
-
     @Test(arguments: BucketingGeneration.allCases)
     func bothFlagdProvidersAgreeWithRampEvalOnEveryImportedFlag(_ generation: BucketingGeneration) throws {
         guard FlagdProvider.isInstalled(generation) else { return }
@@ -219,21 +208,15 @@ private enum TestbedLike {
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.lines.count == TestbedLike.flags.count)
         let requests = TestbedLike.flags.flatMap { flag in TestbedLike.contexts(generation).map { (flag, $0) } }
-        let ramp = rampAnswers(box, generation)
+        let ramp = FlagdProvider.rampAnswers(
+            box, flags: TestbedLike.flags, contexts: TestbedLike.contexts(generation))
         let exported = box.dir.appendingPathComponent("export.json").path
         #expect(box.ramp(["export", "--format", "flagd", "--out", exported]).status == 0)
         // The provider reads the original file and ramp's export of what it imported: both answer as ramp eval.
         for file in [original, exported] {
             let python = try FlagdProvider.evaluate(generation, file: file, requests)
             #expect(ramp.count == requests.count && python.count == requests.count)
-            var disagreements: [String] = []
-            var tally: [String: Int] = [:]
-            for (i, request) in requests.enumerated() where i < min(ramp.count, python.count) {
-                if ramp[i] != python[i] {
-                    disagreements.append("\(request.0) \(request.1.canonical): ramp \(ramp[i]), flagd \(python[i])")
-                }
-                tally["\(request.0) \(python[i])", default: 0] += 1
-            }
+            let (disagreements, tally) = FlagdProvider.compare(requests, ramp: ramp, python: python)
             #expect(
                 disagreements.isEmpty,
                 "\(file): \(disagreements.count) disagreements, e.g. \(disagreements.prefix(3))")

@@ -57,7 +57,8 @@ import Testing
             {"flags": {"model": {"state": "ENABLED", "defaultVariant": "a", "variants": {"a": 1, "b": 2, "c": 3},
               "targeting": {"fractional": [["a", 10], ["b", 20], ["c", 70]]}}}}
             """
-        _ = try ramp.importFlagd(text: flagd, file: "f.json", actor: "t", reason: nil, now: now)
+        _ = try ramp.importFlagd(
+            try Ramp.readFlagd(flagd, file: "f.json"), file: "f.json", actor: "t", reason: nil, now: now)
         let flags = try FlagEvaluator(storePath: path)
         var seen: [String: Set<String>] = [:]
         for i in 0..<400 {

@@ -165,7 +165,7 @@ public struct ServedState: Sendable {
             guard flags[entry.flag] == nil else {
                 throw problem("imports flag \(entry.flag), which the log already has")
             }
-            guard let flag = Self.importedFlag(entry.flag, entry.evidence["flag"]) else {
+            guard let flag = FlagdImport.flag(entry.flag, definition: entry.evidence["flag"]) else {
                 throw problem("imports flag \(entry.flag) with a definition this ramp cannot read")
             }
             flags[entry.flag] = flag
@@ -198,31 +198,6 @@ public struct ServedState: Sendable {
 }
 
 extension ServedState {
-    /// The flag an `import` entry records (`FlagdImport.definition`), or nil when any part of it cannot be read.
-    static func importedFlag(_ key: String, _ definition: JSONValue?) -> Flag? {
-        guard case .object(let fields)? = definition, case .object(let variants)? = fields["variants"],
-            case .string(let baseline)? = fields["baseline"], case .string(let canary)? = fields["canary"],
-            case .bool(let disabled)? = fields["disabled"], case .array(let ruleList)? = fields["rules"],
-            case .object(let metadata)? = fields["metadata"], case .object(let weightValues)? = fields["weights"]
-        else { return nil }
-        var rules: [TargetingRule] = []
-        for rule in ruleList {
-            guard let read = try? TargetingRule(json: rule) else { return nil }
-            rules.append(read)
-        }
-        var weights: [String: Int] = [:]
-        for (name, value) in weightValues {
-            guard case .number(let n) = value, let weight = Int(exactly: n),
-                (0...Flag.maximumTotalWeight).contains(weight)
-            else { return nil }
-            weights[name] = weight
-        }
-        guard weights.values.reduce(0, +) <= Flag.maximumTotalWeight else { return nil }
-        return Flag(
-            key: key, variants: variants, baseline: baseline, canary: canary, rules: rules, disabled: disabled,
-            metadata: metadata, weights: weights)
-    }
-
     /// The transitions only a tick makes.
     static let tickOnly: Set<String> = ["start", "advance", "complete", "await_approval"]
 

@@ -134,7 +134,7 @@ public enum FlagdImport {
     }
 
     /// What an `import` audit entry records of its flag: everything a replay needs to rebuild it
-    /// (`ServedState.importedFlag` reads it back).
+    /// (`flag(_:definition:)` reads it back).
     public static func definition(_ flag: Flag) -> JSONValue {
         [
             "variants": .object(flag.variants), "baseline": .string(flag.baseline), "canary": .string(flag.canary),
@@ -172,6 +172,24 @@ public enum FlagdImport {
             }
         }
         return object
+    }
+
+    /// The flag `definition` records, or nil when any part of it cannot be read: what `audit verify` replays.
+    public static func flag(_ key: String, definition: JSONValue?) -> Flag? {
+        guard case .object(let fields)? = definition, case .object(let variants)? = fields["variants"],
+            case .string(let baseline)? = fields["baseline"], case .string(let canary)? = fields["canary"],
+            case .bool(let disabled)? = fields["disabled"], case .array(let ruleList)? = fields["rules"],
+            case .object(let metadata)? = fields["metadata"], case .object(let weightValues)? = fields["weights"],
+            let weights = Flag.weights(from: weightValues)
+        else { return nil }
+        var rules: [TargetingRule] = []
+        for rule in ruleList {
+            guard let read = try? TargetingRule(json: rule) else { return nil }
+            rules.append(read)
+        }
+        return Flag(
+            key: key, variants: variants, baseline: baseline, canary: canary, rules: rules, disabled: disabled,
+            metadata: metadata, weights: weights)
     }
 
     /// The most JSON values one flag's targeting may hold once its `$ref`s are replaced: evaluators that refer to

@@ -54,6 +54,18 @@ public struct Flag: Sendable, Equatable {
     /// The weights as plans, the store and the audit log write them: `{"variant": weight}`.
     public var weightsJSON: JSONValue { .object(weights.mapValues { .number(Double($0)) }) }
 
+    /// Weights read back from `weightsJSON`'s members; nil unless each is a whole number from 0 and they total at
+    /// most `maximumTotalWeight` (what the store and the audit log hold is only ever that).
+    public static func weights(from members: [String: JSONValue]) -> [String: Int]? {
+        var weights: [String: Int] = [:]
+        for (name, value) in members {
+            guard case .number(let n) = value, let weight = Int(exactly: n), (0...maximumTotalWeight).contains(weight)
+            else { return nil }
+            weights[name] = weight
+        }
+        return weights.values.reduce(0, +) <= maximumTotalWeight ? weights : nil
+    }
+
     /// The base weights, with the default (the baseline alone) spelled out.
     public var baseWeights: [String: Int] { weights.isEmpty ? [baseline: 1] : weights }
 

@@ -16,7 +16,8 @@ enum ImportCommand {
 
             Creates the store if needed. All or nothing: a flag ramp cannot represent (a key ramp cannot hold, no
             defaultVariant, targeting ramp cannot evaluate, a $ref to no evaluator, metadata named ramp…) or whose
-            key the store already has is refused with one line naming it (exit 3, or 5 for a key taken), and nothing is imported.
+            key the store already has is refused with one line naming it (exit 3, or 5 for a key taken), and
+            nothing is imported.
             Each flag imported gets an audit entry with its whole definition. A plan submitted for an imported flag
             later names its canary and baseline among the flag's variants.
             """,
@@ -33,16 +34,12 @@ enum ImportCommand {
         let file = context.args.positionals[0]
         let text = try PlanFile.read(file)
         // Refuse a file ramp cannot represent before creating any store.
-        do {
-            _ = try FlagdImport.flags(from: text)
-        } catch {
-            throw RampError.badInput("\(Escape.line(file)): \(error)")
-        }
+        let flags = try Ramp.readFlagd(text, file: file)
         try context.checkStoreArgument()
         let now = try context.now()
         let ramp = try context.open(create: true)
         let imported = try ramp.importFlagd(
-            text: text, file: file, actor: context.actor, reason: context.reason, now: now)
+            flags, file: file, actor: context.actor, reason: context.reason, now: now)
         if context.json {
             for (_, entry) in imported { Output.json(entry.json.canonical) }
         } else {
