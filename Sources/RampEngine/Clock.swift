@@ -32,7 +32,8 @@ public final class StopSignal: @unchecked Sendable {  // `stopped` is only touch
 }
 
 extension Ramp {
-    /// Ticks every `interval` until stopped, or until no rollout can move on its own (`untilSettled`).
+    /// Ticks every `interval` until stopped, or until no rollout can move on its own and no experiment runs
+    /// (`untilSettled`).
     /// With a simulated clock it never sleeps: time jumps by `interval` after each tick.
     public func runLoop(
         interval: TimeSpan, untilSettled: Bool, clock: Clock, maxTicks: Int?, actor: String, concurrency: Int = 8,
@@ -49,7 +50,7 @@ extension Ramp {
                     now: now, actor: actor, concurrency: concurrency, checkRetention: checkRetention,
                     reportNotDue: reportNotDue))
             ticks += 1
-            if untilSettled, try !hasMovingRollouts() { break }
+            if untilSettled, try !hasMovingRollouts(), try !hasRunningExperiments() { break }
             if let maxTicks, ticks >= maxTicks { break }
             if let current = simulated {
                 simulated = current + interval

@@ -8,7 +8,8 @@ public enum RecordedEvent: Sendable, Equatable {
 }
 
 extension RecordedEvent {
-    /// Reads one JSON line: `{"type": "exposure", "flag": F, "variant": V, "key": K, "at"?: T}` or
+    /// Reads one JSON line: `{"type": "exposure", "flag": F, "variant": V, "key": K, "at"?: T, "attributes"?: A}`
+    /// (A an object of strings, numbers and booleans: what a readout's cohorts group by) or
     /// `{"type": "outcome", "metric": M, "value": X, "key"?: K, "variant"?: V, "flag"?: F, "at"?: T}`,
     /// `at` an RFC 3339 time or Unix seconds (default `now`).
     public init(json: JSONValue, now: Instant) throws(RampError) {
@@ -37,11 +38,27 @@ extension RecordedEvent {
         let allowed: Set<String>
         switch try text("type", required: true) {
         case "exposure":
-            allowed = ["type", "flag", "variant", "key", "at"]
+            allowed = ["type", "flag", "variant", "key", "at", "attributes"]
+            var attributes: [String: JSONValue]?
+            switch o["attributes"] {
+            case nil, .null?: attributes = nil
+            case .object(let members)?:
+                for (name, value) in members.sorted(by: { $0.key < $1.key }) {
+                    switch value {
+                    case .string, .number, .bool: continue
+                    default:
+                        throw .badInput(
+                            "\"attributes\".\(JSONValue.string(name).canonical) must be a string, number or boolean, "
+                                + "found \(value.typeName)")
+                    }
+                }
+                attributes = members
+            case let other?: throw .badInput("\"attributes\" must be an object, found \(other.typeName)")
+            }
             self = .exposure(
                 Exposure(
                     flag: try text("flag", required: true)!, variant: try text("variant", required: true)!,
-                    key: try text("key", required: true)!, at: at))
+                    key: try text("key", required: true)!, at: at, attributes: attributes))
         case "outcome":
             allowed = ["type", "metric", "value", "key", "variant", "flag", "at"]
             guard case .number(let value)? = o["value"], value.isFinite else {
@@ -72,10 +89,17 @@ extension Ramp {
     /// stored in indexed columns, whose entries PostgreSQL bounds (about 2.7 kB), so both backends take the same.
     public static let keyLimit = 1024
 
+    /// The longest attributes an exposure may carry, as canonical JSON in bytes of UTF-8.
+    public static let attributesLimit = 4096
+
     /// An event's texts that go into indexed columns, with their limits.
     static func bounded(_ event: RecordedEvent) -> [(String, String, Int)] {
         switch event {
-        case .exposure(let e): [("the key", e.key, keyLimit), ("the variant", e.variant, PlanParser.nameLimit)]
+        case .exposure(let e):
+            [
+                ("the key", e.key, keyLimit), ("the variant", e.variant, PlanParser.nameLimit),
+                ("the attributes", e.attributes.map { JSONValue.object($0).canonical } ?? "", attributesLimit),
+            ]
         case .outcome(let o):
             [("the metric", o.metric, PlanParser.nameLimit)] + (o.key.map { [("the key", $0, keyLimit)] } ?? [])
                 + (o.variant.map { [("the variant", $0, PlanParser.nameLimit)] } ?? [])

@@ -107,6 +107,8 @@ extension Ramp {
                 polls = 0
             }
         }
+        // Experiments and bandits after the rollouts: their guardrails, reweights and conclusions.
+        outcomes += try tickExperiments(now: now, actor: actor)
         if let retention = checkRetention {
             _ = try run { () throws(StoreError) in
                 try store.pruneChecks(before: Instant(seconds: now.seconds - retention.seconds))
@@ -542,6 +544,7 @@ extension Ramp {
             let due = lastChecked + plan.interval
             next = min(next ?? due, due)
         }
+        if let experiment = try nextExperimentDue() { next = min(next ?? experiment, experiment) }
         return next
     }
 }

@@ -193,6 +193,23 @@ enum Schema {
         """
         ALTER TABLE flags ADD COLUMN weights TEXT NOT NULL DEFAULT '{}';
         """,
+        // Version 13: experiments and bandits (their plan, state and the split they serve, segment by segment), and
+        // the attributes an exposure was recorded with (for a readout's cohorts).
+        """
+        CREATE TABLE experiments(
+            id INTEGER PRIMARY KEY,
+            flag TEXT NOT NULL REFERENCES flags(key),
+            plan_digest TEXT NOT NULL REFERENCES plans(digest),
+            state TEXT NOT NULL CHECK (state IN ('running', 'stopped', 'concluded', 'shipped')),
+            started_at INTEGER NOT NULL,
+            checked_at INTEGER NOT NULL,
+            ended_at INTEGER,
+            allocation TEXT NOT NULL,
+            reweights INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        CREATE INDEX experiments_by_flag ON experiments(flag, id);
+        ALTER TABLE exposures ADD COLUMN attributes TEXT;
+        """,
     ]
 
     static var version: Int { migrations.count }

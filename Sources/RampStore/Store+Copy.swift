@@ -56,7 +56,10 @@ enum Catalog {
         ),
         ("audit_head", [("id", .int), ("seq", .int), ("hash", .text)]),
         ("settings", [("key", .text), ("value", .text)]),
-        ("exposures", [("id", .int), ("flag", .text), ("variant", .text), ("key", .text), ("at", .int)]),
+        (
+            "exposures",
+            [("id", .int), ("flag", .text), ("variant", .text), ("key", .text), ("at", .int), ("attributes", .text)]
+        ),
         (
             "outcomes",
             [
@@ -76,7 +79,9 @@ enum Catalog {
     ]
 
     /// Tables whose first column is a generated id (an identity column on PostgreSQL).
-    static let generatedIDs: Set<String> = ["rollouts", "gate_checks", "exposures", "outcomes", "outbox"]
+    static let generatedIDs: Set<String> = [
+        "rollouts", "gate_checks", "exposures", "outcomes", "outbox", "experiments",
+    ]
 }
 
 /// What `Store.copy` moved: rows per table.

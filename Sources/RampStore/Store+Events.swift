@@ -6,8 +6,13 @@ extension Store {
     public func record(exposures: [Exposure], outcomes: [Outcome]) throws(StoreError) {
         if !exposures.isEmpty {
             try db.repeated(
-                "INSERT INTO exposures(flag, variant, key, at) VALUES (?,?,?,?)",
-                exposures.map { [.text($0.flag), .text($0.variant), .text($0.key), .int($0.at.seconds)] })
+                "INSERT INTO exposures(flag, variant, key, at, attributes) VALUES (?,?,?,?,?)",
+                exposures.map {
+                    [
+                        .text($0.flag), .text($0.variant), .text($0.key), .int($0.at.seconds),
+                        .optional($0.attributes.map { JSONValue.object($0).canonical }),
+                    ]
+                })
         }
         if !outcomes.isEmpty {
             try db.repeated(

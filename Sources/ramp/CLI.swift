@@ -27,7 +27,8 @@ enum CLI {
         ConfigCommand.command,
         AuditCommands.log, AuditCommands.checkpoint, AuditCommands.verify, DemoCommand.command,
         CompletionsCommand.command, NotifyCommands.list, NotifyCommands.test, NotifyCommands.retry,
-        ReportCommand.command, StoreCommands.copy,
+        ReportCommand.command, StoreCommands.copy, ExperimentCommands.report, ExperimentCommands.ship,
+        ExperimentCommands.stop,
     ]
 
     static func main(_ words: [String]) -> Int32 {

@@ -255,7 +255,7 @@ struct PostgresStoreTests {
         try db.query("DROP TABLE notes")
         #expect(box.ramp(["submit", box.plan("f"), "--now", t(0)]).status == 0)
         for (version, message) in [
-            ("99", "store schema version 99 is newer than this ramp understands (12); upgrade ramp"),
+            ("99", "store schema version 99 is newer than this ramp understands (13); upgrade ramp"),
             ("-3", "not a usable ramp store: its schema version -3 is not ramp's"),
         ] {
             try db.query("UPDATE ramp_schema SET version = $1", [version])
@@ -270,18 +270,23 @@ struct PostgresStoreTests {
         }
     }
 
-    /// A database from before flag metadata and weights (version 10) gains both columns on its next write, as
-    /// SQLite's does.
-    @Test func aVersion10DatabaseGainsFlagMetadataAndWeights() throws {
+    /// A database from before flag metadata and weights (version 10) gains both columns on its next write, and
+    /// the experiments table and exposure attributes (version 13), as SQLite's does.
+    @Test func aVersion10DatabaseGainsFlagMetadataWeightsAndExperiments() throws {
         let box = Sandbox()
         #expect(box.ramp(["submit", box.plan("f"), "--now", t(0)]).status == 0)
         let db = try PostgresConnection(box.store)
         try db.query("ALTER TABLE flags DROP COLUMN weights")
         try db.query("ALTER TABLE flags DROP COLUMN metadata")
+        try db.query("DROP TABLE experiments")
+        try db.query("ALTER TABLE exposures DROP COLUMN attributes")
         try db.query("UPDATE ramp_schema SET version = 10")
         #expect(box.ramp(["tick", "--now", t(1)]).status == 0)
-        #expect(try db.query("SELECT version FROM ramp_schema") == [["12"]])
+        #expect(try db.query("SELECT version FROM ramp_schema") == [["13"]])
         #expect(try db.query("SELECT metadata, weights FROM flags") == [["{}", "{}"]])
+        #expect(try db.query("SELECT count(*) FROM experiments") == [["0"]])
+        #expect(box.ramp(["record", "exposure", "f", "on", "u1", "--now", t(2)]).status == 0)
+        #expect(try db.query("SELECT key, attributes FROM exposures") == [["u1", nil]])
         #expect(box.ramp(["audit", "verify"]).status == 0)
     }
 

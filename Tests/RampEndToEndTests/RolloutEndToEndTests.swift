@@ -260,12 +260,12 @@ import Testing
             demo.stdout.contains(
                 "search-ranker  rollback: progressing → rolled_back, 5% → 0%  (gate error-rate failed: 0.041 > max 0.01)"
             ))
-        #expect(demo.stdout.hasSuffix("audit log ok: 12 entries\n"))
+        #expect(demo.stdout.hasSuffix("audit log ok: 20 entries\n"))
         // It notifies a shipped sink (examples/notify/append-jsonl) of every event, and writes both reports.
         let folder = box.dir.standardizedFileURL.path
         #expect(
             demo.stdout.contains(
-                "notifications: 10 delivered by examples/notify/append-jsonl to \(folder)/notifications.jsonl\n"))
+                "notifications: 18 delivered by examples/notify/append-jsonl to \(folder)/notifications.jsonl\n"))
         let sent = ((try? String(contentsOfFile: "\(folder)/notifications.jsonl", encoding: .utf8)) ?? "")
             .split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
         let seqs = box.ramp(["audit", "log", "--json"]).json.filter { $0["flag"]?.stringValue != "*" }

@@ -58,24 +58,34 @@ func makeStore() throws -> Store {
         let first = try Store(path: path, create: true)
         try first.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
         let before = try first.dump()
-        #expect(before.hasPrefix("user_version=12\n"))
+        #expect(before.hasPrefix("user_version=13\n"))
         let again = try Store(path: path, create: true)
         #expect(try again.dump() == before)
         #expect(try again.flag("f")?.variants == ["a": 1, "b": 2])
         #expect(try again.integrityCheck() == "ok")
     }
 
-    /// A store from before flag metadata and weights (version 10) gains both columns, every flag with none.
-    @Test func aVersion10StoreGainsFlagMetadataAndWeights() throws {
+    /// A store from before flag metadata and weights (version 10) gains both columns, every flag with none, and
+    /// the experiments table and exposure attributes (version 13), every exposure without attributes.
+    @Test func aVersion10StoreGainsFlagMetadataWeightsAndExperiments() throws {
         let path = temporaryDirectory().appendingPathComponent("ramp.db").path
         let old = try Store(path: path, create: true)
         try old.insertFlag(Flag(key: "f", variants: ["a": 1, "b": 2], baseline: "a", canary: "b"), now: now)
         try old.executeRaw(
-            "ALTER TABLE flags DROP COLUMN weights; ALTER TABLE flags DROP COLUMN metadata; PRAGMA user_version = 10")
+            """
+            ALTER TABLE flags DROP COLUMN weights; ALTER TABLE flags DROP COLUMN metadata;
+            DROP TABLE experiments; ALTER TABLE exposures DROP COLUMN attributes;
+            INSERT INTO exposures(flag, variant, key, at) VALUES ('f', 'a', 'u1', 0);
+            PRAGMA user_version = 10
+            """)
         let upgraded = try Store(path: path, create: true)
-        #expect(try upgraded.dump().hasPrefix("user_version=12\n"))
+        #expect(try upgraded.dump().hasPrefix("user_version=13\n"))
         #expect(try upgraded.flag("f")?.metadata == [:])
         #expect(try upgraded.flag("f")?.weights == [:])
+        #expect(try upgraded.latestExperiment(flag: "f") == nil)
+        let window = EventWindow(since: Instant(seconds: 0), until: Instant(seconds: 10))
+        let exposures = try upgraded.exposureAttributes(flag: "f", in: window)
+        #expect(exposures.count == 1 && exposures[0].key == "u1" && exposures[0].attributes == nil)
     }
 
     /// Weights past flagd's range in a store edited by hand are a malformed store, not an overflow.
@@ -117,7 +127,7 @@ func makeStore() throws -> Store {
             _ = try Store(path: path, create: true)
             Issue.record("opened a newer store")
         } catch {
-            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (12)"))
+            #expect(error.description.contains("store schema version 99 is newer than this ramp understands (13)"))
         }
     }
 

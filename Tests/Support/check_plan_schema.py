@@ -6,8 +6,8 @@
 Each PATH is
   - a plan file (*.json, always checked as a plan),
   - a Markdown file (*.md): every fenced ```json block that parses as a JSON object with "flag" and "steps"
-    keys is a plan, named FILE:LINE (LINE is the block's first line of JSON),
-  - a folder: every *.json inside, recursively, that is a plan (a JSON object with a "steps" key; *.schema.json
+    keys (or "kind": "experiment" or "bandit") is a plan, named FILE:LINE (LINE is the block's first line of JSON),
+  - a folder: every *.json inside, recursively, that is a plan (a JSON object with a "steps" key, or "kind": "experiment" or "bandit"; *.schema.json
     and other JSON files are skipped), and every *.md inside as above. Folders whose names start with "." are
     skipped.
 
@@ -110,7 +110,9 @@ def parse(text):
 
 
 def is_plan(value, markdown=False):
-    if not isinstance(value, dict) or "steps" not in value:
+    if not isinstance(value, dict):
+        return False
+    if "steps" not in value and value.get("kind") not in ("experiment", "bandit"):
         return False
     return "flag" in value if markdown else True
 

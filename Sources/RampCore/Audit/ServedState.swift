@@ -161,6 +161,17 @@ public struct ServedState: Sendable {
             }
             if event == AuditEvent.enable.rawValue { flag.disabled = false }
             flags[entry.flag] = flag
+        case (let event, nil) where AuditEvent(rawValue: event).map(AuditEvent.experimentEvents.contains) == true:
+            if event != AuditEvent.experimentStart.rawValue, flags[entry.flag] == nil {
+                throw problem("names flag \(entry.flag), which the log never made")
+            }
+            guard let served = entry.evidence["flag"],
+                let flag = Flag.applyingServed(served, to: flags[entry.flag], key: entry.flag)
+            else { throw problem("records the flag after it in a form this ramp cannot read") }
+            if event == AuditEvent.experimentReweight.rawValue {
+                try Self.replayReweight(entry)
+            }
+            flags[entry.flag] = flag
         case (AuditEvent.import.rawValue, nil):
             guard flags[entry.flag] == nil else {
                 throw problem("imports flag \(entry.flag), which the log already has")
@@ -198,6 +209,23 @@ public struct ServedState: Sendable {
 }
 
 extension ServedState {
+    /// A bandit's reweight is recomputed from what its entry records — the posteriors, the seed and draws, the
+    /// floor, top-two's β and the split before it — and must give exactly the probabilities, weights and split
+    /// after it that the entry records.
+    static func replayReweight(_ entry: AuditEntry) throws(Problem) {
+        guard let record = entry.evidence["bandit"], let (recorded, replayed) = BanditReweight.replay(record) else {
+            throw Problem(seq: entry.seq, message: "a bandit reweight without a record this ramp can replay")
+        }
+        guard replayed.after == recorded, replayed.json.canonical == record.canonical,
+            entry.evidence["allocation"].flatMap(Allocation.init(json:)) == recorded
+        else {
+            throw Problem(
+                seq: entry.seq,
+                message: "does not follow from its record: replayed from its seed and posteriors, the reweight gives "
+                    + "\(replayed.json.canonical)")
+        }
+    }
+
     /// The transitions only a tick makes.
     static let tickOnly: Set<String> = ["start", "advance", "complete", "await_approval"]
 

@@ -113,8 +113,8 @@ public struct NotifyMessage: Sendable, Equatable {
 
     private var emoji: String {
         switch event {
-        case .rollback, .abort, .kill: ":rotating_light:"
-        case .complete: ":white_check_mark:"
+        case .rollback, .abort, .kill, .experimentStop: ":rotating_light:"
+        case .complete, .experimentShip: ":white_check_mark:"
         case .awaitApproval, .approvalWaiting: ":raised_hand:"
         case .gateUnhealthy, .maxHoldNear: ":warning:"
         case .pause, .disable: ":double_vertical_bar:"

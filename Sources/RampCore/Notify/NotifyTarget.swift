@@ -96,6 +96,13 @@ public enum NotifyEvent: String, Sendable, CaseIterable, Comparable {
     case awaitApproval = "await_approval"
     case approve, promote, pause, resume, rollback, abort, kill, unkill, disable, enable
     case configure
+    /// An experiment or bandit: started, reweighted, stopped (a guardrail failed, or `ramp experiment stop`),
+    /// concluded at its planned sample, a variant shipped.
+    case experimentStart = "experiment_start"
+    case experimentReweight = "experiment_reweight"
+    case experimentStop = "experiment_stop"
+    case experimentConclude = "experiment_conclude"
+    case experimentShip = "experiment_ship"
     /// A gate in `error` or `no_data` for `alerts.unhealthy_checks` checks in a row.
     case gateUnhealthy = "gate_unhealthy"
     /// A held step's `max_hold` is `alerts.max_hold_warning` away.

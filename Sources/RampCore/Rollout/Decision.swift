@@ -9,6 +9,19 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case configure
     /// `ramp import`: a flag brought under ramp from another tool's file, its whole definition in the evidence.
     case `import`
+    /// Experiments and bandits (`rollout` is null): started by `ramp submit` of an experiment plan, a bandit's
+    /// reweight, stopped (a guardrail failed, or `ramp experiment stop`), concluded at the planned sample, and a
+    /// variant shipped (`ramp experiment ship`). Each records the flag after it (`evidence.flag`).
+    case experimentStart = "experiment_start"
+    case experimentReweight = "experiment_reweight"
+    case experimentStop = "experiment_stop"
+    case experimentConclude = "experiment_conclude"
+    case experimentShip = "experiment_ship"
+
+    /// The events of experiments.
+    public static let experimentEvents: Set<AuditEvent> = [
+        .experimentStart, .experimentReweight, .experimentStop, .experimentConclude, .experimentShip,
+    ]
 }
 
 /// An operator's command, as the state machine sees it.

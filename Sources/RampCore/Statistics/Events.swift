@@ -5,12 +5,15 @@ public struct Exposure: Sendable, Equatable {
     public var variant: String
     public var key: String
     public var at: Instant
+    /// What the application knew of the unit when it was exposed (`{"platform": "ios"}`): a readout's cohorts.
+    public var attributes: [String: JSONValue]?
 
-    public init(flag: String, variant: String, key: String, at: Instant) {
+    public init(flag: String, variant: String, key: String, at: Instant, attributes: [String: JSONValue]? = nil) {
         self.flag = flag
         self.variant = variant
         self.key = key
         self.at = at
+        self.attributes = attributes
     }
 }
 

@@ -10,7 +10,7 @@ enum DemoCommand {
     }
 
     static let command = Command(
-        name: "demo", usage: "demo [--plans DIR] [--store PATH] [--interval 30s]",
+        name: "demo", usage: "demo [--plans DIR] [--store PATH] [--interval 30s] [--traffic FILE]",
         summary: "Rehearse: submit the example plans into a fresh store and run them to the end",
         details: """
             Submits every plan in DIR (default: plans) into a new rehearsal store (default: a new temporary file,
@@ -20,9 +20,13 @@ enum DemoCommand {
             until every rollout has settled. Prints each transition as it happens and verifies the audit log.
             Every rollout event is also sent to a store-wide notification target, examples/notify/append-jsonl, which
             appends each JSON document to notifications.jsonl beside the store (when run from the repository),
-            and each flag's report (ramp report) is written there as FLAG.html.
+            and each rolled-out flag's report (ramp report) is written there as FLAG.html.
+            Experiment and bandit plans start at once, and each tick simulated users of their flags (from the
+            traffic file: default examples/experiments/traffic.json) are evaluated through the flag and recorded
+            as exposures and outcomes, seeded; each experiment's readout (ramp experiment report) is printed at the
+            end. An experiment plan whose flag the traffic file does not name is refused (exit 3).
             """,
-        values: ["plans", "interval"], switches: []
+        values: ["plans", "interval", "traffic"], switches: []
     ) { context in
         try context.args.expect([])
         let dir = context.args["plans"] ?? "plans"
@@ -36,8 +40,23 @@ enum DemoCommand {
         guard !files.isEmpty else { throw RampError.badInput("\(dir): no plans (*.json) to submit") }
         // Every plan is checked before any store is made, so a bad one leaves nothing behind.
         var flags: [String] = []
+        var experimentFlags: [String] = []
         for name in files {
-            flags.append(try Ramp.validate(try PlanFile.read("\(dir)/\(name)"), file: "\(dir)/\(name)").flag)
+            let text = try PlanFile.read("\(dir)/\(name)")
+            if Ramp.isExperimentPlan(text) {
+                experimentFlags.append(try Ramp.validateExperiment(text, file: "\(dir)/\(name)").flag)
+            } else {
+                flags.append(try Ramp.validate(text, file: "\(dir)/\(name)").flag)
+            }
+        }
+        var traffic: SimulatedTraffic?
+        if !experimentFlags.isEmpty {
+            let file = context.args["traffic"] ?? "examples/experiments/traffic.json"
+            traffic = try SimulatedTraffic.parse(try PlanFile.read(file), file: file)
+            if let missing = experimentFlags.first(where: { traffic?.flags[$0] == nil }) {
+                throw RampError.badInput(
+                    "\(file): no traffic for experiment flag \"\(missing)\" (the demo would never reach its sample)")
+            }
         }
         let storePath: String
         if let given = context.args["store"] {
@@ -85,20 +104,41 @@ enum DemoCommand {
         }
         for name in files {
             let file = "\(dir)/\(name)"
+            let text = try PlanFile.read(file)
+            if Ramp.isExperimentPlan(text) {
+                let (plan, record, _) = try ramp.startExperiment(
+                    text: text, file: file, baseDir: PlanFile.baseDir(file), actor: context.actor, reason: "demo",
+                    now: start)
+                Output.print(
+                    "started \(file): \(plan.kind.rawValue) #\(record.id), \(ExperimentCommands.split(record.allocation, plan))"
+                )
+                continue
+            }
             let submission = try ramp.submit(
                 text: try PlanFile.read(file), file: file, baseDir: PlanFile.baseDir(file), actor: context.actor,
                 reason: "demo", now: start)
             Output.print("submitted \(file): \(PlanFile.summary(submission.plan))")
         }
         Output.print("running with a simulated clock from \(start), one tick every \(interval):")
+        var simulated = 0
+        var trafficFailure: RampError?
         let ticks = try ramp.runLoop(
             interval: interval, untilSettled: true, clock: .simulated(start: start), maxTicks: 100_000,
             actor: "tick@demo", stop: StopSignal()
-        ) { _, outcomes in
+        ) { now, outcomes in
             for outcome in outcomes {
                 if case .transition(let entry) = outcome.kind { Output.print(Output.transition(entry)) }
             }
+            if let traffic {
+                simulated += 1
+                do throws(RampError) {
+                    try ramp.simulate(traffic, tick: simulated, now: now)
+                } catch {
+                    trafficFailure = error
+                }
+            }
         }
+        if let trafficFailure { throw trafficFailure }
         Output.print(
             "settled after \(ticks) ticks (\(TimeSpan(seconds: Int64(ticks - 1) * interval.seconds)) simulated):")
         for status in try ramp.status(flag: nil, now: start) {
@@ -108,7 +148,12 @@ enum DemoCommand {
             let sent = try ramp.notifications(states: [.delivered]).count
             Output.print("notifications: \(sent) delivered by examples/notify/append-jsonl to \(notifications)")
         }
-        for status in try ramp.status(flag: nil, now: start) {
+        for flag in experimentFlags {
+            let end = Instant(seconds: start.seconds + Int64(ticks - 1) * interval.seconds)
+            Output.print("readout: ramp experiment report \(flag)")
+            Output.lines(ExperimentCommands.render(try ramp.experimentReport(flag: flag, now: end)).map { "  " + $0 })
+        }
+        for status in try ramp.status(flag: nil, now: start) where status.rollout != nil {
             let page = folder.appendingPathComponent("\(status.flag.key).html").path
             let end = Instant(seconds: start.seconds + Int64(ticks - 1) * interval.seconds)
             let input = try ramp.reportInput(flag: status.flag.key, rollout: nil, now: end)

@@ -5,7 +5,7 @@ import RampEngine
 enum PlanCommands {
     static let validate = Command(
         name: "plan validate", usage: "plan validate FILE... [--json]",
-        summary: "Check rollout plans without touching the store",
+        summary: "Check rollout, experiment and bandit plans without touching the store",
         details: """
             Parses and validates each plan: JSON syntax, unknown fields (with a "did you mean" for a typo), types,
             strictly increasing steps, gate sources. Checks every file given and prints one line per plan: its
@@ -22,7 +22,21 @@ enum PlanCommands {
         for file in context.args.positionals {
             let plan: Plan
             do throws(RampError) {
-                plan = try Ramp.validate(try PlanFile.read(file), file: file)
+                let text = try PlanFile.read(file)
+                if Ramp.isExperimentPlan(text) {
+                    let experiment = try Ramp.validateExperiment(text, file: file)
+                    if context.json {
+                        Output.json(
+                            JSONValue.object([
+                                "file": .string(file), "valid": true, "flag": .string(experiment.flag),
+                                "kind": .string(experiment.kind.rawValue), "warnings": [],
+                            ]).canonical)
+                    } else {
+                        Output.print(Escape.line("\(file): ok — \(ExperimentCommands.summary(experiment))"))
+                    }
+                    continue
+                }
+                plan = try Ramp.validate(text, file: file)
             } catch {
                 invalid += 1
                 if context.json {

@@ -18,7 +18,9 @@ enum RecordCommand {
                                         {"type": "exposure", "flag": F, "variant": V, "key": K}
                                         {"type": "outcome", "metric": M, "value": X, "key": K}   (or "variant": V)
                                         each may carry "at" (RFC 3339 or Unix seconds; default now) and an
-                                        outcome "flag" (to count it for that flag only)
+                                        outcome "flag" (to count it for that flag only); an exposure
+                                        may carry "attributes": an object of strings, numbers and
+                                        booleans (an experiment report's cohorts group units by them)
             --at TIME                   when it happened (default: now, or --now)
 
             Every event is checked first (flag known, variant one of its variants, fields well formed); one bad

@@ -5,7 +5,7 @@ import RampEngine
 enum SubmitCommand {
     static let command = Command(
         name: "submit", usage: "submit FILE [--restart] [--actor NAME] [--reason TEXT] [--json]",
-        summary: "Validate a plan and start a pending rollout of its flag",
+        summary: "Validate a plan and start a pending rollout of its flag (or start an experiment or bandit)",
         details: """
             Creates the store if needed (and says so, with its path) and the flag if it is new (with the plan's
             variants). The next tick starts the rollout, from 0%, unless a gate fails or cannot be read (then it
@@ -21,12 +21,17 @@ enum SubmitCommand {
             Warns (on stderr) about a command that does not exist or is not executable and a credential variable
             that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
             resolve against the plan's folder.
+            An experiment or bandit plan ("kind": "experiment" or "bandit"; see docs/experiments.md) starts at once:
+            the flag serves the plan's split and an experiment_start entry records it. Refused (exit 5) while the
+            flag has an active rollout, a running experiment, a canary share or base weights, is killed or
+            disabled, or when the plan's layer range overlaps a running experiment's in the same layer.
             """,
         values: ["actor", "reason"], switches: ["json", "restart"]
     ) { context in
         try context.args.expect(["file"])
         let file = context.args.positionals[0]
         let text = try PlanFile.read(file)
+        if Ramp.isExperimentPlan(text) { return try ExperimentCommands.start(context, file: file, text: text) }
         let plan = try Ramp.validate(text, file: file)  // refuse a bad plan before creating any store
         try context.checkStoreArgument()
         if !Context.exists(context.storePath) {

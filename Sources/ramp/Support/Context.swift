@@ -183,6 +183,9 @@ enum Output {
 
     /// One transition as a line: time, flag, event, state and share change, reason.
     static func transition(_ e: AuditEntry) -> String {
+        if e.rollout == nil, e.fromState == nil, e.toState == nil {
+            return Escape.line("\(e.at)  \(e.flag)  \(e.event): \(e.reason)")
+        }
         let states = "\(e.fromState ?? "–") → \(e.toState ?? "–")"
         return Escape.line(
             "\(e.at)  \(e.flag)  \(e.event): \(states), \(percent(e.fromPercent)) → \(percent(e.toPercent))  (\(e.reason))"
