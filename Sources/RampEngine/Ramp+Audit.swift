@@ -261,6 +261,25 @@ extension Ramp {
                 return "flag \(flag.key)'s \(name) is \(Escape.line(store)) \(suffix) \(Escape.line(log))"
             }
         }
+        let experiments = try run { () throws(StoreError) in try store.allExperiments() }
+        for experiment in experiments {
+            guard let logged = served.experiments[experiment.id] else {
+                return
+                    "experiment #\(experiment.id) (\(experiment.flag)) is not in the audit log (made behind its back)"
+            }
+            let fields: [(String, String, String)] = [
+                ("flag", experiment.flag, logged.flag), ("plan", experiment.planDigest, logged.planDigest),
+                ("state", experiment.state.rawValue, logged.state.rawValue),
+                ("split", experiment.allocation.json.canonical, logged.allocation.json.canonical),
+            ]
+            for (name, store, log) in fields where store != log {
+                return "experiment #\(experiment.id) (\(experiment.flag))'s \(name) is \(Escape.line(store)) \(suffix) "
+                    + Escape.line(log)
+            }
+        }
+        if let missing = Set(served.experiments.keys).subtracting(experiments.map(\.id)).min() {
+            return "experiment #\(missing) is in the audit log but not in the store (deleted behind its back)"
+        }
         let flagKeys = Set(flags.map(\.key))
         for flag in served.flags.keys.sorted() where !flagKeys.contains(flag) {
             return "flag \(flag) is in the audit log but not in the store (deleted behind its back)"

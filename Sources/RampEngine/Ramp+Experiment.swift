@@ -51,61 +51,44 @@ extension Ramp {
     }
 
     /// Starts an experiment or bandit: the flag (created when new) serves the plan's split to its users (inside
-    /// its layer range, if any), the control to everyone else, and an `experiment_start` entry records it.
+    /// its layer range, if any), the control to everyone else, and an `experiment_start` entry records it. An
+    /// earlier experiment of the flag that concluded holding its split is stopped first (its own entry).
     ///
-    /// Refused when the flag has an active rollout, a running experiment, is killed or disabled, or serves its
-    /// variants other values than the plan's; or when the plan's layer range overlaps a running experiment's in
-    /// the same layer.
+    /// Refused when the flag has an active rollout, a running experiment, a canary share or base weights, is
+    /// killed or disabled, or serves its variants other values than the plan's; or when the plan's layer range
+    /// overlaps that of an experiment in the same layer that still serves its split. Every check is made in the
+    /// transaction that starts it.
     public func startExperiment(
         text: String, file: String, baseDir: String, actor: String, reason: String?, now: Instant
     ) throws(RampError) -> (plan: ExperimentPlan, record: ExperimentRecord, entry: AuditEntry) {
         try admit(time: now)
         let plan = try Self.validateExperiment(text, file: file)
         let digest = PlanParser.digest(text)
-        let running = try run { () throws(StoreError) in try store.runningExperiments() }
-        if let layer = plan.layer {
-            for other in running where other.flag != plan.flag {
-                guard let otherLayer = try experimentPlan(other).layer, otherLayer.name == layer.name else { continue }
-                if !Layer.disjoint([(layer.lower, layer.upper), (otherLayer.lower, otherLayer.upper)]) {
-                    throw .conflict(
-                        "layer \"\(layer.name)\": range [\(layer.lower), \(layer.upper)) overlaps experiment "
-                            + "\"\(other.flag)\"'s [\(otherLayer.lower), \(otherLayer.upper)); experiments in one "
-                            + "layer must not share units")
-                }
-            }
-        }
-        let existingFlag = try run { () throws(StoreError) in try store.flag(plan.flag) }
-        var holding: (ExperimentRecord, ExperimentPlan)?
-        if let existing = existingFlag {
-            if existing.killed || existing.disabled {
-                throw .conflict(
-                    "flag \"\(plan.flag)\" is \(existing.killed ? "killed" : "disabled"); release it first "
-                        + "(`ramp \(existing.killed ? "unkill" : "enable") \(plan.flag)`)")
-            }
-            for name in plan.variants.keys.sorted() where existing.variants[name] != plan.variants[name] {
-                throw .invalid(
-                    PlanError(
-                        file: file, path: "variants.\(name)",
-                        message: existing.variants[name] == nil
-                            ? "flag \"\(plan.flag)\" has no variant \"\(name)\""
-                            : "flag \"\(plan.flag)\" serves \"\(name)\" as \(existing.variants[name]!.canonical), not "
-                                + plan.variants[name]!.canonical))
-            }
-            if existing.canaryPercent > .zero || !existing.canarySegments.isEmpty || existing.hasSplit {
-                throw .conflict(
-                    "flag \"\(plan.flag)\" already splits its users (a rollout's canary share or base weights); "
-                        + "an experiment starts from everyone on one variant")
-            }
-            holding = try splitServing(existing)
-            if let (record, _) = holding, record.state == .running {
-                throw .conflict(
-                    "flag \"\(plan.flag)\" already has a running experiment (#\(record.id)); stop it or ship a "
-                        + "variant first (`ramp experiment stop \(plan.flag)`)")
-            }
-        }
         let allocation = plan.initialAllocation
         let result: Result<(ExperimentRecord, AuditEntry), RampError> = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<(ExperimentRecord, AuditEntry), RampError> in
+                // The experiments that still serve a split, each with its plan.
+                var open: [(ExperimentRecord, ExperimentPlan)] = []
+                for record in try store.openExperiments() {
+                    guard let stored = try store.plan(digest: record.planDigest),
+                        let parsed = try? ExperimentPlan.parse(stored.body, file: stored.file),
+                        let flag = try store.flag(record.flag),
+                        record.state == .running || Self.servesSplit(flag, parsed, record)
+                    else { continue }
+                    open.append((record, parsed))
+                }
+                if let layer = plan.layer {
+                    for (other, otherPlan) in open where other.flag != plan.flag {
+                        guard let range = otherPlan.layer, range.name == layer.name,
+                            !Layer.disjoint([(layer.lower, layer.upper), (range.lower, range.upper)])
+                        else { continue }
+                        return .failure(
+                            .conflict(
+                                "layer \"\(layer.name)\": range [\(layer.lower), \(layer.upper)) overlaps experiment "
+                                    + "\"\(other.flag)\"'s [\(range.lower), \(range.upper)); experiments in one "
+                                    + "layer must not share units"))
+                    }
+                }
                 if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
                     return .failure(
                         .conflict(
@@ -113,14 +96,64 @@ extension Ramp {
                                 + "it must complete, roll back or be aborted before an experiment"))
                 }
                 var flag: Flag
-                let created = existingFlag == nil
-                if let existing = try store.flag(plan.flag) {
+                let existing = try store.flag(plan.flag)
+                if let existing {
+                    if existing.killed || existing.disabled {
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" is \(existing.killed ? "killed" : "disabled"); release it first "
+                                    + "(`ramp \(existing.killed ? "unkill" : "enable") \(plan.flag)`)"))
+                    }
+                    for name in plan.variants.keys.sorted() where existing.variants[name] != plan.variants[name] {
+                        return .failure(
+                            .invalid(
+                                PlanError(
+                                    file: file, path: "variants.\(name)",
+                                    message: existing.variants[name] == nil
+                                        ? "flag \"\(plan.flag)\" has no variant \"\(name)\""
+                                        : "flag \"\(plan.flag)\" serves \"\(name)\" as "
+                                            + "\(existing.variants[name]!.canonical), not \(plan.variants[name]!.canonical)"
+                                )))
+                    }
+                    if existing.canaryPercent > .zero || !existing.canarySegments.isEmpty || existing.hasSplit {
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" already splits its users (a rollout's canary share or base "
+                                    + "weights); an experiment starts from everyone on one variant"))
+                    }
                     flag = existing
                 } else {
                     flag = Flag(key: plan.flag, variants: plan.variants, baseline: plan.control, canary: plan.control)
                     try store.insertFlag(flag, now: now)
                 }
-                if holding != nil { flag.rules.removeLast() }
+                if let (held, heldPlan) = open.first(where: { $0.0.flag == plan.flag }) {
+                    guard held.state == .concluded else {
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" already has a running experiment (#\(held.id)); stop it or ship "
+                                    + "a variant first (`ramp experiment stop \(plan.flag)`)"))
+                    }
+                    // The concluded experiment's split comes down first, recorded as its stop.
+                    var stopped = held
+                    stopped.state = .stopped
+                    stopped.checkedAt = max(now, held.checkedAt)
+                    guard try store.updateExperiment(stopped, from: held.state, checkedBefore: held.checkedAt) else {
+                        return .failure(.conflict("flag \"\(plan.flag)\"'s experiment changed meanwhile; try again"))
+                    }
+                    flag.rules.removeLast()
+                    try store.updateFlag(flag, now: now)
+                    _ = try store.appendAudit(
+                        AuditEntry(
+                            seq: 0, at: now, actor: actor, rollout: nil, flag: plan.flag,
+                            event: .known(.experimentStop),
+                            fromState: nil, toState: nil, fromPercent: nil, toPercent: flag.servedPercent,
+                            reason: "experiment #\(held.id)'s split is replaced by \(heldPlan.kind.rawValue) \(file)",
+                            evidence: [
+                                "experiment": .number(Double(held.id)), "command": "replace",
+                                "flag": flag.servedJSON, "allocation": held.allocation.json,
+                            ],
+                            planDigest: held.planDigest))
+                }
                 flag.baseline = plan.control
                 flag.canary = plan.control
                 flag.canaryPercent = .zero
@@ -142,7 +175,7 @@ extension Ramp {
                         reason: reason ?? "\(plan.kind.rawValue) \(file) started",
                         evidence: [
                             "experiment": .number(Double(record.id)), "kind": .string(plan.kind.rawValue),
-                            "plan_file": .string(file), "created_flag": .bool(created),
+                            "plan_file": .string(file), "created_flag": .bool(existing == nil),
                             "allocation": allocation.json, "flag": flag.servedJSON,
                         ],
                         planDigest: digest))
@@ -201,6 +234,16 @@ extension Ramp {
             guard Self.isDue(lastChecked: record.checkedAt, interval: plan.interval, now: now) else {
                 outcomes.append(
                     TickOutcome(flag: record.flag, rolloutID: 0, kind: .notDue(next: record.checkedAt + plan.interval)))
+                continue
+            }
+            // A killed or disabled flag serves no split: its experiment waits, unchecked, until it is released.
+            if let flag = try run({ () throws(StoreError) in try store.flag(record.flag) }),
+                flag.killed || flag.disabled
+            {
+                outcomes.append(
+                    TickOutcome(
+                        flag: record.flag, rolloutID: 0,
+                        kind: .hold("the flag is \(flag.killed ? "killed" : "disabled")", changed: false)))
                 continue
             }
             let window = record.window(now: now)
@@ -342,19 +385,19 @@ extension Ramp {
         }
     }
 
-    /// Stops the flag's running experiment: everyone back to the control, an `experiment_stop` entry.
+    /// Stops the flag's running experiment (or takes down the split of one that concluded holding it): everyone
+    /// back to the control, an `experiment_stop` entry.
     public func stopExperiment(flag key: String, actor: String, reason: String?, now: Instant) throws(RampError)
         -> AuditEntry
     {
         try admit(time: now)
-        _ = try requireFlag(key)
-        guard let record = try run({ () throws(StoreError) in try store.latestExperiment(flag: key) }),
-            record.state == .running
-        else { throw .conflict("flag \"\(key)\" has no running experiment") }
-        let plan = try experimentPlan(record)
+        let flag = try requireFlag(key)
+        guard let (record, plan) = try splitServing(flag) else {
+            throw .conflict("flag \"\(key)\" has no running experiment, nor one whose split it still serves")
+        }
         var next = record
         next.state = .stopped
-        next.endedAt = now
+        next.endedAt = record.endedAt ?? now
         next.checkedAt = max(now, record.checkedAt)
         let outcome = try commitExperiment(
             record, next, plan: plan, event: .experimentStop, reason: reason ?? "stopped by \(actor)",
@@ -367,7 +410,8 @@ extension Ramp {
     }
 
     /// Ships `variant` of the flag's experiment: everyone gets it (it becomes the flag's baseline), or, with a
-    /// rollout plan, everyone goes back to the control and the plan's rollout of `variant` starts (`submit`).
+    /// rollout plan, everyone goes back to the control and the plan's rollout of `variant` is submitted — in the
+    /// same transaction, so a plan `submit` refuses leaves the experiment as it was.
     public func shipExperiment(
         flag key: String, variant: String, rollout: (text: String, file: String, baseDir: String)?, actor: String,
         reason: String?, now: Instant
@@ -380,8 +424,8 @@ extension Ramp {
         let plan = try experimentPlan(record)
         guard plan.variants[variant] != nil else {
             throw .notFound(
-                "experiment \"\(key)\" has no variant \"\(Escape.line(variant))\" (it has \(plan.arms.joined(separator: ", ")))"
-            )
+                "experiment \"\(key)\" has no variant \"\(Escape.line(variant))\" (it has "
+                    + "\(plan.arms.joined(separator: ", ")))")
         }
         var rolloutPlan: Plan?
         if let rollout {
@@ -395,9 +439,9 @@ extension Ramp {
             }
             rolloutPlan = parsed
         }
-        let result: Result<AuditEntry, RampError> = try run { () throws(StoreError) in
-            try store.immediate { () throws(StoreError) -> Result<AuditEntry, RampError> in
-                guard var flag = try store.flag(key) else { return .failure(.notFound(key)) }
+        let result: Result<(AuditEntry, Submission?), RampError> = try run { () throws(StoreError) in
+            try store.immediate { () throws(StoreError) -> Result<(AuditEntry, Submission?), RampError> in
+                guard var flag = try store.flag(key) else { return .failure(.notFound("unknown flag \"\(key)\"")) }
                 var next = record
                 next.state = .shipped
                 next.endedAt = record.endedAt ?? now
@@ -416,25 +460,26 @@ extension Ramp {
                         seq: 0, at: now, actor: actor, rollout: nil, flag: key, event: .known(.experimentShip),
                         fromState: nil, toState: nil, fromPercent: nil, toPercent: flag.servedPercent,
                         reason: reason
-                            ?? (rolloutPlan == nil
-                                ? "\(variant) shipped to everyone"
-                                : "\(variant) shipped through rollout \(rollout!.file)"),
+                            ?? (rollout.map { "\(variant) shipped through the rollout of \($0.file)" }
+                                ?? "\(variant) shipped to everyone"),
                         evidence: [
                             "experiment": .number(Double(record.id)), "variant": .string(variant),
                             "rollout_plan": rollout.map { .string($0.file) } ?? .null, "flag": flag.servedJSON,
                             "allocation": record.allocation.json,
                         ],
                         planDigest: record.planDigest))
-                return .success(entry)
+                guard let rollout, let rolloutPlan else { return .success((entry, nil)) }
+                switch try submitting(
+                    rolloutPlan, digest: PlanParser.digest(rollout.text), text: rollout.text, file: rollout.file,
+                    baseDir: rollout.baseDir, actor: actor,
+                    reason: reason ?? "shipping \(variant) of experiment #\(record.id)", now: now, restart: false)
+                {
+                case .success(let submission): return .success((entry, submission))
+                case .failure(let refusal): return .failure(refusal)
+                }
             }
         }
-        let entry = try result.get()
-        var submission: Submission?
-        if let rollout {
-            submission = try submit(
-                text: rollout.text, file: rollout.file, baseDir: rollout.baseDir, actor: actor,
-                reason: reason ?? "shipping \(variant) of experiment #\(record.id)", now: now)
-        }
+        let (entry, submission) = try result.get()
         exportAfterCommit()
         return (entry, submission)
     }

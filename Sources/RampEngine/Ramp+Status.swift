@@ -12,6 +12,8 @@ public struct FlagStatus: Sendable {
     public var bakeLeft: TimeSpan?
     public var lastCheck: Observation?
     public var nextCheck: Instant?
+    /// The flag's latest experiment or bandit, if it ever had one.
+    public var experiment: ExperimentRecord?
 
     /// Why the rollout is not moving, if it is active: its state, the bake clock, and any gate that did not pass
     /// at the last check.
@@ -79,6 +81,13 @@ public struct FlagStatus: Sendable {
         } else {
             object["state"] = .null
         }
+        object["experiment"] =
+            experiment.map {
+                [
+                    "id": .number(Double($0.id)), "state": .string($0.state.rawValue), "split": $0.allocation.json,
+                    "started_at": .string($0.startedAt.description),
+                ]
+            } ?? .null
         object["bake_left_seconds"] = bakeLeft.map { .number(Double($0.seconds)) } ?? .null
         object["why"] = why.map { .string($0) } ?? .null
         object["last_check"] = lastCheck.map { .string($0.checkedAt.description) } ?? .null
@@ -102,6 +111,11 @@ extension Ramp {
         let (latest, rows) = try run { () throws(StoreError) in
             many ? (try store.latestRollouts(), try store.observationRows()) : ([:], [])
         }
+        let experiments = try run { () throws(StoreError) in
+            many
+                ? try store.latestExperiments()
+                : [flags[0].key: try store.latestExperiment(flag: flags[0].key)].compactMapValues { $0 }
+        }
         // Many evidences and plans to parse (a fresh process has parsed none): side by side.
         let observations = Self.parseObservations(rows)
         if many { try parsePlans(latest.values.map(\.planDigest)) }
@@ -111,6 +125,7 @@ extension Ramp {
                 many ? latest[flag.key] : try run { () throws(StoreError) in try store.latestRollout(flag: flag.key) }
             var status = FlagStatus(
                 flag: flag, rollout: rollout, plan: nil, servedPercent: flag.servedPercent)
+            status.experiment = experiments[flag.key]
             if let rollout {
                 let (plan, _) = try plan(for: rollout)
                 status.plan = plan

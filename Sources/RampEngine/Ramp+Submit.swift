@@ -14,7 +14,8 @@ public struct Submission: Sendable {
 extension Ramp {
     /// Validates a plan and starts a pending rollout for its flag, creating the flag if it is new.
     ///
-    /// Refused when the flag already has an active rollout, is killed, or disagrees with the plan's variants.
+    /// Refused when the flag already has an active rollout, is killed, disagrees with the plan's variants, or
+    /// serves an experiment's split (a running experiment, or one that concluded holding its split).
     ///
     /// A new rollout starts its flag from 0%, so a flag that serves its canary (a completed rollout at 100%) is
     /// refused unless `restart` says to start it over.
@@ -26,142 +27,165 @@ extension Ramp {
         let digest = PlanParser.digest(text)
         let result: Result<Submission, RampError> = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<Submission, RampError> in
-                // A target name means one target: the store's and a plan's may not share one.
-                let storeNames = Set(try storeTargets().map(\.name))
-                if let (index, clash) = plan.notify.enumerated().first(where: { storeNames.contains($0.element.name) })
-                {
-                    return .failure(
-                        .invalid(
-                            PlanError(
-                                file: file, path: "notify[\(index)].name",
-                                message: "\"\(clash.name)\" names a store-wide target already (ramp config notify)")))
-                }
-                var created = false
-                var reallocated: [String]?
-                var flag: Flag
-                if let existing = try store.flag(plan.flag) {
-                    flag = existing
-                    if let variants = plan.variants, variants != existing.variants {
-                        return .failure(
-                            .invalid(
-                                PlanError(
-                                    file: file, path: "variants",
-                                    message: "differ from flag \"\(plan.flag)\"'s stored variants "
-                                        + "(\(existing.variants.keys.sorted().joined(separator: ", "))); leave them out to use the stored ones"
-                                )))
-                    }
-                    for (role, name) in [("canary", plan.canary), ("baseline", plan.baseline)]
-                    where existing.variants[name] == nil {
-                        return .failure(
-                            .invalid(
-                                PlanError(
-                                    file: file, path: role,
-                                    message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
-                                        + "(it has \(existing.variants.keys.sorted().joined(separator: ", ")))")))
-                    }
-                    // Releasing the switch by hand would serve the stored share again first; --restart starts the
-                    // flag over with the switch released and no one on the canary.
-                    for (off, verb) in [(existing.killed, "killed"), (existing.disabled, "disabled")]
-                    where off && !restart {
-                        let undo = verb == "killed" ? "unkill" : "enable"
-                        let stored =
-                            existing.canaryPercent > .zero || !existing.canarySegments.isEmpty
-                            ? "; `ramp \(undo) \(plan.flag)` would serve its canary to "
-                                + (existing.canaryPercent > .zero
-                                    ? "\(existing.canaryPercent) of users"
-                                    : "segments \(existing.canarySegments.joined(separator: ", "))")
-                                + " again"
-                            : ""
-                        return .failure(
-                            .conflict(
-                                "flag \"\(plan.flag)\" is \(verb)\(stored): pass --restart to start it over from 0% "
-                                    + "(releasing the switch with no one on the canary), or run `ramp \(undo) \(plan.flag)` first"
-                            ))
-                    }
-                    if let problem = Self.checkTargeting(plan, file: file, flag: existing) {
-                        return .failure(problem)
-                    }
-                    if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
-                        return .failure(
-                            .conflict(
-                                "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
-                                    + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"
-                            ))
-                    }
-                    reallocated = Self.reallocated(existing, by: plan)
-                    if !restart, let moved = reallocated {
-                        return .failure(
-                            .conflict(
-                                "flag \"\(plan.flag)\"'s users would move between variants: the plan's weights, canary "
-                                    + "or baseline change the share of \(moved.map { "\"\($0)\"" }.joined(separator: ", ")) "
-                                    + "at 0%; pass --restart to reallocate them"))
-                    }
-                    if !restart, existing.canaryPercent > .zero || !existing.canarySegments.isEmpty {
-                        let share =
-                            existing.canaryPercent > .zero
-                            ? "\(existing.canaryPercent) of users"
-                            : "segments \(existing.canarySegments.joined(separator: ", "))"
-                        return .failure(
-                            .conflict(
-                                "flag \"\(plan.flag)\" serves its canary \"\(existing.canary)\" to \(share); a new plan starts "
-                                    + "from 0% and would take it from them: pass --restart to start this flag over"))
-                    }
-                } else {
-                    guard let variants = plan.variants else {
-                        return .failure(
-                            .invalid(
-                                PlanError(
-                                    file: file, path: "variants",
-                                    message: "is required to create the new flag \"\(plan.flag)\"")))
-                    }
-                    flag = Flag(key: plan.flag, variants: variants, baseline: plan.baseline, canary: plan.canary)
-                    if let problem = Self.checkTargeting(plan, file: file, flag: flag) { return .failure(problem) }
-                    try store.insertFlag(flag, now: now)
-                    created = true
-                }
-                let before = created ? Percent.zero : flag.servedPercent
-                let released = [(flag.killed, "kill switch"), (flag.disabled, "disabled")].filter(\.0).map(\.1)
-                flag.killed = false
-                flag.disabled = false
-                flag.baseline = plan.baseline
-                flag.canary = plan.canary
-                flag.canaryPercent = .zero
-                flag.segments.merge(plan.segments) { _, new in new }
-                flag.rules = plan.rules ?? flag.rules
-                flag.metadata = plan.metadata ?? flag.metadata
-                flag.weights = plan.weights ?? flag.weights
-                let reached = flag.canarySegments
-                flag.canarySegments = []
-                try store.updateFlag(flag, now: now)
-                try store.insertPlan(
-                    StoredPlan(
-                        digest: digest, flag: plan.flag, file: file, baseDir: baseDir, body: text, submittedAt: now))
-                let id = try store.insertRollout(Rollout(id: 0, flag: plan.flag, planDigest: digest), now: now)
-                var evidence: [String: JSONValue] = [
-                    "plan_file": .string(file), "plan_dir": .string(baseDir), "created_flag": .bool(created),
-                    "steps": .array(plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
-                    "rules": .array(flag.rules.map(\.json)), "metadata": .object(flag.metadata),
-                    "weights": flag.weightsJSON,
-                    "segment_conditions": .object(flag.segments),
-                    "segments_reset": .array(reached.map(JSONValue.string)),
-                    "restart": .bool(restart && before > .zero),
-                ]
-                if !released.isEmpty { evidence["released"] = .array(released.map(JSONValue.string)) }
-                if let reallocated { evidence["reallocated"] = .array(reallocated.map(JSONValue.string)) }
-                let entry = try store.appendAudit(
-                    AuditEntry(
-                        seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: .known(.submit),
-                        fromState: nil, toState: .known(.pending), fromPercent: before, toPercent: .zero,
-                        reason: reason ?? "plan \(file) submitted", evidence: .object(evidence),
-                        planDigest: digest))
-                return .success(
-                    Submission(plan: plan, digest: digest, rolloutID: id, createdFlag: created, entry: entry))
+                try submitting(
+                    plan, digest: digest, text: text, file: file, baseDir: baseDir, actor: actor, reason: reason,
+                    now: now, restart: restart)
             }
         }
-        // Every refusal above is found before the first write, so its (empty) transaction changed nothing.
+        // Every refusal in `submitting` is found before its first write, so its (empty) transaction changed nothing.
         let submission = try result.get()
         exportAfterCommit()
         return submission
+    }
+
+    /// `submit`'s work, inside the caller's write transaction: a refusal is a failure (and the caller's transaction
+    /// rolls back), found before anything is written.
+    func submitting(
+        _ plan: Plan, digest: String, text: String, file: String, baseDir: String, actor: String, reason: String?,
+        now: Instant, restart: Bool
+    ) throws(StoreError) -> Result<Submission, RampError> {
+        // A target name means one target: the store's and a plan's may not share one.
+        let storeNames = Set(try storeTargets().map(\.name))
+        if let (index, clash) = plan.notify.enumerated().first(where: { storeNames.contains($0.element.name) }) {
+            return .failure(
+                .invalid(
+                    PlanError(
+                        file: file, path: "notify[\(index)].name",
+                        message: "\"\(clash.name)\" names a store-wide target already (ramp config notify)")))
+        }
+        var created = false
+        var reallocated: [String]?
+        var flag: Flag
+        if let existing = try store.flag(plan.flag) {
+            flag = existing
+            if let variants = plan.variants, variants != existing.variants {
+                return .failure(
+                    .invalid(
+                        PlanError(
+                            file: file, path: "variants",
+                            message: "differ from flag \"\(plan.flag)\"'s stored variants "
+                                + "(\(existing.variants.keys.sorted().joined(separator: ", "))); leave them out to use the stored ones"
+                        )))
+            }
+            for (role, name) in [("canary", plan.canary), ("baseline", plan.baseline)]
+            where existing.variants[name] == nil {
+                return .failure(
+                    .invalid(
+                        PlanError(
+                            file: file, path: role,
+                            message: "flag \"\(plan.flag)\" has no variant \"\(name)\" "
+                                + "(it has \(existing.variants.keys.sorted().joined(separator: ", ")))")))
+            }
+            // Releasing the switch by hand would serve the stored share again first; --restart starts the
+            // flag over with the switch released and no one on the canary.
+            for (off, verb) in [(existing.killed, "killed"), (existing.disabled, "disabled")]
+            where off && !restart {
+                let undo = verb == "killed" ? "unkill" : "enable"
+                let stored =
+                    existing.canaryPercent > .zero || !existing.canarySegments.isEmpty
+                    ? "; `ramp \(undo) \(plan.flag)` would serve its canary to "
+                        + (existing.canaryPercent > .zero
+                            ? "\(existing.canaryPercent) of users"
+                            : "segments \(existing.canarySegments.joined(separator: ", "))")
+                        + " again"
+                    : ""
+                return .failure(
+                    .conflict(
+                        "flag \"\(plan.flag)\" is \(verb)\(stored): pass --restart to start it over from 0% "
+                            + "(releasing the switch with no one on the canary), or run `ramp \(undo) \(plan.flag)` first"
+                    ))
+            }
+            if let problem = Self.checkTargeting(plan, file: file, flag: existing) {
+                return .failure(problem)
+            }
+            if let experiment = try store.latestExperiment(flag: plan.flag),
+                experiment.state == .running || experiment.state == .concluded,
+                let stored = try store.plan(digest: experiment.planDigest),
+                let running = try? ExperimentPlan.parse(stored.body, file: stored.file),
+                experiment.state == .running || Self.servesSplit(existing, running, experiment)
+            {
+                return .failure(
+                    .conflict(
+                        "flag \"\(plan.flag)\" serves experiment #\(experiment.id)'s split "
+                            + "(\(experiment.state.rawValue)); ship a variant (`ramp experiment ship \(plan.flag) "
+                            + "VARIANT --rollout \(file)`) or stop it (`ramp experiment stop \(plan.flag)`) first"
+                    ))
+            }
+            if let active = try store.latestRollout(flag: plan.flag), active.state.isActive {
+                return .failure(
+                    .conflict(
+                        "flag \"\(plan.flag)\" already has an active rollout (#\(active.id), \(active.state.rawValue)); "
+                            + "it must complete, roll back or be aborted (`ramp abort \(plan.flag)`) before another plan"
+                    ))
+            }
+            reallocated = Self.reallocated(existing, by: plan)
+            if !restart, let moved = reallocated {
+                return .failure(
+                    .conflict(
+                        "flag \"\(plan.flag)\"'s users would move between variants: the plan's weights, canary "
+                            + "or baseline change the share of \(moved.map { "\"\($0)\"" }.joined(separator: ", ")) "
+                            + "at 0%; pass --restart to reallocate them"))
+            }
+            if !restart, existing.canaryPercent > .zero || !existing.canarySegments.isEmpty {
+                let share =
+                    existing.canaryPercent > .zero
+                    ? "\(existing.canaryPercent) of users"
+                    : "segments \(existing.canarySegments.joined(separator: ", "))"
+                return .failure(
+                    .conflict(
+                        "flag \"\(plan.flag)\" serves its canary \"\(existing.canary)\" to \(share); a new plan starts "
+                            + "from 0% and would take it from them: pass --restart to start this flag over"))
+            }
+        } else {
+            guard let variants = plan.variants else {
+                return .failure(
+                    .invalid(
+                        PlanError(
+                            file: file, path: "variants",
+                            message: "is required to create the new flag \"\(plan.flag)\"")))
+            }
+            flag = Flag(key: plan.flag, variants: variants, baseline: plan.baseline, canary: plan.canary)
+            if let problem = Self.checkTargeting(plan, file: file, flag: flag) { return .failure(problem) }
+            try store.insertFlag(flag, now: now)
+            created = true
+        }
+        let before = created ? Percent.zero : flag.servedPercent
+        let released = [(flag.killed, "kill switch"), (flag.disabled, "disabled")].filter(\.0).map(\.1)
+        flag.killed = false
+        flag.disabled = false
+        flag.baseline = plan.baseline
+        flag.canary = plan.canary
+        flag.canaryPercent = .zero
+        flag.segments.merge(plan.segments) { _, new in new }
+        flag.rules = plan.rules ?? flag.rules
+        flag.metadata = plan.metadata ?? flag.metadata
+        flag.weights = plan.weights ?? flag.weights
+        let reached = flag.canarySegments
+        flag.canarySegments = []
+        try store.updateFlag(flag, now: now)
+        try store.insertPlan(
+            StoredPlan(
+                digest: digest, flag: plan.flag, file: file, baseDir: baseDir, body: text, submittedAt: now))
+        let id = try store.insertRollout(Rollout(id: 0, flag: plan.flag, planDigest: digest), now: now)
+        var evidence: [String: JSONValue] = [
+            "plan_file": .string(file), "plan_dir": .string(baseDir), "created_flag": .bool(created),
+            "steps": .array(plan.steps.map { $0.segment.map(JSONValue.string) ?? .number($0.percent.value) }),
+            "rules": .array(flag.rules.map(\.json)), "metadata": .object(flag.metadata),
+            "weights": flag.weightsJSON,
+            "segment_conditions": .object(flag.segments),
+            "segments_reset": .array(reached.map(JSONValue.string)),
+            "restart": .bool(restart && before > .zero),
+        ]
+        if !released.isEmpty { evidence["released"] = .array(released.map(JSONValue.string)) }
+        if let reallocated { evidence["reallocated"] = .array(reallocated.map(JSONValue.string)) }
+        let entry = try store.appendAudit(
+            AuditEntry(
+                seq: 0, at: now, actor: actor, rollout: id, flag: plan.flag, event: .known(.submit),
+                fromState: nil, toState: .known(.pending), fromPercent: before, toPercent: .zero,
+                reason: reason ?? "plan \(file) submitted", evidence: .object(evidence),
+                planDigest: digest))
+        return .success(
+            Submission(plan: plan, digest: digest, rolloutID: id, createdFlag: created, entry: entry))
     }
 
     /// With base weights on either side, the variants whose share of the split a plan changes (the flag at its

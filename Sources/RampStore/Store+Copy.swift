@@ -24,6 +24,13 @@ enum Catalog {
             ]
         ),
         (
+            "experiments",
+            [
+                ("id", .int), ("flag", .text), ("plan_digest", .text), ("state", .text), ("started_at", .int),
+                ("checked_at", .int), ("ended_at", .int), ("allocation", .text), ("reweights", .int),
+            ]
+        ),
+        (
             "rollouts",
             [
                 ("id", .int), ("flag", .text), ("plan_digest", .text), ("state", .text), ("step", .int),

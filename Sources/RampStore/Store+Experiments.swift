@@ -23,11 +23,34 @@ extension Store {
         ).first
     }
 
+    /// Each flag's latest experiment.
+    public func latestExperiments() throws(StoreError) -> [String: ExperimentRecord] {
+        var out: [String: ExperimentRecord] = [:]
+        for record in try db.rows(
+            "SELECT \(Self.experimentColumns) FROM experiments ORDER BY id", [], experiment(from:))
+        {
+            out[record.flag] = record
+        }
+        return out
+    }
+
     /// Every running experiment, by flag.
     public func runningExperiments() throws(StoreError) -> [ExperimentRecord] {
         try db.rows(
             "SELECT \(Self.experimentColumns) FROM experiments WHERE state = 'running' ORDER BY flag", [],
             experiment(from:))
+    }
+
+    /// Every experiment that may still serve its split (running, or concluded holding it), by flag.
+    public func openExperiments() throws(StoreError) -> [ExperimentRecord] {
+        try db.rows(
+            "SELECT \(Self.experimentColumns) FROM experiments WHERE state IN ('running', 'concluded') ORDER BY flag, id",
+            [], experiment(from:))
+    }
+
+    /// Every experiment, by id.
+    public func allExperiments() throws(StoreError) -> [ExperimentRecord] {
+        try db.rows("SELECT \(Self.experimentColumns) FROM experiments ORDER BY id", [], experiment(from:))
     }
 
     public func insertExperiment(_ record: ExperimentRecord) throws(StoreError) -> Int64 {

@@ -182,10 +182,3 @@ import Testing
         #expect(fine.status("checkout")["state"] == "completed")
     }
 }
-
-extension JSONValue {
-    fileprivate subscript(index: Int) -> JSONValue? {
-        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
-        return items[index]
-    }
-}

@@ -251,7 +251,7 @@ import Testing
     }
 
     @Test(.enabled(if: Backend.isSQLite, "the demo makes a SQLite store"))
-    func theReadmeDemoCompletesOneRolloutAndRollsBackTheOther() {
+    func theReadmeDemoCompletesOneRolloutRollsBackTheOtherAndReadsOutTheExperiments() {
         let box = Sandbox()
         let demo = box.ramp(["demo", "--store", box.store], useStore: false, cwd: Sandbox.packageRoot)
         #expect(demo.status == 0, "\(demo.stderr)")
@@ -276,6 +276,20 @@ import Testing
             let page = (try? String(contentsOfFile: "\(folder)/\(flag).html", encoding: .utf8)) ?? ""
             #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<section class=\"rollout\""))
         }
+        // The README shows this run line for line — the experiment's and the bandit's readouts included — but
+        // for its times and the store's folder.
+        func normalized(_ text: String) -> [String] {
+            text.replacing(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/, with: "TIME")
+                .replacing(/\/[^ ]*\/(ramp\.db|notifications\.jsonl|[a-z0-9-]+\.html)/) { "DIR/\($0.output.1)" }
+                .split(separator: "\n").map(String.init)
+        }
+        let readme =
+            (try? String(contentsOf: Sandbox.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
+        let block = readme.components(separatedBy: "```text\nstore: ").dropFirst().first?
+            .components(separatedBy: "\n```").first
+        #expect(block.map { normalized("store: " + $0) } == normalized(demo.stdout))
+        #expect(demo.stdout.contains("  decision: ship short — short improves purchase"))
+        #expect(demo.stdout.contains("  decision: ship v2 — v2 improves click"))
     }
 
     @Test func theAuditLogFiltersByFlagAndTimeAndEachEntryLinksToThePrevious() throws {

@@ -14,6 +14,15 @@ public struct ServedState: Sendable {
     /// segments cannot be rebuilt.
     public private(set) var inexactSegments: Set<String> = []
     public private(set) var settings: [String: String] = [:]
+    /// Every experiment the log started: its flag, plan, state and split, as its entries leave them.
+    public private(set) var experiments: [Int64: LoggedExperiment] = [:]
+
+    public struct LoggedExperiment: Sendable, Equatable {
+        public var flag: String
+        public var planDigest: String
+        public var state: ExperimentState
+        public var allocation: Allocation
+    }
     /// The first entry that recorded who wrote it: every entry since is of that form, so an entry without it (or a
     /// rollout's transition without the rollout after it) was stripped to look older than it is.
     private var recordsWriterSince: Int64?
@@ -168,9 +177,7 @@ public struct ServedState: Sendable {
             guard let served = entry.evidence["flag"],
                 let flag = Flag.applyingServed(served, to: flags[entry.flag], key: entry.flag)
             else { throw problem("records the flag after it in a form this ramp cannot read") }
-            if event == AuditEvent.experimentReweight.rawValue {
-                try Self.replayReweight(entry)
-            }
+            try applyExperiment(entry, event: AuditEvent(rawValue: event)!)
             flags[entry.flag] = flag
         case (AuditEvent.import.rawValue, nil):
             guard flags[entry.flag] == nil else {
@@ -209,6 +216,47 @@ public struct ServedState: Sendable {
 }
 
 extension ServedState {
+    /// An experiment entry moves its experiment: a start makes it (running), a reweight keeps it running from the
+    /// split its record says it had, a conclusion ends a running one, a stop or a ship ends a running or
+    /// concluded one. Anything else could not have happened.
+    private mutating func applyExperiment(_ entry: AuditEntry, event: AuditEvent) throws(Problem) {
+        func problem(_ message: String) -> Problem { Problem(seq: entry.seq, message: message) }
+        guard case .number(let n)? = entry.evidence["experiment"], let id = Int64(exactly: n), id > 0 else {
+            throw problem("names no experiment")
+        }
+        guard let allocation = entry.evidence["allocation"].flatMap(Allocation.init(json:)) else {
+            throw problem("records no split for experiment #\(id)")
+        }
+        let after: ExperimentState
+        if event == .experimentStart {
+            guard experiments[id] == nil, let digest = entry.planDigest else {
+                throw problem("starts experiment #\(id), which the log started already, or without its plan")
+            }
+            experiments[id] = LoggedExperiment(
+                flag: entry.flag, planDigest: digest, state: .running, allocation: allocation)
+            return
+        }
+        guard let logged = experiments[id], logged.flag == entry.flag, logged.planDigest == entry.planDigest else {
+            throw problem("moves experiment #\(id) of \(entry.flag), which the log never started")
+        }
+        let from: [ExperimentState]
+        switch event {
+        case .experimentReweight:
+            (from, after) = ([.running], .running)
+            try Self.replayReweight(entry)
+            guard entry.evidence["bandit"]?["allocation_before"].flatMap(Allocation.init(json:)) == logged.allocation
+            else { throw problem("reweights experiment #\(id) from a split the log before it does not leave") }
+        case .experimentConclude: (from, after) = ([.running], .concluded)
+        case .experimentStop: (from, after) = ([.running, .concluded], .stopped)
+        default: (from, after) = ([.running, .concluded], .shipped)
+        }
+        guard from.contains(logged.state) else {
+            throw problem("\(event.rawValue) of experiment #\(id), which the log leaves \(logged.state.rawValue)")
+        }
+        experiments[id]?.state = after
+        experiments[id]?.allocation = allocation
+    }
+
     /// A bandit's reweight is recomputed from what its entry records — the posteriors, the seed and draws, the
     /// floor, top-two's β and the split before it — and must give exactly the probabilities, weights and split
     /// after it that the entry records.

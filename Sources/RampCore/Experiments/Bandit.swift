@@ -126,6 +126,7 @@ public struct BanditReweight: Sendable, Equatable {
             posteriors.append(
                 arm["posterior"]?["beta"] != nil ? .beta(alpha: x, beta: y) : .normal(mean: x, standardError: y))
         }
+        guard Set(arms).count == arms.count else { return nil }
         guard
             let replayed = make(
                 arms: arms, posteriors: posteriors, before: before, seed: seed, draws: draws, floor: floor,

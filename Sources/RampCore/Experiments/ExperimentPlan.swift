@@ -152,6 +152,15 @@ extension Fields {
             var guardrail = try Fields(file: file, path: join("guardrails[\(i)]"), value: g)
             guardrails.append(try guardrail.metric(primary: false))
         }
+        var types: [String: ArmData.Metric] = [:]
+        for (i, metric) in ([primary] + guardrails).enumerated() {
+            if let other = types[metric.metric], other != metric.type {
+                throw fail(
+                    "guardrails[\(i - 1)].type",
+                    "\"\(metric.metric)\" is read as a \(other.rawValue) already; one outcome is one type")
+            }
+            types[metric.metric] = metric.type
+        }
         guard let sample = try number("sample") else { throw fail("sample", "is required") }
         guard sample >= Double(2 * variants.count), sample <= 1e12, sample == sample.rounded() else {
             throw fail("sample", "must be a whole number of units from \(2 * variants.count) (two per arm) to 1e12")

@@ -43,6 +43,8 @@ public struct ExperimentReadout: Sendable {
         public var units: Int
         /// The conversion rate or the mean; nil with fewer than two units.
         public var value: Double?
+        /// The data behind it: units (a mean's: its values), sum and sum of squares.
+        public var data: ArmData?
         /// Against the control; nil for the control, or when either arm has no variance yet.
         public var lift: Lift?
         /// Whether the interval the decision reads lies wholly on the better side of 0, or the worse.
@@ -53,6 +55,59 @@ public struct ExperimentReadout: Sendable {
         /// The whole interval past the margin on the worse side: worse by more than the margin tolerates (a
         /// guardrail that is, fails, and the tick stops the experiment).
         public var beyondMargin: Bool
+        /// Whether the lift is of adjusted data, an arm having no variance (see `adjusted`).
+        public var adjusted = false
+    }
+
+    /// Whether the treatment is shown worse than the margin tolerates: the interval of treatment − k × control,
+    /// k = 1 + margin where lower is better (1 − margin where higher is), lies wholly on the worse side of 0. That is
+    /// the margin's own test, and it divides by nothing, so it holds when the control's rate is near 0 (an arm
+    /// without variance gets `adjusted`'s pseudo-counts). The interval is always-valid unless `fixed`.
+    static func beyondMargin(
+        _ treatment: ArmData, _ control: ArmData, metric: ExperimentPlan.Metric, alpha: Double, tuning: Double,
+        fixed: Bool
+    ) -> Bool {
+        var (t, c) = (treatment, control)
+        if t.variance == 0 || c.variance == 0 {
+            guard let pair = adjusted(t, c) else { return false }
+            (t, c) = pair
+        }
+        let lower = metric.better == .lower
+        let k = lower ? 1 + metric.margin : 1 - metric.margin
+        let difference = t.mean - k * c.mean
+        let variance = t.variance / Double(t.units) + k * k * c.variance / Double(c.units)
+        guard variance > 0, variance.isFinite, difference.isFinite else { return false }
+        let width =
+            fixed
+            ? Normal.quantile(1 - alpha / 2) * variance.squareRoot()
+            : Lift.sequentialHalfWidth(
+                variance: variance, n: Double(t.units + c.units), alpha: alpha, tuning: tuning)
+        return lower ? difference - width > 0 : difference + width < 0
+    }
+
+    /// Data with variance for a pair where an arm has none: a proportion gets one success and one failure more
+    /// in each arm (Agresti and Caffo's adjustment), a constant mean the other arm's variance. Nil when that
+    /// cannot help (both means constant, or no units).
+    static func adjusted(_ treatment: ArmData, _ control: ArmData) -> (ArmData, ArmData)? {
+        switch treatment.metric {
+        case .proportion:
+            guard let t = ArmData(metric: .proportion, units: treatment.units + 2, sum: treatment.sum + 1),
+                let c = ArmData(metric: .proportion, units: control.units + 2, sum: control.sum + 1)
+            else { return nil }
+            return (t, c)
+        case .mean:
+            func with(_ arm: ArmData, variance: Double) -> ArmData? {
+                let n = Double(arm.units)
+                return ArmData(
+                    metric: .mean, units: arm.units, sum: arm.sum,
+                    sumOfSquares: (n - 1) * variance + arm.sum * arm.sum / n)
+            }
+            switch (treatment.variance > 0, control.variance > 0) {
+            case (false, true): return with(treatment, variance: control.variance).map { ($0, control) }
+            case (true, false): return with(control, variance: treatment.variance).map { (treatment, $0) }
+            default: return nil
+            }
+        }
     }
 
     /// Where the readout's window stands.
@@ -118,17 +173,27 @@ public struct ExperimentReadout: Sendable {
             let data = armTotals.data(metric)
             var out = MetricResult(
                 metric: metric.metric, units: data?.units ?? (metric.type == .proportion ? armTotals.units : 0),
-                value: data?.mean, lift: nil, better: false, worse: false, nonInferior: false, beyondMargin: false)
-            guard arm != plan.control, let data, let control = totals[plan.control]?.data(metric),
-                let lift = Lift.of(data, over: control, alpha: plan.alpha, tuning: tuning)
-            else { return out }
+                value: data?.mean, data: data, lift: nil, better: false, worse: false, nonInferior: false,
+                beyondMargin: false)
+            guard arm != plan.control, let data, let control = totals[plan.control]?.data(metric) else { return out }
+            out.beyondMargin = Self.beyondMargin(
+                data, control, metric: metric, alpha: plan.alpha, tuning: tuning, fixed: closed)
+            var lift = Lift.of(data, over: control, alpha: plan.alpha, tuning: tuning)
+            if lift == nil, let (t, c) = Self.adjusted(data, control) {
+                // An arm without variance (no conversions at all, every one, or one constant value) has no
+                // delta-method interval; a treatment that breaks everything must still be seen.
+                lift = Lift.of(t, over: c, alpha: plan.alpha, tuning: tuning)
+                out.adjusted = lift != nil
+            }
+            guard let lift else { return out }
             out.lift = lift
-            let (lower, upper) = closed ? lift.interval : lift.alwaysValidInterval
+            var (lower, upper) = closed ? lift.interval : lift.alwaysValidInterval
+            // Relative to a negative control mean, a larger value is a smaller lift: read the interval turned.
+            if control.mean < 0 { (lower, upper) = (-upper, -lower) }
             let higher = metric.better == .higher
             out.better = higher ? lower > 0 : upper < 0
             out.worse = higher ? upper < 0 : lower > 0
             out.nonInferior = higher ? lower > -metric.margin : upper < metric.margin
-            out.beyondMargin = higher ? upper < -metric.margin : lower > metric.margin
             return out
         }
         let arms = plan.arms.map { variant in
@@ -171,6 +236,9 @@ public struct ExperimentReadout: Sendable {
             reason =
                 "sample ratio mismatch (p = \(format(p)) < \(format(sampleRatioThreshold))): the split is not as "
                 + "planned, so no number here can be trusted"
+        } else if window == .stopped {
+            verdict = .keepControl
+            reason = "stopped before the planned sample (\(reached) of \(plan.sample) units): the control stays"
         } else {
             let shippable = arms.dropFirst().filter { arm in
                 arm.primary.better && arm.guardrails.allSatisfy { $0.nonInferior && !$0.worse }
@@ -182,11 +250,8 @@ public struct ExperimentReadout: Sendable {
                 verdict = .ship
                 winner = best.variant
                 reason =
-                    "\(best.variant) improves \(plan.primary.metric) (\(basis.rawValue) interval above no effect) and "
-                    + "no guardrail is shown worse than its margin"
-            } else if window == .stopped {
-                verdict = .keepControl
-                reason = "stopped before the planned sample (\(reached) of \(plan.sample) units): the control stays"
+                    "\(best.variant) improves \(plan.primary.metric) (its \(basis.rawValue) interval lies on the better "
+                    + "side of no effect) and every guardrail holds its margin"
             } else if closed {
                 verdict = .keepControl
                 let worse = arms.dropFirst().flatMap { arm in

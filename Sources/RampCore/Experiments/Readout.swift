@@ -82,16 +82,22 @@ public struct Lift: Sendable, Equatable {
         // The asymptotic confidence sequence.
         let n = na + nb
         let rho = ((-2 * log(alpha) + log(-2 * log(alpha) + 1)) / tuning).squareRoot()
-        let s2 = variance * n
         let rho2n = n * rho * rho
-        let sequentialWidth =
-            s2.squareRoot()
-            * (2 * (rho2n + 1) * log((rho2n + 1).squareRoot() / alpha) / (n * rho * n * rho)).squareRoot()
+        let sequentialWidth = sequentialHalfWidth(variance: variance, n: n, alpha: alpha, tuning: tuning)
         let st2 = estimate * estimate * n / variance
         let evalue = exp(rho * rho * st2 / (2 * (rho2n + 1))) / (rho2n + 1).squareRoot()
         return Lift(
             estimate: estimate, interval: (estimate - width, estimate + width), pValue: min(1, pValue),
             alwaysValidInterval: (estimate - sequentialWidth, estimate + sequentialWidth),
             alwaysValidPValue: min(1, 1 / evalue))
+    }
+
+    /// The half-width of the asymptotic confidence sequence (Waudby-Smith et al. 2023, eq. 9) for an estimate
+    /// with `variance` after `n` units in all, at level `alpha`, tuned to `tuning` units.
+    public static func sequentialHalfWidth(variance: Double, n: Double, alpha: Double, tuning: Double) -> Double {
+        let rho = ((-2 * log(alpha) + log(-2 * log(alpha) + 1)) / tuning).squareRoot()
+        let rho2n = n * rho * rho
+        return (variance * n).squareRoot()
+            * (2 * (rho2n + 1) * log((rho2n + 1).squareRoot() / alpha) / (n * rho * n * rho)).squareRoot()
     }
 }

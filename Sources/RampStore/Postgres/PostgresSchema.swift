@@ -283,7 +283,7 @@ enum PostgresSchema {
             """
             BEGIN; SELECT pg_advisory_xact_lock(\(writeLock));
             DROP TABLE outbox, runtime, outcomes, exposures, settings, gate_checks, audit_head, audit, observations,
-                rollouts, plans, flags, ramp_schema;
+                experiments, rollouts, plans, flags, ramp_schema;
             DROP FUNCTION ramp_audit_append_only(), ramp_note_change();
             DROP AGGREGATE total(DOUBLE PRECISION);
             COMMIT

@@ -127,7 +127,8 @@ enum ExperimentCommands {
         summary: "Stop the flag's running experiment or bandit: everyone back to the control",
         details: """
             The flag stops serving the experiment's split, so everyone gets the control, and an experiment_stop
-            audit entry records it; the readout's window closes now. Refused (exit 5) without a running experiment.
+            audit entry records it; a running experiment's readout window closes now. Also takes down the split of
+            an experiment that concluded holding it ("end": "hold"). Refused (exit 5) without either.
             """,
         values: ["actor", "reason"], switches: ["json"]
     ) { context in
@@ -157,9 +158,11 @@ extension ExperimentCommands {
     static func metricJSON(_ m: ExperimentReadout.MetricResult) -> JSONValue {
         [
             "metric": .string(m.metric), "units": .number(Double(m.units)),
-            "value": m.value.map { .number($0) } ?? .null,
-            "lift": liftJSON(m.lift), "better": .bool(m.better), "worse": .bool(m.worse),
+            "value": m.value.map { .number($0) } ?? .null, "sum": m.data.map { .number($0.sum) } ?? .null,
+            "sum_of_squares": m.data.map { .number($0.sumOfSquares) } ?? .null, "lift": liftJSON(m.lift),
+            "better": .bool(m.better), "worse": .bool(m.worse),
             "non_inferior": .bool(m.nonInferior), "beyond_margin": .bool(m.beyondMargin),
+            "adjusted": .bool(m.adjusted),
         ]
     }
 
@@ -241,6 +244,7 @@ extension ExperimentCommands {
         let (lower, upper) = basis == .fixedHorizon ? lift.interval : lift.alwaysValidInterval
         let p = basis == .fixedHorizon ? lift.pValue : lift.alwaysValidPValue
         return "\(signed(lift.estimate)) [\(signed(lower)), \(signed(upper))] p \(ExperimentReadout.format(p))"
+            + (m.adjusted ? " (adjusted: an arm has no variance)" : "")
     }
 
     static func table(_ rows: [[String]]) -> [String] {

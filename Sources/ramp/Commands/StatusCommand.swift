@@ -7,7 +7,9 @@ enum StatusCommand {
         name: "status", usage: "status [FLAG] [--json] [--watch]",
         summary: "Show each flag's rollout: state, step, share, bake left, why it holds",
         details: """
-            Without FLAG, every flag in the store. --json prints one JSON object per flag, one per line.
+            Without FLAG, every flag in the store. --json prints one JSON object per flag, one per line. A flag
+            that serves an experiment's split (running, or concluded holding it) shows the experiment and each
+            arm's share instead of a canary share; --json gives its latest experiment as "experiment".
             --watch   keep showing it: state, share bar, bake countdown, each gate's latest value against its
                       bound, the last transitions. On a terminal it redraws in place every second and as soon as
                       the store changes; otherwise it prints the view again whenever the store changes. It stops
@@ -89,9 +91,22 @@ enum StatusCommand {
     static func render(_ s: FlagStatus) -> String {
         var state = "no rollout"
         if let rollout = s.rollout { state = rollout.stateDescription(stepCount: s.plan?.steps.count ?? 0) }
+        // A flag serving an experiment's split (running, or concluded holding it) shows the split instead.
+        var split: String?
+        if let e = s.experiment, s.rollout?.state.isActive != true,
+            e.state == .running || e.state == .concluded,
+            s.flag.rules.last.map({ if case .choose = $0.when { true } else { false } }) == true
+        {
+            let shares = e.allocation.units.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(ExperimentReadout.percentText(Double($0.value) / Double(e.allocation.total)))" }
+            state = "experiment #\(e.id) \(e.state.rawValue)"
+            split = shares.joined(separator: ", ")
+        }
         if s.flag.killed { state += ", KILLED" }
         if s.flag.disabled { state += ", DISABLED" }
-        var line = "\(s.flag.key)  \(state)  \(s.servedPercent) \(s.flag.canary)  \(Output.bar(s.servedPercent))"
+        var line =
+            split.map { "\(s.flag.key)  \(state): \($0)" }
+            ?? "\(s.flag.key)  \(state)  \(s.servedPercent) \(s.flag.canary)  \(Output.bar(s.servedPercent))"
         if let left = s.bakeLeft { line += "  bake \(left) left" }
         var lines = [line]
         if let why = s.why { lines.append("  holding: \(why)") }

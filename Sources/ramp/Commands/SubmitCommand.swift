@@ -21,6 +21,8 @@ enum SubmitCommand {
             Warns (on stderr) about a command that does not exist or is not executable and a credential variable
             that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
             resolve against the plan's folder.
+            A rollout plan is also refused (exit 5) while the flag serves an experiment's split: ship a variant
+            (ramp experiment ship FLAG VARIANT --rollout FILE) or stop the experiment first.
             An experiment or bandit plan ("kind": "experiment" or "bandit"; see docs/experiments.md) starts at once:
             the flag serves the plan's split and an experiment_start entry records it. Refused (exit 5) while the
             flag has an active rollout, a running experiment, a canary share or base weights, is killed or

@@ -105,7 +105,8 @@ enum TickCommand {
         for outcome in outcomes {
             if context.json {
                 var object: [String: JSONValue] = [
-                    "flag": .string(outcome.flag), "rollout": .number(Double(outcome.rolloutID)),
+                    "flag": .string(outcome.flag),
+                    "rollout": outcome.rolloutID > 0 ? .number(Double(outcome.rolloutID)) : .null,
                 ]
                 switch outcome.kind {
                 case .transition(let entry): object["transition"] = entry.json
