@@ -32,11 +32,13 @@ public final class StopSignal: @unchecked Sendable {  // `stopped` is only touch
 }
 
 extension Ramp {
-    /// Ticks every `interval` until stopped, or until no rollout can move on its own and no experiment runs
-    /// (`untilSettled`).
+    /// Ticks every `interval` until stopped, or until no rollout can move on its own (`untilSettled`) — and, with
+    /// `awaitExperiments`, no experiment runs (a rehearsal that simulates their users; elsewhere an experiment
+    /// waits for events from outside, like a paused rollout for an operator, so it counts as settled).
     /// With a simulated clock it never sleeps: time jumps by `interval` after each tick.
     public func runLoop(
-        interval: TimeSpan, untilSettled: Bool, clock: Clock, maxTicks: Int?, actor: String, concurrency: Int = 8,
+        interval: TimeSpan, untilSettled: Bool, awaitExperiments: Bool = false, clock: Clock, maxTicks: Int?,
+        actor: String, concurrency: Int = 8,
         checkRetention: TimeSpan? = Ramp.defaultCheckRetention, reportNotDue: Bool = true, stop: StopSignal,
         onTick: (Instant, [TickOutcome]) -> Void
     ) throws(RampError) -> Int {
@@ -50,7 +52,10 @@ extension Ramp {
                     now: now, actor: actor, concurrency: concurrency, checkRetention: checkRetention,
                     reportNotDue: reportNotDue))
             ticks += 1
-            if untilSettled, try !hasMovingRollouts(), try !hasRunningExperiments() { break }
+            if untilSettled, try !hasMovingRollouts() {
+                if !awaitExperiments { break }
+                if try !hasRunningExperiments() { break }
+            }
             if let maxTicks, ticks >= maxTicks { break }
             if let current = simulated {
                 simulated = current + interval

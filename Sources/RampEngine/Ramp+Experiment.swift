@@ -1,4 +1,5 @@
 public import RampCore
+import RampMetrics
 import RampStore
 
 /// An experiment's readout as `ramp experiment report` shows it.
@@ -187,29 +188,122 @@ extension Ramp {
         return (plan, record, entry)
     }
 
-    /// Each arm's totals for the plan's metrics over `window`.
-    func armTotals(_ plan: ExperimentPlan, flag: String, window: EventWindow) throws(RampError)
-        -> [String: ArmTotals]
+    /// Each arm's totals for the plan's metrics: ramp's events over `window`, and the metrics read from a source
+    /// polled now (each input once per arm, side by side). An arm's units are its exposed units, or, when the
+    /// primary metric is read from a source, its count there.
+    func armTotals(_ plan: ExperimentPlan, record: ExperimentRecord, window: EventWindow, now: Instant)
+        throws(RampError) -> [String: ArmTotals]
     {
-        try run { () throws(StoreError) in
+        var out: [String: ArmTotals] = try run { () throws(StoreError) in
             var out: [String: ArmTotals] = [:]
             for arm in plan.arms {
-                let units = Int(try store.exposedUnits(flag: flag, variant: arm, in: window))
+                let units = Int(try store.exposedUnits(flag: record.flag, variant: arm, in: window))
                 var metrics: [String: (count: Int, sum: Double, sumOfSquares: Double)] = [:]
-                for metric in [plan.primary] + plan.guardrails where metrics[metric.metric] == nil {
+                for metric in [plan.primary] + plan.guardrails
+                where metric.source == nil && metrics[metric.metric] == nil {
                     switch metric.type {
                     case .proportion:
                         let successes = try store.outcomeUnits(
-                            flag: flag, metric: metric.metric, variant: arm, in: window)
+                            flag: record.flag, metric: metric.metric, variant: arm, in: window)
                         metrics[metric.metric] = (units, successes, successes)
                     case .mean:
-                        let m = try store.outcomeMoments(flag: flag, metric: metric.metric, variant: arm, in: window)
+                        let m = try store.outcomeMoments(
+                            flag: record.flag, metric: metric.metric, variant: arm, in: window)
                         metrics[metric.metric] = (Int(m.count), m.sum, m.sumOfSquares)
                     }
                 }
                 out[arm] = ArmTotals(units: units, metrics: metrics)
             }
             return out
+        }
+        var external: [ExperimentPlan.Metric] = []
+        for metric in [plan.primary] + plan.guardrails
+        where metric.source != nil && !external.contains(where: { $0.metric == metric.metric }) {
+            external.append(metric)
+        }
+        guard !external.isEmpty else { return out }
+        let baseDir =
+            try run { () throws(StoreError) in try store.plan(digest: record.planDigest) }?.baseDir ?? "."
+        let secrets = MetricSources.secrets(of: plan.sources.values)
+        var jobs: [Poller.Job] = []
+        var slots: [(arm: String, metric: ExperimentPlan.Metric, names: [String])] = []
+        for arm in plan.arms {
+            for metric in external {
+                guard let name = metric.source, let spec = plan.sources[name] else { continue }
+                let source = MetricSources.make(spec)
+                var context = MetricContext(
+                    flag: record.flag, gate: metric.metric, variant: arm, canary: arm, baseline: plan.control,
+                    percent: .zero, step: 0, state: "experiment", now: now, baseDir: baseDir)
+                context.secrets = secrets
+                let names = metric.inputs.keys.sorted()
+                for input in names {
+                    jobs.append(
+                        Poller.Job(source: source, query: metric.inputs[input].map(context.render), context: context))
+                }
+                slots.append((arm, metric, names))
+            }
+        }
+        let results = Poller.poll(jobs, concurrency: Self.experimentPollers)
+        var next = 0
+        for (arm, metric, names) in slots {
+            let answers = results[next..<(next + names.count)]
+            next += names.count
+            var values: [String: Double] = [:]
+            var problem: String?
+            for (input, result) in zip(names, answers) {
+                switch result.reading.finite {
+                case .value(let v): values[input] = v
+                case .noData(let why): problem = problem ?? "\(input): no data (\(why))"
+                case .error(let why): problem = problem ?? "\(input): \(why)"
+                }
+            }
+            let statistical: StatisticalSpec.Metric = metric.type == .proportion ? .proportion : .mean
+            if problem == nil, let impossible = Self.impossibleInputs(values, metric: statistical) {
+                problem = "impossible inputs: \(impossible)"
+            }
+            if problem == nil, let totals = Self.totals(metric.type, values) {
+                out[arm]?.metrics[metric.metric] = totals
+            } else {
+                out[arm]?.errors[metric.metric] =
+                    problem ?? "counts that are not whole numbers from 0 to 1e15, or inputs that do not fit"
+            }
+        }
+        // Without ramp's events, an arm's units are the primary metric's count.
+        if plan.primary.source != nil {
+            for arm in plan.arms {
+                let count = out[arm]?.metrics[plan.primary.metric]?.count ?? 0
+                out[arm]?.units = count
+            }
+        }
+        return out
+    }
+
+    /// Sources read at once for an experiment's metrics.
+    static let experimentPollers = 8
+
+    /// A metric's totals from its polled inputs: a proportion's `total` and `count`, a mean's `count` with `sum`
+    /// and `sum_squares` or with `mean` and `variance`; nil when a count is not a whole number from 0 to 1e15
+    /// (within rounding) or the sums are not finite.
+    static func totals(_ type: ArmData.Metric, _ v: [String: Double]) -> (
+        count: Int, sum: Double, sumOfSquares: Double
+    )? {
+        func whole(_ x: Double?) -> Int? {
+            guard let x, x.isFinite, x >= 0, x <= 1e15 else { return nil }
+            return Int(x.rounded())
+        }
+        switch type {
+        case .proportion:
+            guard let total = whole(v["total"]), let count = v["count"], count.isFinite else { return nil }
+            return (total, min(count, Double(total)), min(count, Double(total)))
+        case .mean:
+            guard let n = whole(v["count"]), n > 0 else { return nil }
+            if let sum = v["sum"], let squares = v["sum_squares"] {
+                return sum.isFinite && squares.isFinite ? (n, sum, squares) : nil
+            }
+            guard let mean = v["mean"], let variance = v["variance"] else { return nil }
+            let sum = mean * Double(n)
+            let squares = variance * Double(n - 1) + sum * sum / Double(n)
+            return sum.isFinite && squares.isFinite ? (n, sum, squares) : nil
         }
     }
 
@@ -247,7 +341,7 @@ extension Ramp {
                 continue
             }
             let window = record.window(now: now)
-            let totals = try armTotals(plan, flag: record.flag, window: window)
+            let totals = try armTotals(plan, record: record, window: window, now: now)
             let readout = ExperimentReadout.make(
                 plan: plan, totals: totals, shares: Self.shares(record.allocation), window: .open)
             var next = record
@@ -492,7 +586,7 @@ extension Ramp {
         }
         let plan = try experimentPlan(record)
         let window = record.window(now: now)
-        let totals = try armTotals(plan, flag: key, window: window)
+        let totals = try armTotals(plan, record: record, window: window, now: window.until)
         let shares = Self.shares(record.allocation)
         // Fixed-horizon only for the one planned look: the window closed at the planned sample.
         var look = ExperimentReadout.Window.open

@@ -170,6 +170,40 @@ import Testing
             #""sample": 100"#, #""sample": 100, "interval": "5s""#,
             "x.json: interval: 5s is shorter than the minimum 10s"
         ),
+        // Metrics read from a source.
+        (
+            #""better": "higher"}"#, #""better": "higher", "source": "prom"}"#,
+            "x.json: primary.source: unknown source \"prom\" (defined: )"
+        ),
+        (
+            #""better": "higher"}"#, #""better": "higher", "inputs": {"count": "x"}}"#,
+            #"x.json: primary.inputs: inputs are read from a source: name one ("source")"#
+        ),
+        (
+            #""better": "higher"}, "sample": 100"#,
+            #""better": "higher", "source": "p", "inputs": {"count": "a{{variant}}", "total": "b"}}, "#
+                + #""sources": {"p": {"type": "prometheus", "url": "http://p:9090"}}, "sample": 100"#,
+            "x.json: primary.inputs.total: is read once per arm, so it must use {{variant}}"
+        ),
+        (
+            #""better": "higher"}, "sample": 100"#,
+            #""better": "higher", "source": "p", "inputs": {"count": "a{{variant}}", "mean": "b{{variant}}"}}, "#
+                + #""sources": {"p": {"type": "prometheus", "url": "http://p:9090"}}, "sample": 100"#,
+            "x.json: primary.inputs: proportion takes count, total, found count, mean"
+        ),
+        (
+            #""better": "higher"}, "sample": 100"#,
+            #""better": "higher", "source": "h", "inputs": {"count": "{{variant}}", "total": "/t/{{variant}}"}}, "#
+                + #""sources": {"h": {"type": "http", "url": "http://h/stats"}}, "sample": 100"#,
+            #"x.json: primary.inputs.count: "{{variant}}" is not a JSON Pointer (it starts with /)"#
+        ),
+        (
+            #""better": "higher"}, "sample": 100"#,
+            #""better": "higher"}, "guardrails": [{"metric": "m", "type": "mean", "better": "lower"}], "#
+                + #""sample": 100"#,
+            #"x.json: guardrails[0].metric: "m" is read otherwise already (its type, source or inputs); "#
+                + "one name is one metric"
+        ),
     ])
     func refusesBadPlansNamingTheFieldAndWhy(original: String, replacement: String, message: String) {
         let text = Self.minimal.replacingOccurrences(of: original, with: replacement)
@@ -247,7 +281,7 @@ import Testing
         return ArmTotals(
             units: units,
             metrics: [
-                "buy": (count: Int(buys), sum: buys, sumOfSquares: buys),
+                "buy": (count: units, sum: buys, sumOfSquares: buys),
                 "latency": (count: units, sum: n * latency, sumOfSquares: n * latency * latency + (n - 1) * 2_500),
             ])
     }

@@ -105,6 +105,15 @@ import Testing
             #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "weights": {"on": 2147483648}}"#,
             #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "rules": [{"choose": "on", "variant": "on"}]}"#,
             #"{"flag": "f", "canary": "on", "baseline": "off", "steps": [{"percent": 50}], "rules": [{"when": true}]}"#,
+            // Experiment and bandit plans: fields of the other kind, one arm, an unknown type, a null variant, a
+            // layer range out of bounds, a floor of half or more.
+            #"{"kind": "bandit", "flag": "f", "variants": {"a": 1, "b": 2}, "control": "a", "weights": {"a": 1, "b": 1}, "primary": {"metric": "m", "type": "proportion", "better": "higher"}, "sample": 100}"#,
+            #"{"kind": "experiment", "flag": "f", "variants": {"a": 1, "b": 2}, "control": "a", "burn_in": 10, "primary": {"metric": "m", "type": "proportion", "better": "higher"}, "sample": 100}"#,
+            #"{"kind": "experiment", "flag": "f", "variants": {"a": 1}, "control": "a", "primary": {"metric": "m", "type": "proportion", "better": "higher"}, "sample": 100}"#,
+            #"{"kind": "experiment", "flag": "f", "variants": {"a": 1, "b": 2}, "control": "a", "primary": {"metric": "m", "type": "median", "better": "higher"}, "sample": 100}"#,
+            #"{"kind": "experiment", "flag": "f", "variants": {"a": 1, "b": null}, "control": "a", "primary": {"metric": "m", "type": "mean", "better": "higher"}, "sample": 100}"#,
+            #"{"kind": "experiment", "flag": "f", "variants": {"a": 1, "b": 2}, "control": "a", "primary": {"metric": "m", "type": "mean", "better": "higher"}, "sample": 100, "layer": {"name": "l", "range": [0, 10001]}}"#,
+            #"{"kind": "bandit", "flag": "f", "variants": {"a": 1, "b": 2}, "control": "a", "primary": {"metric": "m", "type": "mean", "better": "higher"}, "sample": 100, "floor": 0.5}"#,
         ]
         let paths = refused.enumerated().map { i, text in
             box.write("bad-\(i).json", text)

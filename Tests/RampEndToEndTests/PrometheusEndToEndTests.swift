@@ -181,4 +181,66 @@ import Testing
         _ = tick(fine, from: 5, to: 30)
         #expect(fine.status("checkout")["state"] == "completed")
     }
+
+    /// An experiment whose metrics are read from a real Prometheus per arm (`{{variant}}` in each input): the
+    /// readout's numbers are what Prometheus itself answers for each arm's inputs, its units the primary's count,
+    /// and the tick stops the experiment on the slower arm's latency guardrail.
+    @Test func anExperimentReadsItsArmsFromPrometheusAndItsGuardrailStopsIt() throws {
+        let prometheus = try PrometheusServer()
+        let box = Sandbox()
+        func q(_ family: String) -> String {
+            #"sum(increase(\#(family){flag=\"copy\",variant=\"{{variant}}\"}[1h]))"#
+        }
+        let latency = #"sum(app_latency_seconds{flag=\"copy\",variant=\"{{variant}}\"})"#
+        box.write(
+            "copy.json",
+            """
+            {
+              "kind": "experiment", "flag": "copy", "variants": {"a": 1, "b": 2, "c": 3}, "control": "a",
+              "sources": {"prom": {"type": "prometheus", "url": "\(prometheus.url)", "timeout": "5s"}},
+              "primary": {"metric": "conversion", "type": "proportion", "better": "higher", "mde": 0.1,
+                          "source": "prom", "inputs": {"count": "\(q("app_errors_total"))", "total": "\(q("app_requests_total"))"}},
+              "guardrails": [{"metric": "latency", "type": "mean", "better": "lower", "margin": 0.1, "source": "prom",
+                              "inputs": {"count": "\(q("app_requests_total"))", "mean": "\(latency)",
+                                         "variance": "\(latency) * 0 + 0.0004"}}],
+              "sample": 1000000, "interval": "10m"
+            }
+            """)
+        let submitted = box.ramp([
+            "submit", box.dir.appendingPathComponent("copy.json").path, "--now", PrometheusServer.at(60),
+        ])
+        try #require(submitted.status == 0, "\(submitted.stderr)")
+        let at = PrometheusServer.at(65)
+        let report = try #require(box.ramp(["experiment", "report", "copy", "--json", "--now", at]).json.first)
+        let arms = try #require(report["arms"]?.arrayValue)
+        for arm in arms {
+            let name = try #require(arm["variant"]?.stringValue)
+            // The query as the plan's JSON holds it, unescaped, for this arm.
+            func direct(_ query: String) -> Double? {
+                prometheus.value(
+                    of: query.replacingOccurrences(of: "{{variant}}", with: name)
+                        .replacingOccurrences(of: #"\""#, with: "\""), at: at)
+            }
+            let total = try #require(direct(q("app_requests_total")))
+            let count = try #require(direct(q("app_errors_total")))
+            #expect(arm["units"]?.numberValue == total.rounded(), "\(name): units are the primary's count")
+            #expect(arm["primary"]?["units"]?.numberValue == total.rounded())
+            #expect(arm["primary"]?["sum"]?.numberValue == count)
+            #expect(arm["guardrails"]?[0]?["value"]?.numberValue == direct(latency))
+        }
+        #expect(arms.compactMap { $0["variant"]?.stringValue } == ["a", "b", "c"])
+        #expect(abs((arms[1]["primary"]?["lift"]?["estimate"]?.numberValue ?? 0) - 0.6) < 1e-9, "8% over 5%")
+        #expect(report["decision"]?["verdict"] == "ship", "\(report)")
+        #expect(report["decision"]?["winner"] == "b")
+        // The tick reads the same and stops the experiment on c's latency, 50% over a's.
+        let tick = box.ramp(["tick", "--now", PrometheusServer.at(70)])
+        #expect(
+            tick.stdout.contains("copy  experiment_stop: guardrail latency failed: c is shown worse than a"),
+            "\(tick.stdout) \(tick.stderr)")
+        #expect(box.ramp(["audit", "verify"]).status == 0)
+        // A source that cannot be read is said per metric, and decides nothing.
+        prometheus.stop()
+        let down = try #require(box.ramp(["experiment", "report", "copy", "--json", "--now", at]).json.first)
+        #expect(down["arms"]?[1]?["primary"]?["error"]?.stringValue?.isEmpty == false, "\(down)")
+    }
 }

@@ -15,12 +15,19 @@ public struct ExperimentPlan: Sendable, Equatable {
         case control
     }
 
-    /// A metric read from ramp's events: an outcome name, a proportion (units with a non-zero outcome among the
-    /// exposed units) or a mean (of the outcome's values).
+    /// A metric of each arm: from ramp's events by default (`metric` an outcome's name; a proportion is the units
+    /// with a non-zero outcome among the exposed units, a mean is of the outcome's values), or read per arm from
+    /// one of the plan's `sources` (Prometheus, HTTP JSON, a command) through `inputs`, as a statistical gate
+    /// reads its arms: `count` and `total` for a proportion; `count` with `mean` and `variance`, or with `sum` and
+    /// `sum_squares`, for a mean, each query using `{{variant}}`.
     public struct Metric: Sendable, Equatable {
         public var metric: String
         public var type: ArmData.Metric
         public var better: Better
+        /// The source the metric is read from; nil for ramp's events.
+        public var source: String?
+        /// Input name → query, for a metric read from a source.
+        public var inputs: [String: String] = [:]
         /// The primary metric's minimum detectable effect, relative (0.05 is 5%): what the power is computed for.
         public var mde: Double?
         /// A guardrail's non-inferiority margin, relative: the treatment may be at most this much worse.
@@ -36,6 +43,8 @@ public struct ExperimentPlan: Sendable, Equatable {
 
     public var kind: Kind
     public var flag: String
+    /// Where metrics that are not ramp's events are read, as in a rollout plan.
+    public var sources: [String: SourceSpec]
     public var description: String?
     public var variants: [String: JSONValue]
     public var control: String
@@ -84,6 +93,9 @@ public struct ExperimentPlan: Sendable, Equatable {
     /// The units of the flag's split the allocation divides.
     public static let total = 10_000
 
+    /// The most arms a plan may have (each arm is read per check; a split of 10,000 units gives each some).
+    public static let maximumArms = 100
+
     /// The split the plan starts with: its weights scaled to `total` units (largest remainders), control first.
     public var initialAllocation: Allocation {
         let sum = Double(weights.values.reduce(0, +))
@@ -108,7 +120,7 @@ extension Fields {
         }
         var known: Set<String> = [
             "$schema", "kind", "flag", "description", "variants", "control", "primary", "guardrails", "sample",
-            "alpha", "power", "cohorts", "interval", "end", "layer",
+            "alpha", "power", "cohorts", "interval", "end", "layer", "sources",
         ]
         known.formUnion(kind == .experiment ? ["weights"] : ["burn_in", "floor", "top_two", "draws"])
         try allow(known)
@@ -119,8 +131,9 @@ extension Fields {
         }
         let description = try string("description")
         guard let v = value("variants") else { throw fail("variants", "is required") }
-        guard case .object(let variants) = v, variants.count >= 2 else {
-            throw fail("variants", "expected an object of at least two variant names to values")
+        guard case .object(let variants) = v, variants.count >= 2, variants.count <= ExperimentPlan.maximumArms else {
+            throw fail(
+                "variants", "expected an object of two to \(ExperimentPlan.maximumArms) variant names to values")
         }
         for name in variants.keys.sorted() {
             try checkName(name, at: "variants", what: "variant name")
@@ -144,22 +157,27 @@ extension Fields {
                 throw fail("weights", "has no weight for variant \"\(missing)\" (every arm needs one)")
             }
         }
+        let sources = try self.sources()
         guard let p = value("primary") else { throw fail("primary", "is required") }
         var primaryFields = try Fields(file: file, path: join("primary"), value: p)
-        let primary = try primaryFields.metric(primary: true)
+        let primary = try primaryFields.metric(primary: true, sources: sources)
         var guardrails: [ExperimentPlan.Metric] = []
         for (i, g) in (try array("guardrails") ?? []).enumerated() {
             var guardrail = try Fields(file: file, path: join("guardrails[\(i)]"), value: g)
-            guardrails.append(try guardrail.metric(primary: false))
+            guardrails.append(try guardrail.metric(primary: false, sources: sources))
         }
-        var types: [String: ArmData.Metric] = [:]
+        var seen: [String: ExperimentPlan.Metric] = [:]
         for (i, metric) in ([primary] + guardrails).enumerated() {
-            if let other = types[metric.metric], other != metric.type {
+            if let other = seen[metric.metric],
+                other.type != metric.type || other.source != metric.source
+                    || other.inputs != metric.inputs
+            {
                 throw fail(
-                    "guardrails[\(i - 1)].type",
-                    "\"\(metric.metric)\" is read as a \(other.rawValue) already; one outcome is one type")
+                    "guardrails[\(i - 1)].metric",
+                    "\"\(metric.metric)\" is read otherwise already (its type, source or inputs); one name is one metric"
+                )
             }
-            types[metric.metric] = metric.type
+            seen[metric.metric] = metric
         }
         guard let sample = try number("sample") else { throw fail("sample", "is required") }
         guard sample >= Double(2 * variants.count), sample <= 1e12, sample == sample.rounded() else {
@@ -227,14 +245,15 @@ extension Fields {
         }
         try rejectUnknown()
         return ExperimentPlan(
-            kind: kind, flag: flag, description: description, variants: variants, control: control,
+            kind: kind, flag: flag, sources: sources, description: description, variants: variants, control: control,
             weights: weights, primary: primary, guardrails: guardrails, sample: Int(sample), alpha: alpha,
             power: power, cohorts: cohorts, interval: interval, end: end, layer: layer, burnIn: burnIn,
             floor: floor, topTwo: topTwo, draws: draws)
     }
 
-    mutating func metric(primary: Bool) throws(PlanError) -> ExperimentPlan.Metric {
-        try allow(primary ? ["metric", "type", "better", "mde"] : ["metric", "type", "better", "margin"])
+    mutating func metric(primary: Bool, sources: [String: SourceSpec]) throws(PlanError) -> ExperimentPlan.Metric {
+        try allow(
+            Set(["metric", "type", "better", "source", "inputs"] + (primary ? ["mde"] : ["margin"])))
         let metric = try requiredString("metric")
         guard !metric.isEmpty else { throw fail("metric", "an outcome metric's name cannot be empty") }
         try checkName(metric, at: "metric", what: "metric name")
@@ -255,7 +274,49 @@ extension Fields {
             margin = try number("margin") ?? 0
             guard margin >= 0, margin <= 10 else { throw fail("margin", "must be a relative margin from 0 to 10") }
         }
+        var source: String?
+        var inputs: [String: String] = [:]
+        if let name = try string("source") {
+            guard let spec = sources[name] else {
+                throw fail(
+                    "source",
+                    "unknown source \"\(name)\" (defined: \(sources.keys.sorted().joined(separator: ", ")))")
+            }
+            if case .events = spec {
+                if value("inputs") != nil { throw fail("inputs", "the events source needs no inputs") }
+            } else {
+                source = name
+                let help = StatisticalSpec.inputNames(type == .proportion ? .proportion : .mean)
+                    .map { $0.joined(separator: ", ") }.joined(separator: "; or ")
+                guard let v = value("inputs"), case .object(let object) = v else {
+                    throw fail("inputs", "is required: an object of input name to query (\(help))")
+                }
+                for (input, query) in object {
+                    try checkName(input, at: "inputs", what: "input name")
+                    guard case .string(let text) = query else {
+                        throw fail("inputs.\(input)", "expected a query string, found \(query.typeName)")
+                    }
+                    try checkTemplates(text, "inputs.\(input)")
+                    if case .http = spec, !text.isEmpty, !text.hasPrefix("/") {
+                        throw fail("inputs.\(input)", "\"\(text)\" is not a JSON Pointer (it starts with /)")
+                    }
+                    if !spec.usesVariant(selector: text) {
+                        throw fail("inputs.\(input)", "is read once per arm, so it must use {{variant}}")
+                    }
+                    inputs[input] = text
+                }
+                let sets = StatisticalSpec.inputNames(type == .proportion ? .proportion : .mean)
+                guard sets.contains(where: { Set($0) == Set(inputs.keys) }) else {
+                    throw fail(
+                        "inputs",
+                        "\(type.rawValue) takes \(help), found \(inputs.keys.sorted().joined(separator: ", "))")
+                }
+            }
+        } else if value("inputs") != nil {
+            throw fail("inputs", "inputs are read from a source: name one (\"source\")")
+        }
         try rejectUnknown()
-        return .init(metric: metric, type: type, better: better, mde: mde, margin: margin)
+        return .init(
+            metric: metric, type: type, better: better, source: source, inputs: inputs, mde: mde, margin: margin)
     }
 }

@@ -8,27 +8,33 @@
 /// and sum of squares of its values (a proportion's successes as the sum).
 public struct ArmTotals: Sendable, Equatable {
     public var units: Int
+    /// Per metric: a proportion's trials, successes (twice); a mean's count, sum and sum of squares.
     public var metrics: [String: (count: Int, sum: Double, sumOfSquares: Double)]
+    /// Metrics read from a source that could not be read for this arm, with why.
+    public var errors: [String: String] = [:]
 
-    public init(units: Int, metrics: [String: (count: Int, sum: Double, sumOfSquares: Double)]) {
+    public init(
+        units: Int, metrics: [String: (count: Int, sum: Double, sumOfSquares: Double)], errors: [String: String] = [:]
+    ) {
         self.units = units
         self.metrics = metrics
+        self.errors = errors
     }
 
     public static func == (a: ArmTotals, b: ArmTotals) -> Bool {
-        a.units == b.units && a.metrics.keys == b.metrics.keys
+        a.units == b.units && a.errors == b.errors && a.metrics.keys == b.metrics.keys
             && a.metrics.allSatisfy { key, value in
                 let other = b.metrics[key]!
                 return value.count == other.count && value.sum == other.sum && value.sumOfSquares == other.sumOfSquares
             }
     }
 
-    /// The arm's data for `metric`: a proportion over the exposed units (successes capped at them), a mean over
-    /// the outcome's values; nil with fewer than two.
+    /// The arm's data for `metric`: a proportion over its trials (ramp's events: the exposed units; successes
+    /// capped at them), a mean over its values; nil with fewer than two.
     public func data(_ metric: ExperimentPlan.Metric) -> ArmData? {
         let m = metrics[metric.metric] ?? (0, 0, 0)
         switch metric.type {
-        case .proportion: return ArmData(metric: .proportion, units: units, sum: min(m.sum, Double(units)))
+        case .proportion: return ArmData(metric: .proportion, units: m.count, sum: min(m.sum, Double(m.count)))
         case .mean: return ArmData(metric: .mean, units: m.count, sum: m.sum, sumOfSquares: m.sumOfSquares)
         }
     }
@@ -57,6 +63,8 @@ public struct ExperimentReadout: Sendable {
         public var beyondMargin: Bool
         /// Whether the lift is of adjusted data, an arm having no variance (see `adjusted`).
         public var adjusted = false
+        /// Why the metric could not be read for this arm (a source's error), if it could not.
+        public var error: String?
     }
 
     /// Whether the treatment is shown worse than the margin tolerates: the interval of treatment − k × control,
@@ -175,6 +183,7 @@ public struct ExperimentReadout: Sendable {
                 metric: metric.metric, units: data?.units ?? (metric.type == .proportion ? armTotals.units : 0),
                 value: data?.mean, data: data, lift: nil, better: false, worse: false, nonInferior: false,
                 beyondMargin: false)
+            out.error = armTotals.errors[metric.metric] ?? totals[plan.control]?.errors[metric.metric]
             guard arm != plan.control, let data, let control = totals[plan.control]?.data(metric) else { return out }
             out.beyondMargin = Self.beyondMargin(
                 data, control, metric: metric, alpha: plan.alpha, tuning: tuning, fixed: closed)

@@ -17,8 +17,9 @@ enum DemoCommand {
             not $RAMP_STORE; a --store that exists, or beside which a file the demo writes exists, is refused,
             exit 5), then
             runs the tick loop with a simulated clock starting now, advancing by the interval (at most 1d) without sleeping,
-            until every rollout has settled. Prints each transition as it happens and verifies the audit log.
-            Every rollout event is also sent to a store-wide notification target, examples/notify/append-jsonl, which
+            until every rollout has settled and every experiment has ended (at most 100,000 ticks). Prints each
+            transition as it happens and verifies the audit log.
+            Every rollout and experiment event is also sent to a store-wide notification target, examples/notify/append-jsonl, which
             appends each JSON document to notifications.jsonl beside the store (when run from the repository),
             and each rolled-out flag's report (ramp report) is written there as FLAG.html.
             Experiment and bandit plans start at once, and each tick simulated users of their flags (from the
@@ -123,7 +124,8 @@ enum DemoCommand {
         var simulated = 0
         var trafficFailure: RampError?
         let ticks = try ramp.runLoop(
-            interval: interval, untilSettled: true, clock: .simulated(start: start), maxTicks: 100_000,
+            interval: interval, untilSettled: true, awaitExperiments: true, clock: .simulated(start: start),
+            maxTicks: 100_000,
             actor: "tick@demo", stop: StopSignal()
         ) { now, outcomes in
             for outcome in outcomes {

@@ -162,7 +162,7 @@ extension ExperimentCommands {
             "sum_of_squares": m.data.map { .number($0.sumOfSquares) } ?? .null, "lift": liftJSON(m.lift),
             "better": .bool(m.better), "worse": .bool(m.worse),
             "non_inferior": .bool(m.nonInferior), "beyond_margin": .bool(m.beyondMargin),
-            "adjusted": .bool(m.adjusted),
+            "adjusted": .bool(m.adjusted), "error": m.error.map(JSONValue.string) ?? .null,
         ]
     }
 
@@ -240,6 +240,7 @@ extension ExperimentCommands {
     static func signed(_ x: Double) -> String { (x > 0 ? "+" : "") + ExperimentReadout.percentText(x) }
 
     static func liftText(_ m: ExperimentReadout.MetricResult, _ basis: ExperimentReadout.Basis) -> String {
+        if let error = m.error { return "cannot be read: \(error)" }
         guard let lift = m.lift else { return "" }
         let (lower, upper) = basis == .fixedHorizon ? lift.interval : lift.alwaysValidInterval
         let p = basis == .fixedHorizon ? lift.pValue : lift.alwaysValidPValue

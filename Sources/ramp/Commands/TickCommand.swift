@@ -44,7 +44,8 @@ enum TickCommand {
         details: """
             --interval      time between ticks (default 30s)
             --until-settled stop once no rollout is pending or progressing (paused and awaiting-approval
-                            rollouts need an operator, so they count as settled)
+                            rollouts need an operator, and running experiments events from outside, so they
+                            count as settled)
             --max-ticks N   stop after N ticks
             --actor NAME, --concurrency N, --check-retention D, --verbose, --json   as for tick
             --now TIME      simulate: start the clock at TIME and advance it by the interval after each tick,

@@ -124,6 +124,10 @@ final class PrometheusServer {
             Series(flag: "latency", variant: "off", requests: 10, errors: { _ in 0 }, latency: 0.20),
             // No traffic at all: rate 0 / 0 is NaN.
             Series(flag: "idle", variant: "on", requests: 0, errors: { _ in 0 }, latency: 0.2),
+            // An experiment's three arms: b converts 8% (its "errors" are conversions here), a and c 5%; c is slower.
+            Series(flag: "copy", variant: "a", requests: 10, errors: { _ in 0.5 }, latency: 0.200),
+            Series(flag: "copy", variant: "b", requests: 10, errors: { _ in 0.8 }, latency: 0.200),
+            Series(flag: "copy", variant: "c", requests: 10, errors: { _ in 0.5 }, latency: 0.300),
         ]
         var out = ""
         let steps = 3 * 60 * 4  // every 15 s for three hours
@@ -205,4 +209,27 @@ final class PrometheusServer {
 
 private final class StatusBox: @unchecked Sendable {  // written once before the semaphore signals, read after
     var value: Int?
+    var body: Data?
+}
+
+extension PrometheusServer {
+    /// The one number an instant query answers at `time`, straight from Prometheus' HTTP API; nil otherwise.
+    func value(of query: String, at time: String) -> Double? {
+        guard let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
+            let at = time.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
+            let url = URL(string: "\(self.url)/api/v1/query?query=\(encoded)&time=\(at)")
+        else { return nil }
+        let done = DispatchSemaphore(value: 0)
+        let box = StatusBox()
+        URLSession.shared.dataTask(with: url) { data, _, _ in
+            box.body = data
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 5)
+        guard let body = box.body, let json = try? JSONParser.parse(String(decoding: body, as: UTF8.self)),
+            case .array(let results)? = json["data"]?["result"], results.count == 1,
+            case .array(let pair)? = results[0]["value"], pair.count == 2, let text = pair[1].stringValue
+        else { return nil }
+        return Double(text)
+    }
 }
