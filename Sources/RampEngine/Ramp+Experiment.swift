@@ -364,7 +364,7 @@ extension Ramp {
                     failing.map { arm, guardrail, result in
                         [
                             "variant": .string(arm.variant), "metric": .string(guardrail.metric),
-                            "lift": Self.liftJSON(result.lift!), "units": .number(Double(result.units)),
+                            "lift": result.lift!.json, "units": .number(Double(result.units)),
                         ]
                     })
             } else if readout.sampleReached >= plan.sample {
@@ -420,18 +420,6 @@ extension Ramp {
 
     static func interval(_ i: (lower: Double, upper: Double)) -> String {
         "[\(percentText(i.lower)), \(percentText(i.upper))]"
-    }
-
-    static func liftJSON(_ lift: Lift) -> JSONValue {
-        [
-            "estimate": .number(lift.estimate),
-            "interval": [.number(lift.interval.lower), .number(lift.interval.upper)],
-            "p": .number(lift.pValue),
-            "always_valid_interval": [
-                .number(lift.alwaysValidInterval.lower), .number(lift.alwaysValidInterval.upper),
-            ],
-            "always_valid_p": .number(lift.alwaysValidPValue),
-        ]
     }
 
     /// Writes one experiment's check: the new state and split, the flag's split when it changes, and the audit

@@ -286,31 +286,7 @@ extension Fields {
                 if value("inputs") != nil { throw fail("inputs", "the events source needs no inputs") }
             } else {
                 source = name
-                let help = StatisticalSpec.inputNames(type == .proportion ? .proportion : .mean)
-                    .map { $0.joined(separator: ", ") }.joined(separator: "; or ")
-                guard let v = value("inputs"), case .object(let object) = v else {
-                    throw fail("inputs", "is required: an object of input name to query (\(help))")
-                }
-                for (input, query) in object {
-                    try checkName(input, at: "inputs", what: "input name")
-                    guard case .string(let text) = query else {
-                        throw fail("inputs.\(input)", "expected a query string, found \(query.typeName)")
-                    }
-                    try checkTemplates(text, "inputs.\(input)")
-                    if case .http = spec, !text.isEmpty, !text.hasPrefix("/") {
-                        throw fail("inputs.\(input)", "\"\(text)\" is not a JSON Pointer (it starts with /)")
-                    }
-                    if !spec.usesVariant(selector: text) {
-                        throw fail("inputs.\(input)", "is read once per arm, so it must use {{variant}}")
-                    }
-                    inputs[input] = text
-                }
-                let sets = StatisticalSpec.inputNames(type == .proportion ? .proportion : .mean)
-                guard sets.contains(where: { Set($0) == Set(inputs.keys) }) else {
-                    throw fail(
-                        "inputs",
-                        "\(type.rawValue) takes \(help), found \(inputs.keys.sorted().joined(separator: ", "))")
-                }
+                inputs = try self.inputs(from: spec, metric: type == .proportion ? .proportion : .mean)
             }
         } else if value("inputs") != nil {
             throw fail("inputs", "inputs are read from a source: name one (\"source\")")

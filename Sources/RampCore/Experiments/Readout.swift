@@ -92,6 +92,16 @@ public struct Lift: Sendable, Equatable {
             alwaysValidPValue: min(1, 1 / evalue))
     }
 
+    /// The lift as the readout and the audit log write it.
+    public var json: JSONValue {
+        [
+            "estimate": .number(estimate), "interval": [.number(interval.lower), .number(interval.upper)],
+            "p": .number(pValue),
+            "always_valid_interval": [.number(alwaysValidInterval.lower), .number(alwaysValidInterval.upper)],
+            "always_valid_p": .number(alwaysValidPValue),
+        ]
+    }
+
     /// The half-width of the asymptotic confidence sequence (Waudby-Smith et al. 2023, eq. 9) for an estimate
     /// with `variance` after `n` units in all, at level `alpha`, tuned to `tuning` units.
     public static func sequentialHalfWidth(variance: Double, n: Double, alpha: Double, tuning: Double) -> Double {

@@ -630,9 +630,22 @@ extension Fields {
             }
             return spec
         }
+        spec.inputs = try inputs(from: source, metric: metric)
+        if metric == .distribution {
+            throw fail("source", "distributions (lists of values) come from the events source in this version")
+        }
+        return spec
+    }
+
+    /// The `inputs` of something read once per arm from `source` (a statistical gate, an experiment's metric):
+    /// input name → query, each using `{{variant}}` (a JSON Pointer for an HTTP source), one of the sets `metric`
+    /// takes.
+    mutating func inputs(from source: SourceSpec, metric: StatisticalSpec.Metric) throws(PlanError) -> [String: String]
+    {
         guard let v = value("inputs"), case .object(let inputs) = v else {
             throw fail("inputs", "is required: an object of input name to query (\(Self.inputHelp(metric)))")
         }
+        var out: [String: String] = [:]
         for (name, query) in inputs {
             try checkName(name, at: "inputs", what: "input name")
             guard case .string(let text) = query else {
@@ -645,19 +658,15 @@ extension Fields {
             if !source.usesVariant(selector: text) {
                 throw fail("inputs.\(name)", "is read once per arm, so it must use {{variant}}")
             }
-            spec.inputs[name] = text
+            out[name] = text
         }
-        let sets = Spec.inputNames(metric)
-        guard sets.contains(where: { Set($0) == Set(inputs.keys) }) else {
+        guard StatisticalSpec.inputNames(metric).contains(where: { Set($0) == Set(inputs.keys) }) else {
             throw fail(
                 "inputs",
                 "\(metric.rawValue) takes \(Self.inputHelp(metric)), found \(inputs.keys.sorted().joined(separator: ", "))"
             )
         }
-        if metric == .distribution {
-            throw fail("source", "distributions (lists of values) come from the events source in this version")
-        }
-        return spec
+        return out
     }
 
     static func inputHelp(_ metric: StatisticalSpec.Metric) -> String {

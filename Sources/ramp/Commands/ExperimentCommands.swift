@@ -142,24 +142,11 @@ enum ExperimentCommands {
 }
 
 extension ExperimentCommands {
-    static func liftJSON(_ lift: Lift?) -> JSONValue {
-        guard let lift else { return .null }
-        return [
-            "estimate": .number(lift.estimate),
-            "interval": [.number(lift.interval.lower), .number(lift.interval.upper)],
-            "p": .number(lift.pValue),
-            "always_valid_interval": [
-                .number(lift.alwaysValidInterval.lower), .number(lift.alwaysValidInterval.upper),
-            ],
-            "always_valid_p": .number(lift.alwaysValidPValue),
-        ]
-    }
-
     static func metricJSON(_ m: ExperimentReadout.MetricResult) -> JSONValue {
         [
             "metric": .string(m.metric), "units": .number(Double(m.units)),
             "value": m.value.map { .number($0) } ?? .null, "sum": m.data.map { .number($0.sum) } ?? .null,
-            "sum_of_squares": m.data.map { .number($0.sumOfSquares) } ?? .null, "lift": liftJSON(m.lift),
+            "sum_of_squares": m.data.map { .number($0.sumOfSquares) } ?? .null, "lift": m.lift?.json ?? .null,
             "better": .bool(m.better), "worse": .bool(m.worse),
             "non_inferior": .bool(m.nonInferior), "beyond_margin": .bool(m.beyondMargin),
             "adjusted": .bool(m.adjusted), "error": m.error.map(JSONValue.string) ?? .null,
