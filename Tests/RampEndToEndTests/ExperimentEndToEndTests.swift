@@ -204,6 +204,30 @@ extension Sandbox {
             }
         }
         #expect(cohort["values"]?.arrayValue?.count == 3)
+        // Each cohort's lifts against gbstats too.
+        var cohortCases: [JSONValue] = []
+        var cohortLifts: [JSONValue] = []
+        for value in cohort["values"]?.arrayValue ?? [] {
+            let arms = value["arms"]?.arrayValue ?? []
+            for arm in arms.dropFirst() {
+                cohortCases.append([
+                    "metric": "proportion", "control": stats(arms.first?["primary"]),
+                    "treatment": stats(arm["primary"]),
+                    "alpha": 0.05, "tuning": 100000,
+                ])
+                cohortLifts.append(arm["primary"]?["lift"] ?? .null)
+            }
+        }
+        let cohortStats = try #require(
+            try PythonScript.run("check_readout.py", input: .array(cohortCases), python: PythonScript.gbstats)
+                .arrayValue)
+        #expect(cohortStats.count == 6)
+        for (theirs, lift) in zip(cohortStats, cohortLifts) {
+            #expect(agrees(lift["estimate"]?.numberValue, theirs["estimate"]?.numberValue), "\(lift) \(theirs)")
+            #expect(agrees(lift["always_valid_p"]?.numberValue, theirs["sequential_p"]?.numberValue))
+            #expect(
+                agrees(lift["always_valid_interval"]?[0]?.numberValue, theirs["sequential_interval"]?[0]?.numberValue))
+        }
         // The text report says the same.
         let text = box.ramp(["experiment", "report", "shop", "--now", t(30)])
         #expect(
