@@ -116,6 +116,14 @@ extension Ramp {
                                             + "\(existing.variants[name]!.canonical), not \(plan.variants[name]!.canonical)"
                                 )))
                     }
+                    let held = open.first { $0.0.flag == plan.flag && $0.0.state == .concluded }
+                    if existing.rules.count > (held == nil ? 0 : 1) {
+                        return .failure(
+                            .conflict(
+                                "flag \"\(plan.flag)\" has targeting rules; an experiment's split decides alone, so "
+                                    + "users no rule of it chose are in no arm (submit a rollout plan with \"rules\": [] "
+                                    + "first, or use another flag)"))
+                    }
                     if existing.canaryPercent > .zero || !existing.canarySegments.isEmpty || existing.hasSplit {
                         return .failure(
                             .conflict(
@@ -204,11 +212,11 @@ extension Ramp {
                     switch metric.type {
                     case .proportion:
                         let successes = try store.outcomeUnits(
-                            flag: record.flag, metric: metric.metric, variant: arm, in: window)
+                            flag: record.flag, metric: metric.metric, variant: arm, in: window, exposedInWindow: true)
                         metrics[metric.metric] = (units, successes, successes)
                     case .mean:
                         let m = try store.outcomeMoments(
-                            flag: record.flag, metric: metric.metric, variant: arm, in: window)
+                            flag: record.flag, metric: metric.metric, variant: arm, in: window, exposedInWindow: true)
                         metrics[metric.metric] = (Int(m.count), m.sum, m.sumOfSquares)
                     }
                 }
@@ -356,18 +364,26 @@ extension Ramp {
                 event = .experimentStop
                 next.state = .stopped
                 next.endedAt = now
+                let k =
+                    guardrail.better == .lower
+                    ? "1 + \(JSONValue.format(guardrail.margin))" : "1 − \(JSONValue.format(guardrail.margin))"
                 reason =
                     "guardrail \(guardrail.metric) failed: \(arm.variant) is shown worse than \(plan.control) by more "
-                    + "than its margin \(Self.percentText(guardrail.margin)) (always-valid interval "
-                    + "\(Self.interval(result.lift!.alwaysValidInterval)))"
+                    + "than its margin \(Self.percentText(guardrail.margin))"
+                    + (result.marginInterval.map {
+                        " (\(arm.variant) − (\(k)) × \(plan.control): always-valid interval "
+                            + "[\(ExperimentReadout.format($0.lower)), \(ExperimentReadout.format($0.upper))])"
+                    } ?? "")
                 evidence["guardrails"] = .array(
                     failing.map { arm, guardrail, result in
                         [
                             "variant": .string(arm.variant), "metric": .string(guardrail.metric),
-                            "lift": result.lift!.json, "units": .number(Double(result.units)),
+                            "lift": result.lift?.json ?? .null, "units": .number(Double(result.units)),
+                            "margin_interval": result.marginInterval.map { [.number($0.lower), .number($0.upper)] }
+                                ?? .null,
                         ]
                     })
-            } else if readout.sampleReached >= plan.sample {
+            } else if readout.sampleReached >= plan.sample, totals.values.allSatisfy(\.errors.isEmpty) {
                 event = .experimentConclude
                 next.state = .concluded
                 next.endedAt = now
@@ -417,10 +433,6 @@ extension Ramp {
     }
 
     static func percentText(_ share: Double) -> String { ExperimentReadout.percentText(share) }
-
-    static func interval(_ i: (lower: Double, upper: Double)) -> String {
-        "[\(percentText(i.lower)), \(percentText(i.upper))]"
-    }
 
     /// Writes one experiment's check: the new state and split, the flag's split when it changes, and the audit
     /// entry when something happened — only if no other tick or command moved the experiment since it was read.
@@ -524,6 +536,19 @@ extension Ramp {
         let result: Result<(AuditEntry, Submission?), RampError> = try run { () throws(StoreError) in
             try store.immediate { () throws(StoreError) -> Result<(AuditEntry, Submission?), RampError> in
                 guard var flag = try store.flag(key) else { return .failure(.notFound("unknown flag \"\(key)\"")) }
+                // A rollout since the experiment owns what the flag serves now.
+                if let active = try store.latestRollout(flag: key), active.state.isActive {
+                    return .failure(
+                        .conflict(
+                            "flag \"\(key)\" has an active rollout (#\(active.id)) since its experiment; it decides "
+                                + "what the flag serves"))
+                }
+                if flag.canaryPercent > .zero || !flag.canarySegments.isEmpty {
+                    return .failure(
+                        .conflict(
+                            "flag \"\(key)\" serves its canary \"\(flag.canary)\" from a rollout since its experiment; "
+                                + "submit a plan to change it"))
+                }
                 var next = record
                 next.state = .shipped
                 next.endedAt = record.endedAt ?? now
@@ -577,11 +602,19 @@ extension Ramp {
         let totals = try armTotals(plan, record: record, window: window, now: window.until)
         let shares = Self.shares(record.allocation)
         // Fixed-horizon only for the one planned look: the window closed at the planned sample.
-        var look = ExperimentReadout.Window.open
-        if record.state != .running {
-            let reached = plan.arms.reduce(0) { $0 + (totals[$1]?.units ?? 0) }
-            look = reached >= plan.sample ? .closed : .stopped
+        // What the log says of it: whether it concluded (its window closed at the planned sample), and a bandit's
+        // latest reweight.
+        var concluded = false
+        var lastReweight: JSONValue?
+        try run { () throws(StoreError) in
+            try store.auditEntries(flag: key, since: record.startedAt) { entry in
+                guard entry.evidence["experiment"]?.numberValue == Double(record.id) else { return }
+                if entry.event == .known(.experimentConclude) { concluded = true }
+                if entry.event == .known(.experimentReweight) { lastReweight = entry.evidence["bandit"] }
+            }
         }
+        let look: ExperimentReadout.Window =
+            record.state == .running ? .open : concluded ? .closed : .stopped
         let readout = ExperimentReadout.make(plan: plan, totals: totals, shares: shares, window: look)
         var cohorts: [(String, [(String, ExperimentReadout)])] = []
         if !plan.cohorts.isEmpty {
@@ -630,18 +663,6 @@ extension Ramp {
                         (value, ExperimentReadout.make(plan: primaryOnly, totals: t, shares: shares, window: look)))
                 }
                 cohorts.append((attribute, values))
-            }
-        }
-        var lastReweight: JSONValue?
-        if plan.kind == .bandit {
-            try run { () throws(StoreError) in
-                try store.auditEntries(flag: key, since: record.startedAt) { entry in
-                    if entry.event == .known(.experimentReweight),
-                        entry.evidence["experiment"]?.numberValue == Double(record.id)
-                    {
-                        lastReweight = entry.evidence["bandit"]
-                    }
-                }
             }
         }
         return ExperimentReport(

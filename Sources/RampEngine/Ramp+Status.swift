@@ -14,6 +14,8 @@ public struct FlagStatus: Sendable {
     public var nextCheck: Instant?
     /// The flag's latest experiment or bandit, if it ever had one.
     public var experiment: ExperimentRecord?
+    /// Whether the flag serves that experiment's split now (running, or concluded holding it).
+    public var servesExperimentSplit = false
 
     /// Why the rollout is not moving, if it is active: its state, the bake clock, and any gate that did not pass
     /// at the last check.
@@ -126,6 +128,11 @@ extension Ramp {
             var status = FlagStatus(
                 flag: flag, rollout: rollout, plan: nil, servedPercent: flag.servedPercent)
             status.experiment = experiments[flag.key]
+            if let e = status.experiment, e.state == .running || e.state == .concluded,
+                let plan = try? experimentPlan(e)
+            {
+                status.servesExperimentSplit = Self.servesSplit(flag, plan, e)
+            }
             if let rollout {
                 let (plan, _) = try plan(for: rollout)
                 status.plan = plan

@@ -33,15 +33,25 @@ extension Store {
         return Double(try db.rows(sql, values) { $0.int(0) }.first ?? 0)
     }
 
-    /// An outcome's variant: its own, or its key's latest exposure to the flag.
-    private static let attributed = """
+    /// An outcome's variant: its own, or its key's latest exposure to the flag (with `inWindow`, its latest in
+    /// the window: an experiment counts only the units it exposed). The key's exposures are found through
+    /// `exposures_by_key` (named, or SQLite's planner may scan the window's exposures for every outcome).
+    private static func attributed(inWindow: Bool) -> String {
+        """
         COALESCE(o.variant,
-            (SELECT e.variant FROM exposures e WHERE e.flag = ?1 AND e.key = o.key ORDER BY e.id DESC LIMIT 1))
+            (SELECT e.variant FROM exposures e\(inWindow ? " INDEXED BY exposures_by_key" : "")
+                WHERE e.flag = ?1 AND e.key = o.key\(inWindow ? " AND e.at BETWEEN ?3 AND ?4" : "")
+                ORDER BY e.id DESC LIMIT 1))
         """
-    private static let outcomeFilter = """
+    }
+    private static func outcomeFilter(inWindow: Bool) -> String {
+        """
         FROM outcomes o WHERE o.metric = ?2 AND o.at BETWEEN ?3 AND ?4 AND (o.flag IS NULL OR o.flag = ?1)
-            AND \(attributed) = ?5
+            AND \(attributed(inWindow: inWindow)) = ?5
         """
+    }
+    private static let outcomeFilter = outcomeFilter(inWindow: false)
+    private static let outcomeFilterInWindow = outcomeFilter(inWindow: true)
 
     private func outcomeValues(_ flag: String, _ metric: String, _ variant: String, _ window: EventWindow)
         -> [SQLValue]
@@ -51,18 +61,20 @@ extension Store {
 
     /// Units (keys, or outcomes without a key) of `variant` with a non-zero `metric` in the window: the successes
     /// of a proportion whose trials are the exposed keys.
-    public func outcomeUnits(flag: String, metric: String, variant: String, in window: EventWindow) throws(StoreError)
-        -> Double
-    {
-        let sql = "SELECT count(DISTINCT COALESCE(o.key, 'row:' || o.id)) \(Self.outcomeFilter) AND o.value != 0"
+    public func outcomeUnits(
+        flag: String, metric: String, variant: String, in window: EventWindow, exposedInWindow: Bool = false
+    ) throws(StoreError) -> Double {
+        let filter = exposedInWindow ? Self.outcomeFilterInWindow : Self.outcomeFilter
+        let sql = "SELECT count(DISTINCT COALESCE(o.key, 'row:' || o.id)) \(filter) AND o.value != 0"
         return Double(try db.rows(sql, outcomeValues(flag, metric, variant, window)) { $0.int(0) }.first ?? 0)
     }
 
     /// Count, sum and sum of squares of `metric`'s values for `variant` in the window.
-    public func outcomeMoments(flag: String, metric: String, variant: String, in window: EventWindow)
-        throws(StoreError) -> (count: Double, sum: Double, sumOfSquares: Double)
-    {
-        let sql = "SELECT count(*), total(o.value), total(o.value * o.value) \(Self.outcomeFilter)"
+    public func outcomeMoments(
+        flag: String, metric: String, variant: String, in window: EventWindow, exposedInWindow: Bool = false
+    ) throws(StoreError) -> (count: Double, sum: Double, sumOfSquares: Double) {
+        let filter = exposedInWindow ? Self.outcomeFilterInWindow : Self.outcomeFilter
+        let sql = "SELECT count(*), total(o.value), total(o.value * o.value) \(filter)"
         return try db.rows(sql, outcomeValues(flag, metric, variant, window)) {
             (Double($0.int(0)), $0.double(1), $0.double(2))
         }.first ?? (0, 0, 0)

@@ -170,6 +170,11 @@ import Testing
             #""sample": 100"#, #""sample": 100, "interval": "5s""#,
             "x.json: interval: 5s is shorter than the minimum 10s"
         ),
+        (
+            #""variants": {"a": "A", "b": "B"}, "control": "a", "#,
+            #""variants": {"a": "A", "b": "B", "c": "C"}, "control": "a", "weights": {"a": 10000, "b": 10000, "c": 1}, "#,
+            "x.json: weights.c: would get none of the split's 10000 units: weigh it more"
+        ),
         // Metrics read from a source.
         (
             #""better": "higher"}"#, #""better": "higher", "source": "prom"}"#,
@@ -190,6 +195,12 @@ import Testing
             #""better": "higher", "source": "p", "inputs": {"count": "a{{variant}}", "mean": "b{{variant}}"}}, "#
                 + #""sources": {"p": {"type": "prometheus", "url": "http://p:9090"}}, "sample": 100"#,
             "x.json: primary.inputs: proportion takes count, total, found count, mean"
+        ),
+        (
+            #""better": "higher"}, "sample": 100"#,
+            #""better": "higher", "source": "p", "inputs": {"count": "a{{variant}}", "total": "b{{variant}}"}}, "#
+                + #""sources": {"p": {"type": "prometheus", "url": "http://p:9090"}}, "cohorts": ["c"], "sample": 100"#,
+            "x.json: cohorts: cohorts group ramp's exposures; a primary metric read from a source has none to group"
         ),
         (
             #""better": "higher"}, "sample": 100"#,
@@ -393,7 +404,7 @@ import Testing
         #expect(readout.basis == .alwaysValid)
         #expect(readout.verdict == .keepControl)
         #expect(readout.winner == nil)
-        #expect(readout.reason.hasPrefix("stopped before the planned sample"))
+        #expect(readout.reason.hasPrefix("ended before the planned sample"))
         #expect(readout.reason.contains("(10000 of 20000 units)"))
     }
 

@@ -564,6 +564,20 @@ extension Sandbox {
         #expect(try box.dump() == dump)
         #expect(box.ramp(["experiment", "stop", "live", "--now", t(3)]).status == 5)
         #expect(box.ramp(["experiment", "report", "live"]).status == 4)
+        // A flag with targeting rules: users a rule chose would be in no arm, yet matched.
+        box.write(
+            "ruled.json",
+            #"{"flag": "ruled", "variants": {"a": "A", "b": "B", "c": "C"}, "canary": "b", "baseline": "a", "#
+                + #""rules": [{"when": {"==": [{"var": "tier"}, "staff"]}, "variant": "b"}], "#
+                + #""steps": [{"percent": 100}], "interval": "1m"}"#)
+        #expect(box.ramp(["submit", box.dir.appendingPathComponent("ruled.json").path, "--now", t(3)]).status == 0)
+        #expect(box.ramp(["abort", "ruled", "--now", t(4)]).status == 0)
+        let ruled = box.ramp(["submit", box.experimentPlan("ruled", Self.threeArms), "--now", t(5)])
+        #expect(ruled.status == 5)
+        #expect(ruled.stderr.contains("flag \"ruled\" has targeting rules"), "\(ruled.stderr)")
+        // --restart is for rollout plans.
+        #expect(
+            box.ramp(["submit", box.experimentPlan("other", Self.threeArms), "--restart", "--now", t(6)]).status == 2)
     }
 }
 

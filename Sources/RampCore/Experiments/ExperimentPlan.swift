@@ -158,6 +158,14 @@ extension Fields {
             }
         }
         let sources = try self.sources()
+        // Every arm must get some of the split's units.
+        let sum = Double(weights.values.reduce(0, +))
+        if let units = Allocation.units(for: weights.mapValues { Double($0) / sum }, total: ExperimentPlan.total),
+            let starved = variants.keys.sorted().first(where: { (units[$0] ?? 0) == 0 })
+        {
+            throw fail(
+                "weights.\(starved)", "would get none of the split's \(ExperimentPlan.total) units: weigh it more")
+        }
         guard let p = value("primary") else { throw fail("primary", "is required") }
         var primaryFields = try Fields(file: file, path: join("primary"), value: p)
         let primary = try primaryFields.metric(primary: true, sources: sources)
@@ -187,6 +195,10 @@ extension Fields {
         guard alpha > 0, alpha <= 0.5 else { throw fail("alpha", "must be above 0 and at most 0.5") }
         let power = try number("power") ?? 0.8
         guard power >= 0.5, power < 1 else { throw fail("power", "must be at least 0.5 and below 1") }
+        if primary.source != nil, value("cohorts") != nil {
+            throw fail(
+                "cohorts", "cohorts group ramp's exposures; a primary metric read from a source has none to group")
+        }
         var cohorts: [String] = []
         for (i, c) in (try array("cohorts") ?? []).enumerated() {
             guard case .string(let name) = c, !name.isEmpty else {

@@ -61,6 +61,8 @@ public struct ExperimentReadout: Sendable {
         /// The whole interval past the margin on the worse side: worse by more than the margin tolerates (a
         /// guardrail that is, fails, and the tick stops the experiment).
         public var beyondMargin: Bool
+        /// The interval `marginTest` judged: of treatment − k × control, k = 1 ± margin (see `marginTest`).
+        public var marginInterval: (lower: Double, upper: Double)?
         /// Whether the lift is of adjusted data, an arm having no variance (see `adjusted`).
         public var adjusted = false
         /// Why the metric could not be read for this arm (a source's error), if it could not.
@@ -68,29 +70,34 @@ public struct ExperimentReadout: Sendable {
     }
 
     /// Whether the treatment is shown worse than the margin tolerates: the interval of treatment − k × control,
-    /// k = 1 + margin where lower is better (1 − margin where higher is), lies wholly on the worse side of 0. That is
+    /// k = 1 + margin where lower is better (1 − margin where higher is; the margin's sign turned for a negative
+    /// control mean), lies wholly on the worse side of 0; and that interval. Nil when it cannot be made. That is
     /// the margin's own test, and it divides by nothing, so it holds when the control's rate is near 0 (an arm
     /// without variance gets `adjusted`'s pseudo-counts). The interval is always-valid unless `fixed`.
-    static func beyondMargin(
+    static func marginTest(
         _ treatment: ArmData, _ control: ArmData, metric: ExperimentPlan.Metric, alpha: Double, tuning: Double,
         fixed: Bool
-    ) -> Bool {
+    ) -> (beyond: Bool, interval: (lower: Double, upper: Double))? {
         var (t, c) = (treatment, control)
         if t.variance == 0 || c.variance == 0 {
-            guard let pair = adjusted(t, c) else { return false }
+            guard let pair = adjusted(t, c) else { return nil }
             (t, c) = pair
         }
+        // The margin is relative to the control's size: c + margin × |c| where lower is better, c − margin × |c|
+        // where higher is.
         let lower = metric.better == .lower
-        let k = lower ? 1 + metric.margin : 1 - metric.margin
+        let signed = c.mean < 0 ? -metric.margin : metric.margin
+        let k = lower ? 1 + signed : 1 - signed
         let difference = t.mean - k * c.mean
         let variance = t.variance / Double(t.units) + k * k * c.variance / Double(c.units)
-        guard variance > 0, variance.isFinite, difference.isFinite else { return false }
+        guard variance > 0, variance.isFinite, difference.isFinite else { return nil }
         let width =
             fixed
             ? Normal.quantile(1 - alpha / 2) * variance.squareRoot()
             : Lift.sequentialHalfWidth(
                 variance: variance, n: Double(t.units + c.units), alpha: alpha, tuning: tuning)
-        return lower ? difference - width > 0 : difference + width < 0
+        let interval = (difference - width, difference + width)
+        return (lower ? interval.0 > 0 : interval.1 < 0, interval)
     }
 
     /// Data with variance for a pair where an arm has none: a proportion gets one success and one failure more
@@ -185,8 +192,12 @@ public struct ExperimentReadout: Sendable {
                 beyondMargin: false)
             out.error = armTotals.errors[metric.metric] ?? totals[plan.control]?.errors[metric.metric]
             guard arm != plan.control, let data, let control = totals[plan.control]?.data(metric) else { return out }
-            out.beyondMargin = Self.beyondMargin(
+            if let test = Self.marginTest(
                 data, control, metric: metric, alpha: plan.alpha, tuning: tuning, fixed: closed)
+            {
+                out.beyondMargin = test.beyond
+                out.marginInterval = test.interval
+            }
             var lift = Lift.of(data, over: control, alpha: plan.alpha, tuning: tuning)
             if lift == nil, let (t, c) = Self.adjusted(data, control) {
                 // An arm without variance (no conversions at all, every one, or one constant value) has no
@@ -212,7 +223,8 @@ public struct ExperimentReadout: Sendable {
         }
         let reached = arms.reduce(0) { $0 + $1.units }
         var sampleRatio: (Double, Double)?
-        if plan.kind == .experiment, reached > 0 {
+        let unread = arms.contains { $0.primary.error != nil }
+        if plan.kind == .experiment, reached > 0, !unread {
             sampleRatio = SampleRatio.test(
                 units: arms.map(\.units), weights: arms.map { max($0.plannedShare, .leastNonzeroMagnitude) })
         }
@@ -247,12 +259,15 @@ public struct ExperimentReadout: Sendable {
                 + "planned, so no number here can be trusted"
         } else if window == .stopped {
             verdict = .keepControl
-            reason = "stopped before the planned sample (\(reached) of \(plan.sample) units): the control stays"
+            reason =
+                "ended before the planned sample (\(reached) of \(plan.sample) units): no variant to ship by the rule"
         } else {
             let shippable = arms.dropFirst().filter { arm in
                 arm.primary.better && arm.guardrails.allSatisfy { $0.nonInferior && !$0.worse }
             }
-            let sign = plan.primary.better == .higher ? 1.0 : -1.0
+            // A larger lift is better where higher is, and relative to a negative control mean it is the other way.
+            let controlMean = totals[plan.control]?.data(plan.primary)?.mean ?? 1
+            let sign = (plan.primary.better == .higher ? 1.0 : -1.0) * (controlMean < 0 ? -1 : 1)
             if let best = shippable.max(by: {
                 sign * ($0.primary.lift?.estimate ?? 0) < sign * ($1.primary.lift?.estimate ?? 0)
             }) {

@@ -59,16 +59,19 @@ enum ExperimentCommands {
         name: "experiment report", usage: "experiment report FLAG [--json]",
         summary: "Read out the flag's experiment or bandit: lifts, intervals, power, sample ratio, decision, cohorts",
         details: """
-            Reads ramp's events from the experiment's start to its end (or now, while it runs). Per variant: the
-            units exposed, the primary metric and each guardrail, and against the control the relative lift with
-            its interval and p-value. While the experiment runs these are always-valid (a confidence sequence: safe
-            to look at every tick); once the planned sample closes its window, fixed-horizon (Welch's t on the
-            delta-method variance). Then the units reached against the plan, the power they give to find the
-            primary's mde, the units per arm the plan's power needs (its miss rate divided among the primary and
-            the guardrails), the sample-ratio-mismatch check across all arms (an experiment's; a bandit's shares
-            change), the decision and its rule, and the primary metric per cohort for each attribute the plan
-            names (by each unit's first exposure's attributes). A bandit adds its latest reweight: each arm's
-            posterior and probability of being best. The store is only read. See docs/experiments.md.
+            Reads ramp's events from the experiment's start to its end (or now, while it runs), and polls the
+            metrics the plan reads from a source (at the end of the window: Prometheus is queried at that time).
+            Per variant: its units (exposed, or the primary's count in its source), the primary metric and each
+            guardrail, and against the control the relative lift with its interval and p-value. While the
+            experiment runs, and after it ended before its planned sample, these are always-valid (a confidence
+            sequence: safe to look at every tick); once it concluded at the planned sample, fixed-horizon (Welch's
+            t on the delta-method variance). Then the units reached against the plan, the power they give to find
+            the primary's mde, the units per arm the plan's power needs (its miss rate divided among the primary
+            and the guardrails), the sample-ratio-mismatch check across all arms (an experiment's; a bandit's
+            shares change), the decision and its rule, and the primary metric per cohort for each attribute the
+            plan names (by each unit's first exposure's attributes). A bandit adds its latest reweight: each arm's
+            probability of being best and weight (--json: the whole record, posteriors included). The store is only
+            read. See docs/experiments.md.
             """,
         switches: ["json"]
     ) { context in

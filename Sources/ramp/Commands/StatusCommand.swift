@@ -93,10 +93,7 @@ enum StatusCommand {
         if let rollout = s.rollout { state = rollout.stateDescription(stepCount: s.plan?.steps.count ?? 0) }
         // A flag serving an experiment's split (running, or concluded holding it) shows the split instead.
         var split: String?
-        if let e = s.experiment, s.rollout?.state.isActive != true,
-            e.state == .running || e.state == .concluded,
-            s.flag.rules.last.map({ if case .choose = $0.when { true } else { false } }) == true
-        {
+        if let e = s.experiment, s.servesExperimentSplit {
             let shares = e.allocation.units.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(ExperimentReadout.percentText(Double($0.value) / Double(e.allocation.total)))" }
             state = "experiment #\(e.id) \(e.state.rawValue)"

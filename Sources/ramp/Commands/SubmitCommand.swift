@@ -18,22 +18,28 @@ enum SubmitCommand {
                         kill switch or disabled state it lets go: no one is on the canary when it does), or
                         reallocate a weighted flag's users (the entry records "reallocated": the variants whose
                         share changed)
-            Warns (on stderr) about a command that does not exist or is not executable and a credential variable
+            For a rollout plan, warns (on stderr) about a command that does not exist or is not executable and a credential variable
             that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
             resolve against the plan's folder.
             A rollout plan is also refused (exit 5) while the flag serves an experiment's split: ship a variant
             (ramp experiment ship FLAG VARIANT --rollout FILE) or stop the experiment first.
             An experiment or bandit plan ("kind": "experiment" or "bandit"; see docs/experiments.md) starts at once:
             the flag serves the plan's split and an experiment_start entry records it. Refused (exit 5) while the
-            flag has an active rollout, a running experiment, a canary share or base weights, is killed or
-            disabled, or when the plan's layer range overlaps a running experiment's in the same layer.
+            flag has an active rollout, a running experiment, targeting rules, a canary share or base weights, is
+            killed or disabled, or when the plan's layer range overlaps that of an experiment in the same layer
+            that still serves its split; --restart is for rollout plans only (exit 2 with an experiment plan).
             """,
         values: ["actor", "reason"], switches: ["json", "restart"]
     ) { context in
         try context.args.expect(["file"])
         let file = context.args.positionals[0]
         let text = try PlanFile.read(file)
-        if Ramp.isExperimentPlan(text) { return try ExperimentCommands.start(context, file: file, text: text) }
+        if Ramp.isExperimentPlan(text) {
+            if context.args.flag("restart") {
+                throw Arguments.UsageError(description: "--restart is for rollout plans; \(file) is an experiment plan")
+            }
+            return try ExperimentCommands.start(context, file: file, text: text)
+        }
         let plan = try Ramp.validate(text, file: file)  // refuse a bad plan before creating any store
         try context.checkStoreArgument()
         if !Context.exists(context.storePath) {
