@@ -293,8 +293,16 @@ extension Ramp {
     /// What can be seen wrong with a valid plan's sources and notification targets before they are used (see
     /// `SourceCheck`).
     public static func warnings(for plan: Plan, baseDir: String) -> [String] {
-        plan.sources.keys.sorted().flatMap { name in
-            SourceCheck.warnings(source: name, plan.sources[name]!, baseDir: baseDir)
-        } + plan.notify.flatMap { SourceCheck.warnings(target: $0, baseDir: baseDir) }
+        warnings(sources: plan.sources, baseDir: baseDir)
+            + plan.notify.flatMap { SourceCheck.warnings(target: $0, baseDir: baseDir) }
+    }
+
+    /// What `warnings(for:)` says of an experiment or bandit plan's sources.
+    public static func warnings(for plan: ExperimentPlan, baseDir: String) -> [String] {
+        warnings(sources: plan.sources, baseDir: baseDir)
+    }
+
+    static func warnings(sources: [String: SourceSpec], baseDir: String) -> [String] {
+        sources.keys.sorted().flatMap { name in SourceCheck.warnings(source: name, sources[name]!, baseDir: baseDir) }
     }
 }

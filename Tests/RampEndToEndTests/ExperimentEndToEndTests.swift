@@ -529,6 +529,31 @@ extension Sandbox {
             "\(verify.stdout) \(verify.stderr)")
     }
 
+    /// An experiment plan's sources get the warnings a rollout plan's do: `plan validate` and `submit` say that a
+    /// credential variable is not set here.
+    @Test func anExperimentPlansSourcesAreCheckedForWhatCronWillMiss() {
+        let box = Sandbox()
+        let plan = box.experimentPlan(
+            "tok",
+            #""kind": "experiment", "variants": {"a": 1, "b": 2}, "control": "a", "#
+                + #""sources": {"p": {"type": "prometheus", "url": "http://127.0.0.1:1", "bearer_token_env": "RAMP_TEST_UNSET_TOKEN"}}, "#
+                + #""primary": {"metric": "m", "type": "proportion", "better": "higher", "source": "p", "#
+                + #""inputs": {"count": "a{variant=\"{{variant}}\"}", "total": "b{variant=\"{{variant}}\"}"}}, "sample": 100"#
+        )
+        let warning =
+            "warning: source p: environment variable RAMP_TEST_UNSET_TOKEN is not set here (cron and systemd start "
+            + "ramp with an environment of their own: set it there too)"
+        let validated = box.ramp(["plan", "validate", plan], useStore: false)
+        #expect(validated.status == 0)
+        #expect(validated.lines.count == 2 && validated.lines[1] == "\(plan): \(warning)", "\(validated.stdout)")
+        let json = box.ramp(["plan", "validate", plan, "--json"], useStore: false).json.first
+        #expect(json?["kind"] == "experiment" && json?["warnings"]?.arrayValue?.count == 1)
+        let submitted = box.ramp(["submit", plan, "--now", t(0)])
+        #expect(submitted.status == 0)
+        #expect(
+            submitted.stderr.contains("ramp: warning: \(plan): source p: environment variable"), "\(submitted.stderr)")
+    }
+
     /// What is refused: a plan ramp cannot run (one line naming the field, nothing created), an experiment on a
     /// flag with an active rollout, exposure attributes that are not flat; each leaves the store as it was.
     @Test func badExperimentInputIsRefusedAndChangesNothing() throws {

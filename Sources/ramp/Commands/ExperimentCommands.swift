@@ -12,6 +12,9 @@ enum ExperimentCommands {
         let (plan, record, entry) = try ramp.startExperiment(
             text: text, file: file, baseDir: PlanFile.baseDir(file), actor: context.actor, reason: context.reason,
             now: now)
+        for warning in Ramp.warnings(for: plan, baseDir: PlanFile.baseDir(file)) {
+            Output.error("warning: \(file): \(warning)")
+        }
         if context.json {
             Output.json(entry.json.canonical)
         } else {

@@ -25,14 +25,17 @@ enum PlanCommands {
                 let text = try PlanFile.read(file)
                 if Ramp.isExperimentPlan(text) {
                     let experiment = try Ramp.validateExperiment(text, file: file)
+                    let warnings = Ramp.warnings(for: experiment, baseDir: PlanFile.baseDir(file))
                     if context.json {
                         Output.json(
                             JSONValue.object([
                                 "file": .string(file), "valid": true, "flag": .string(experiment.flag),
-                                "kind": .string(experiment.kind.rawValue), "warnings": [],
+                                "kind": .string(experiment.kind.rawValue),
+                                "warnings": .array(warnings.map(JSONValue.string)),
                             ]).canonical)
                     } else {
                         Output.print(Escape.line("\(file): ok — \(ExperimentCommands.summary(experiment))"))
+                        for warning in warnings { Output.print(Escape.line("\(file): warning: \(warning)")) }
                     }
                     continue
                 }

@@ -18,7 +18,7 @@ enum SubmitCommand {
                         kill switch or disabled state it lets go: no one is on the canary when it does), or
                         reallocate a weighted flag's users (the entry records "reallocated": the variants whose
                         share changed)
-            For a rollout plan, warns (on stderr) about a command that does not exist or is not executable and a credential variable
+            Warns (on stderr) about a command that does not exist or is not executable and a credential variable
             that is not set here. The plan is kept verbatim under its SHA-256 digest; relative command paths in it
             resolve against the plan's folder.
             A rollout plan is also refused (exit 5) while the flag serves an experiment's split: ship a variant
