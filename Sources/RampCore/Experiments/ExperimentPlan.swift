@@ -80,13 +80,7 @@ public struct ExperimentPlan: Sendable, Equatable {
 
     /// Parses and validates an experiment or bandit plan; `file` is only used in messages.
     public static func parse(_ text: String, file: String) throws(PlanError) -> ExperimentPlan {
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(text)
-        } catch {
-            throw PlanError(file: file, path: "line \(error.line), column \(error.column)", message: error.message)
-        }
-        var fields = try Fields(file: file, path: "", value: document)
+        var fields = try PlanParser.fields(text, file: file)
         return try fields.experimentPlan()
     }
 

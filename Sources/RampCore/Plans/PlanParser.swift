@@ -5,14 +5,19 @@ public enum PlanParser {
 
     /// Parses and validates a plan. `file` is only used in error messages.
     public static func parse(_ text: String, file: String) throws(PlanError) -> Plan {
+        var fields = try Self.fields(text, file: file)
+        return try fields.plan()
+    }
+
+    /// A plan document's top-level fields, or the error naming the line and column where it is not JSON.
+    static func fields(_ text: String, file: String) throws(PlanError) -> Fields {
         let document: JSONValue
         do {
             document = try JSONParser.parse(text)
         } catch {
             throw PlanError(file: file, path: "line \(error.line), column \(error.column)", message: error.message)
         }
-        var fields = try Fields(file: file, path: "", value: document)
-        return try fields.plan()
+        return try Fields(file: file, path: "", value: document)
     }
 
     /// The SHA-256 of the plan file's exact bytes: a plan is kept verbatim and named by this digest.
