@@ -321,8 +321,9 @@ extension Ramp {
     }
 
     /// Checks, reweights and concludes every running experiment that is due (its interval since its last check):
-    /// a guardrail shown worse (its always-valid interval wholly on the worse side of no effect) stops it, everyone
-    /// back to the control; a bandit past its burn-in is reweighted; one that reached its planned sample concludes.
+    /// a guardrail shown worse than its margin (`ExperimentReadout.marginTest`, always-valid) stops it, everyone
+    /// back to the control; one that reached its planned sample, every metric read, concludes; a bandit past its
+    /// burn-in is reweighted.
     func tickExperiments(now: Instant, actor: String) throws(RampError) -> [TickOutcome] {
         var outcomes: [TickOutcome] = []
         for record in try run({ () throws(StoreError) in try store.runningExperiments() }) {
